@@ -1,0 +1,42 @@
+/*
+ * The whole API on one screen.  Paths are matched segment by segment; {name} matches any
+ * one non-empty segment.  404 vs 405 is decided by the dispatcher from this table alone.
+ * Keep docs/API.md in step: t/unit/test_routes.c checks that they agree.
+ */
+#include "config.h"
+
+#include "../handlers/handlers.h"
+#include "request.h"
+#include "routes.h"
+
+#define KB 1024
+
+const struct route routes[] = {
+    /* methods  pattern                                   handler          flags        max body  name */
+    {M_GET,  "/v1/health",                               health_get,      0,           0,        "health"},
+    {M_GET,  "/v1/ready",                                ready_get,       0,           0,        "ready"},
+
+    {M_POST, "/v1/coupons/validate",                     not_implemented, R_JSON_BODY, 4 * KB,   "coupons.validate"},
+    {M_POST, "/v1/purchases/create",                     not_implemented, R_JSON_BODY, 8 * KB,   "purchases.create"},
+    {M_GET,  "/v1/purchases/{purchaseId}",               not_implemented, 0,           0,        "purchases.get"},
+    {M_POST, "/v1/checkout/create",                      not_implemented, R_JSON_BODY, 8 * KB,   "checkout.create"},
+    {M_POST, "/v1/checkout/verify",                      not_implemented, R_JSON_BODY, 4 * KB,   "checkout.verify"},
+    {M_POST, "/v1/webhook/stripe",                       not_implemented, R_RAW_BODY,  64 * KB,  "webhook.stripe"},
+    {M_POST, "/v1/stripe/webhook",                       not_implemented, R_RAW_BODY,  64 * KB,  "webhook.stripe"},
+
+    {M_POST, "/v1/teams/create",                         not_implemented, R_JSON_BODY, 8 * KB,   "teams.create"},
+    {M_GET,  "/v1/teams/{teamId}",                       not_implemented, 0,           0,        "teams.get"},
+    {M_POST, "/v1/scholarships/calculate",               not_implemented, R_JSON_BODY, 4 * KB,   "scholarships.calculate"},
+    {M_POST, "/v1/scholarships/apply",                   not_implemented, R_JSON_BODY, 8 * KB,   "scholarships.apply"},
+    {M_GET,  "/v1/scholarships/{scholarshipId}",         not_implemented, 0,           0,        "scholarships.get"},
+    {M_POST, "/v1/personalized-plans/assess",            not_implemented, R_JSON_BODY, 16 * KB,  "plans.assess"},
+    {M_POST, "/v1/personalized-plans/create",            not_implemented, R_JSON_BODY, 16 * KB,  "plans.create"},
+    {M_GET,  "/v1/personalized-plans/{planId}",          not_implemented, 0,           0,        "plans.get"},
+
+    {M_GET,  "/v1/mock-exams",                           not_implemented, 0,           0,        "mockexams.list"},
+    {M_POST, "/v1/mock-exams/register",                  not_implemented, R_JSON_BODY, 4 * KB,   "mockexams.register"},
+    {M_GET,  "/v1/mock-exams/{mockExamId}/stats",        not_implemented, 0,           0,        "mockexams.stats"},
+    {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats", not_implemented, R_ADMIN,     0,     "mockexams.calculate_stats"},
+};
+
+const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

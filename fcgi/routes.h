@@ -1,0 +1,47 @@
+/*
+ * The route table and the dispatcher.  routes.c holds the whole API on one screen;
+ * router.c matches a request against it and runs the checks every route shares
+ * (method, CORS, flags, body limits) before the handler sees the request.
+ */
+#ifndef PH_ROUTES_H
+#define PH_ROUTES_H
+
+#include <stddef.h>
+
+struct request;
+
+/* Route flags, checked centrally before the handler runs. */
+#define R_JSON_BODY 0x01   /* body must be application/json, parsed into req->json */
+#define R_RAW_BODY  0x02   /* body read but not parsed: the Stripe webhook verifies the bytes */
+#define R_ADMIN     0x04   /* Authorization: Bearer <PRODENTHUB_ADMIN_TOKEN> required */
+
+struct route {
+    unsigned methods;                  /* M_* mask */
+    const char *pattern;               /* "/v1/teams/{teamId}": {name} matches one segment */
+    int (*handler)(struct request *req);
+    unsigned flags;
+    size_t max_body;                   /* bytes; 0 = no body expected */
+    const char *name;                  /* stable name for logs and metrics */
+};
+
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/* Reads up to n body bytes into dst; returns bytes read, 0 at end, -1 on error. */
+struct body_reader {
+    long (*read)(void *ctx, char *dst, size_t n);
+    void *ctx;
+};
+
+/*
+ * Match req against a path pattern; fills req->params on success.  Returns 1 on match.
+ */
+int route_match(const char *pattern, const char *path, struct request *req);
+
+/* Route, check and run the handler; on return req->status and the body are set. */
+void dispatch(struct request *req, const struct body_reader *br);
+
+/* "GET, HEAD, POST" for a method mask, into out. */
+void methods_to_string(unsigned mask, char *out, size_t outlen);
+
+#endif

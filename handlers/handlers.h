@@ -1,0 +1,17 @@
+/*
+ * Every handler, by resource.  Each returns 0 after replying, or a negative app_err with a
+ * message in req->err for the dispatcher to reply with.
+ */
+#ifndef PH_HANDLERS_H
+#define PH_HANDLERS_H
+
+struct request;
+
+/* health.c */
+int health_get(struct request *req);
+int ready_get(struct request *req);
+
+/* pending.c: routes of the published API whose resource is not built yet */
+int not_implemented(struct request *req);
+
+#endif

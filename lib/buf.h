@@ -1,0 +1,28 @@
+/*
+ * A growable byte buffer with a mandatory ceiling (curl's dynbuf): appending past max fails
+ * with APP_ETOOLARGE instead of growing without bound.  The bytes are always NUL-terminated.
+ */
+#ifndef PH_BUF_H
+#define PH_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+};
+
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);                     /* len = 0, keeps the memory */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Append s as the inside of a JSON string (quotes not included). */
+int buf_json_escape(struct buf *b, const char *s, size_t n);
+
+#endif

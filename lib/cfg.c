@@ -1,0 +1,384 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "mem.h"
+#include "strparse.h"
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_OCTAL };
+
+#define CFG_SECRET   0x01   /* never printed; may be read from NAME_FILE */
+#define CFG_PROD_REQ 0x02   /* must be set (non-empty) when STAGE=production */
+
+struct cfg_def {
+    const char *name;
+    enum cfg_type type;
+    const char *def;
+    long min, max;
+    size_t off;
+    int flags;
+};
+
+#define S(n, d, f, fl) {n, CFG_STR, d, 0, 0, offsetof(struct cfg, f), fl}
+#define I(n, d, lo, hi, f) {n, CFG_INT, d, lo, hi, offsetof(struct cfg, f), 0}
+
+static const struct cfg_def cfg_defs[] = {
+    S("STAGE", "dev", stage, 0),
+    S("PRODENTHUB_LISTEN", "127.0.0.1:9000", listen, 0),
+    {"PRODENTHUB_SOCKET_MODE", CFG_OCTAL, "660", 0, 0777, offsetof(struct cfg, socket_mode), 0},
+    I("PRODENTHUB_WORKERS", "0", 0, 256, workers),
+    I("PRODENTHUB_BACKLOG", "1024", 16, 65535, backlog),
+    I("PRODENTHUB_MAX_BODY", "65536", 1024, 16777216, max_body),
+    I("PRODENTHUB_JSON_MAX_DEPTH", "20", 2, 64, json_max_depth),
+    I("PRODENTHUB_SHUTDOWN_TIMEOUT", "10", 1, 300, shutdown_timeout),
+    I("PRODENTHUB_READY_TIMEOUT_MS", "800", 50, 10000, ready_timeout_ms),
+    S("PRODENTHUB_LOG_LEVEL", "info", log_level, 0),
+    S("CORS_ALLOWED_ORIGINS", "", cors_origins, CFG_PROD_REQ),
+    I("CORS_MAX_AGE", "600", 0, 86400, cors_max_age),
+    S("API_BASE_URL", "https://localhost:8443/v1", api_base_url, 0),
+    S("FRONTEND_URL", "https://localhost:3000", frontend_url, 0),
+    S("PRODENTHUB_ADMIN_TOKEN", "", admin_token, CFG_SECRET),
+
+    S("AWS_REGION", "", aws_region, 0),
+    S("AWS_DEFAULT_REGION", "", aws_default_region, 0),
+    S("AWS_PROFILE", "", aws_profile, 0),
+    S("AWS_ENDPOINT_URL", "", aws_endpoint_url, 0),
+    S("AWS_ENDPOINT_URL_DYNAMODB", "", aws_endpoint_url_dynamodb, 0),
+    S("AWS_ACCESS_KEY_ID", "", aws_access_key_id, 0),
+    S("AWS_SECRET_ACCESS_KEY", "", aws_secret_access_key, CFG_SECRET),
+    S("AWS_SESSION_TOKEN", "", aws_session_token, CFG_SECRET),
+    I("DYNAMODB_CONNECT_TIMEOUT_MS", "300", 10, 60000, ddb_connect_timeout_ms),
+    I("DYNAMODB_TIMEOUT_MS", "3000", 50, 120000, ddb_timeout_ms),
+    S("DYNAMODB_TABLE_PREFIX", "", table_prefix, 0),
+    S("DYNAMODB_TEAMS_TABLE", "prodenthub-teams", tbl_teams, 0),
+    S("DYNAMODB_SCHOLARSHIPS_TABLE", "prodenthub-scholarships", tbl_scholarships, 0),
+    S("DYNAMODB_COUPONS_TABLE", "prodenthub-coupons", tbl_coupons, 0),
+    S("DYNAMODB_COUPON_USAGE_TABLE", "prodenthub-coupon-usage", tbl_coupon_usage, 0),
+    S("DYNAMODB_DISCOUNT_PURCHASES_TABLE", "prodenthub-discount-purchases",
+      tbl_discount_purchases, 0),
+    S("DYNAMODB_PERSONALIZED_PLANS_TABLE", "prodenthub-personalized-plans",
+      tbl_personalized_plans, 0),
+    S("DYNAMODB_MOCK_EXAMS_TABLE", "prodenthub-mock-exams", tbl_mock_exams, 0),
+    S("DYNAMODB_MOCK_REGISTRATIONS_TABLE", "prodenthub-mock-registrations",
+      tbl_mock_registrations, 0),
+    S("DYNAMODB_MOCK_STATISTICS_TABLE", "prodenthub-mock-statistics", tbl_mock_statistics, 0),
+    S("S3_SCORE_REPORTS_BUCKET", "prodenthub-score-reports", s3_bucket, 0),
+    S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
+
+    S("MEMCACHED_SERVERS", "127.0.0.1:11211", memcached_servers, 0),
+    I("MEMCACHED_TIMEOUT_MS", "100", 5, 10000, memcached_timeout_ms),
+
+    S("STRIPE_SECRET_KEY", "", stripe_secret_key, CFG_SECRET | CFG_PROD_REQ),
+    S("STRIPE_WEBHOOK_SECRET", "", stripe_webhook_secret, CFG_SECRET | CFG_PROD_REQ),
+    S("STRIPE_TEAM_PRODUCT_ID", "", stripe_team_product, 0),
+    S("STRIPE_SCHOLARSHIP_PRODUCT_ID", "", stripe_scholarship_product, 0),
+    S("STRIPE_CLUSTER1_PRODUCT_ID", "", stripe_cluster1_product, 0),
+    S("STRIPE_CLUSTER2_PRODUCT_ID", "", stripe_cluster2_product, 0),
+    S("STRIPE_CLUSTER3_PRODUCT_ID", "", stripe_cluster3_product, 0),
+    S("STRIPE_CLUSTER4_PRODUCT_ID", "", stripe_cluster4_product, 0),
+    S("STRIPE_MOCK_PREMIUM_PRODUCT_ID", "", stripe_mock_premium_product, 0),
+};
+
+#undef S
+#undef I
+
+#define NDEFS (sizeof(cfg_defs) / sizeof(cfg_defs[0]))
+
+static char **
+str_slot(struct cfg *c, const struct cfg_def *d)
+{
+    return (char **)((char *)c + d->off);
+}
+
+static long *
+long_slot(struct cfg *c, const struct cfg_def *d)
+{
+    return (long *)((char *)c + d->off);
+}
+
+static const struct cfg_def *
+cfg_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < NDEFS; i++) {
+        if (strcmp(cfg_defs[i].name, name) == 0)
+            return &cfg_defs[i];
+    }
+    return NULL;
+}
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...) PH_PRINTF(3, 4);
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Store value into the setting d; where says where it came from, for the error message. */
+static int
+cfg_set(struct cfg *c, const struct cfg_def *d, const char *value, const char *where,
+        char *err, size_t errlen)
+{
+    long v;
+    int rc;
+
+    switch (d->type) {
+    case CFG_STR:
+        free(*str_slot(c, d));
+        *str_slot(c, d) = xstrdup(value);
+        return 0;
+    case CFG_INT:
+        rc = str_to_long(value, d->min, d->max, &v);
+        break;
+    case CFG_OCTAL:
+        rc = str_to_octal(value, d->max, &v);
+        break;
+    default:
+        return errf(err, errlen, "%s: %s has an unknown type", where, d->name);
+    }
+    if (rc != 0) {
+        if (d->type == CFG_OCTAL)
+            return errf(err, errlen, "%s: %s must be an octal mode, got '%s'",
+                        where, d->name, value);
+        return errf(err, errlen, "%s: %s must be an integer from %ld to %ld, got '%s'",
+                    where, d->name, d->min, d->max, value);
+    }
+    *long_slot(c, d) = v;
+    return 0;
+}
+
+static int
+read_small_file(const char *path, char **out, char *err, size_t errlen, const char *name)
+{
+    char tmp[4096];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return errf(err, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
+    n = fread(tmp, 1, sizeof(tmp) - 1, f);
+    if (!feof(f)) {
+        fclose(f);
+        return errf(err, errlen, "%s_FILE: %s is larger than %zu bytes", name, path,
+                    sizeof(tmp) - 1);
+    }
+    fclose(f);
+    tmp[n] = '\0';
+    *out = xstrdup(str_trim(tmp));
+    return 0;
+}
+
+static int
+cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t errlen)
+{
+    char line[4096], where[PATH_MAX + 32];
+    int lineno = 0, rc = 0;
+    FILE *f = fopen(path, "r");
+
+    if (!f) {
+        if (errno == ENOENT && !required)
+            return 0;
+        return errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        const struct cfg_def *d;
+        char *key, *value, *eq;
+
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = errf(err, errlen, "%s: line too long", where);
+            break;
+        }
+        key = str_trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        eq = strchr(key, '=');
+        if (!eq) {
+            rc = errf(err, errlen, "%s: expected NAME=value, got '%s'", where, key);
+            break;
+        }
+        *eq = '\0';
+        value = str_trim(eq + 1);
+        str_trim(key);
+        d = cfg_find(key);
+        if (!d) {
+            rc = errf(err, errlen, "%s: unknown setting '%s'", where, key);
+            break;
+        }
+        rc = cfg_set(c, d, value, where, err, errlen);
+    }
+    fclose(f);
+    return rc;
+}
+
+static int
+cfg_load_env(struct cfg *c, char *err, size_t errlen)
+{
+    char fname[128];
+    size_t i;
+
+    for (i = 0; i < NDEFS; i++) {
+        const struct cfg_def *d = &cfg_defs[i];
+        const char *v = getenv(d->name);
+
+        if (d->flags & CFG_SECRET) {
+            const char *fpath;
+
+            snprintf(fname, sizeof(fname), "%s_FILE", d->name);
+            fpath = getenv(fname);
+            if (fpath && *fpath) {
+                char *s = NULL;
+
+                if (v)
+                    return errf(err, errlen, "both %s and %s are set; use one", d->name, fname);
+                if (read_small_file(fpath, &s, err, errlen, d->name) != 0)
+                    return -1;
+                free(*str_slot(c, d));
+                *str_slot(c, d) = s;
+                continue;
+            }
+        }
+        if (v && cfg_set(c, d, v, "environment", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+url_ok(const char *u)
+{
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
+
+static int
+cfg_check(struct cfg *c, char *err, size_t errlen)
+{
+    size_t i;
+
+    if (strcmp(c->stage, "dev") != 0 && strcmp(c->stage, "staging") != 0 &&
+        strcmp(c->stage, "production") != 0)
+        return errf(err, errlen, "STAGE must be dev, staging or production, got '%s'", c->stage);
+    if (log_level_parse(c->log_level) < 0)
+        return errf(err, errlen, "PRODENTHUB_LOG_LEVEL must be debug, info, warn or error, "
+                    "got '%s'", c->log_level);
+    if (*c->listen == '\0')
+        return errf(err, errlen, "PRODENTHUB_LISTEN must be host:port or a socket path");
+    if (cfg_is_production(c)) {
+        for (i = 0; i < NDEFS; i++) {
+            const struct cfg_def *d = &cfg_defs[i];
+
+            if ((d->flags & CFG_PROD_REQ) && **str_slot(c, d) == '\0')
+                return errf(err, errlen, "%s must be set when STAGE=production", d->name);
+        }
+        /* The seed asks for restricted origins in production: never a wildcard. */
+        if (strchr(c->cors_origins, '*'))
+            return errf(err, errlen, "CORS_ALLOWED_ORIGINS must not contain '*' in production");
+    }
+    if (*c->aws_endpoint_url && !url_ok(c->aws_endpoint_url))
+        return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
+    if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))
+        return errf(err, errlen, "AWS_ENDPOINT_URL_DYNAMODB must start with http:// or https://");
+    if (*c->aws_access_key_id && !*c->aws_secret_access_key)
+        return errf(err, errlen, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+    if (c->ddb_connect_timeout_ms > c->ddb_timeout_ms)
+        return errf(err, errlen, "DYNAMODB_CONNECT_TIMEOUT_MS must not exceed DYNAMODB_TIMEOUT_MS");
+    return 0;
+}
+
+int
+cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t errlen)
+{
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < NDEFS; i++) {
+        if (cfg_set(out, &cfg_defs[i], cfg_defs[i].def, "default", err, errlen) != 0)
+            goto fail;
+    }
+    if (path && cfg_load_file(out, path, path_required, err, errlen) != 0)
+        goto fail;
+    if (cfg_load_env(out, err, errlen) != 0)
+        goto fail;
+    if (cfg_check(out, err, errlen) != 0)
+        goto fail;
+    return 0;
+fail:
+    cfg_free(out);
+    return -1;
+}
+
+void
+cfg_free(struct cfg *c)
+{
+    size_t i;
+
+    for (i = 0; i < NDEFS; i++) {
+        if (cfg_defs[i].type == CFG_STR) {
+            free(*str_slot(c, &cfg_defs[i]));
+            *str_slot(c, &cfg_defs[i]) = NULL;
+        }
+    }
+}
+
+void
+cfg_dump(const struct cfg *c, int fd)
+{
+    size_t i;
+
+    for (i = 0; i < NDEFS; i++) {
+        const struct cfg_def *d = &cfg_defs[i];
+        struct cfg *mc = (struct cfg *)c;
+
+        if (d->type != CFG_STR)
+            dprintf(fd, "%s=%ld%s\n", d->name, *long_slot(mc, d),
+                    d->type == CFG_OCTAL ? " (decimal)" : "");
+        else if (d->flags & CFG_SECRET)
+            dprintf(fd, "%s=%s\n", d->name, **str_slot(mc, d) ? "(set, hidden)" : "");
+        else
+            dprintf(fd, "%s=%s\n", d->name, *str_slot(mc, d));
+    }
+}
+
+const char *
+cfg_region(const struct cfg *c)
+{
+    if (*c->aws_region)
+        return c->aws_region;
+    if (*c->aws_default_region)
+        return c->aws_default_region;
+    return "us-east-1";
+}
+
+const char *
+cfg_dynamodb_endpoint(const struct cfg *c, char *tmp, size_t tmplen)
+{
+    if (*c->aws_endpoint_url_dynamodb)
+        return c->aws_endpoint_url_dynamodb;
+    if (*c->aws_endpoint_url)
+        return c->aws_endpoint_url;
+    snprintf(tmp, tmplen, "https://dynamodb.%s.amazonaws.com", cfg_region(c));
+    return tmp;
+}
+
+int
+cfg_is_production(const struct cfg *c)
+{
+    return strcmp(c->stage, "production") == 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * Configuration: one declarative table (cfg.c) of every setting, its type, default, bounds
+ * and flags.  Sources, later wins: built-in defaults, the key=value file, the environment.
+ * A secret may also come from a file named by NAME_FILE (for systemd credentials and
+ * Docker-style secrets).  Secrets are never printed or logged.
+ */
+#ifndef PH_CFG_H
+#define PH_CFG_H
+
+#include <stddef.h>
+
+struct cfg {
+    /* the service */
+    char *stage;
+    char *listen;
+    long socket_mode;
+    long workers;
+    long backlog;
+    long max_body;
+    long json_max_depth;
+    long shutdown_timeout;
+    long ready_timeout_ms;
+    char *log_level;
+    char *cors_origins;
+    long cors_max_age;
+    char *api_base_url;
+    char *frontend_url;
+    char *admin_token;
+
+    /* AWS */
+    char *aws_region;
+    char *aws_default_region;
+    char *aws_profile;
+    char *aws_endpoint_url;
+    char *aws_endpoint_url_dynamodb;
+    char *aws_access_key_id;
+    char *aws_secret_access_key;
+    char *aws_session_token;
+    long ddb_connect_timeout_ms;
+    long ddb_timeout_ms;
+    char *table_prefix;
+    char *tbl_teams;
+    char *tbl_scholarships;
+    char *tbl_coupons;
+    char *tbl_coupon_usage;
+    char *tbl_discount_purchases;
+    char *tbl_personalized_plans;
+    char *tbl_mock_exams;
+    char *tbl_mock_registrations;
+    char *tbl_mock_statistics;
+    char *s3_bucket;
+    char *ses_from;
+
+    /* memcached */
+    char *memcached_servers;
+    long memcached_timeout_ms;
+
+    /* Stripe */
+    char *stripe_secret_key;
+    char *stripe_webhook_secret;
+    char *stripe_team_product;
+    char *stripe_scholarship_product;
+    char *stripe_cluster1_product;
+    char *stripe_cluster2_product;
+    char *stripe_cluster3_product;
+    char *stripe_cluster4_product;
+    char *stripe_mock_premium_product;
+};
+
+/*
+ * Load defaults, then path (NULL: none; a missing file is an error only if required), then
+ * the environment; then check.  On failure returns -1 with a message naming the setting
+ * (and file:line) in err, and leaves *out freed.
+ */
+int cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t errlen);
+void cfg_free(struct cfg *c);
+
+/* Write every setting as NAME=value lines, secrets as "(set, hidden)". */
+void cfg_dump(const struct cfg *c, int fd);
+
+/* Effective values derived from several settings. */
+const char *cfg_region(const struct cfg *c);
+const char *cfg_dynamodb_endpoint(const struct cfg *c, char *tmp, size_t tmplen);
+int cfg_is_production(const struct cfg *c);
+
+#endif

@@ -1,0 +1,70 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+
+static const struct app_error_info app_errors[APP_ERR_COUNT] = {
+    [0] = {200, "OK", "OK"},
+    [1] = {400, "BAD_REQUEST", "The request is malformed"},
+    [2] = {400, "VALIDATION_ERROR", "The request has invalid fields"},
+    [3] = {400, "INVALID_JSON", "The request body is not valid JSON"},
+    [4] = {401, "UNAUTHORIZED", "Authentication required"},
+    [5] = {403, "FORBIDDEN", "Not allowed"},
+    [6] = {404, "NOT_FOUND", "Not found"},
+    [7] = {405, "METHOD_NOT_ALLOWED", "Method not allowed"},
+    [8] = {409, "CONFLICT", "The request conflicts with the current state"},
+    [9] = {413, "PAYLOAD_TOO_LARGE", "The request body is too large"},
+    [10] = {415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported content type"},
+    [11] = {422, "UNPROCESSABLE", "The request cannot be processed"},
+    [12] = {429, "RATE_LIMITED", "Too many requests"},
+    [13] = {500, "INTERNAL_ERROR", "Internal server error"},
+    [14] = {501, "NOT_IMPLEMENTED", "This endpoint is not available yet"},
+    [15] = {502, "UPSTREAM_ERROR", "A backing service answered with an error"},
+    [16] = {503, "SERVICE_UNAVAILABLE", "A backing service is unavailable"},
+    [17] = {504, "UPSTREAM_TIMEOUT", "A backing service did not answer in time"},
+    [18] = {500, "INTERNAL_ERROR", "Internal server error"},
+    [19] = {403, "ORIGIN_NOT_ALLOWED", "Origin not allowed"},
+    [20] = {409, "CONDITION_FAILED", "The request lost a race with another change"},
+    [21] = {500, "INTERNAL_ERROR", "Internal server error"},
+};
+
+const struct app_error_info *
+app_error_info(int code)
+{
+    int idx = -code;
+
+    if (idx < 0 || idx >= APP_ERR_COUNT)
+        idx = -APP_EINTERNAL;
+    return &app_errors[idx];
+}
+
+int
+app_error_is_client(int code)
+{
+    int status = app_error_info(code)->status;
+
+    return status >= 400 && status < 500;
+}
+
+int
+app_error_set(struct app_error *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!e || e->code != APP_OK)
+        return code;
+    e->code = code;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void
+app_error_clear(struct app_error *e)
+{
+    e->code = APP_OK;
+    e->msg[0] = '\0';
+}

@@ -1,0 +1,146 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define LOG_LINE_MAX 4096
+
+int log_level_min = LL_INFO;
+static const char *log_role = "main";
+
+static const char *const level_names[] = {"debug", "info", "warn", "error", "crit"};
+
+int
+log_level_parse(const char *name)
+{
+    int i;
+
+    for (i = 0; i <= LL_ERROR; i++) {
+        if (strcmp(name, level_names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+void
+log_set_role(const char *role)
+{
+    log_role = role;
+}
+
+/* Format and write one line; err >= 0 appends strerror(err) to the message. */
+static void
+log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
+{
+    char msg[2048], ts[32];
+    struct timeval tv;
+    struct tm tm;
+    struct buf b;
+    int n;
+
+    if (level < log_level_min)
+        return;
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n < 0)
+        return;
+    if (err >= 0 && (size_t)n < sizeof(msg))
+        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err));
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+
+    buf_init(&b, LOG_LINE_MAX - 2);
+    buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,\"role\":\"%s\"",
+               ts, (long)tv.tv_usec / 1000, level_names[level], (long)getpid(), log_role);
+    if (fields)
+        buf_puts(&b, fields);
+    buf_puts(&b, ",\"msg\":\"");
+    if (buf_json_escape(&b, msg, strlen(msg)) != 0 || buf_puts(&b, "\"}") != 0) {
+        /* Over the ceiling: keep what fits and close the object so the line stays JSON. */
+        buf_free(&b);
+        buf_init(&b, LOG_LINE_MAX - 2);
+        buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,"
+                   "\"msg\":\"log line too long, dropped\"}", ts, (long)tv.tv_usec / 1000,
+                   level_names[level], (long)getpid());
+    }
+    buf_puts(&b, "\n");
+    if (b.data) {
+        ssize_t w = write(STDERR_FILENO, b.data, b.len);
+        (void)w;
+    }
+    buf_free(&b);
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(level, NULL, -1, fmt, ap);
+    va_end(ap);
+}
+
+void
+log_fields(int level, const char *fields, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(level, fields, -1, fmt, ap);
+    va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(LL_WARN, NULL, err, fmt, ap);
+    va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(LL_WARN, NULL, -1, fmt, ap);
+    va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(LL_CRIT, NULL, err, fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_write(LL_CRIT, NULL, -1, fmt, ap);
+    va_end(ap);
+    exit(1);
+}

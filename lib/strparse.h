@@ -1,0 +1,29 @@
+/*
+ * Checked parsers for text that crosses a trust boundary (memcached's safe_strto*, curl's
+ * strparse): no atoi, no silent zero on garbage, no overflow.
+ */
+#ifndef PH_STRPARSE_H
+#define PH_STRPARSE_H
+
+#include <stddef.h>
+
+/* Parse all of s as a base-10 integer in [min, max]; 0 on success, -1 otherwise. */
+int str_to_long(const char *s, long min, long max, long *out);
+/* The same for an unsigned size, e.g. CONTENT_LENGTH. */
+int str_to_size(const char *s, size_t max, size_t *out);
+/* Parse all of s as an octal integer in [0, max], e.g. a file mode. */
+int str_to_octal(const char *s, long max, long *out);
+
+/*
+ * Percent-decode src[0..n) into out (room for n + 1 bytes); plus_is_space for query strings.
+ * Returns the decoded length, or -1 on a malformed escape or a decoded NUL byte.
+ */
+long str_pct_decode(char *out, const char *src, size_t n, int plus_is_space);
+
+/* Trim ASCII white space at both ends, in place; returns s. */
+char *str_trim(char *s);
+
+/* 1 if a and b are equal, comparing every byte whatever the content (constant time in n). */
+int str_ct_equal(const void *a, const void *b, size_t n);
+
+#endif
