@@ -46,10 +46,11 @@ add_check(struct json_object *checks, const char *name, int rc, const struct tim
     struct json_object *c = json_object_new_object();
 
     json_object_object_add(c, "ok", json_object_new_boolean(rc == APP_OK));
+    double took = ms_since(t0);
     char ms[32];
 
-    snprintf(ms, sizeof(ms), "%.3f", ms_since(t0));
-    json_object_object_add(c, "ms", json_object_new_double_s(ms_since(t0), ms));
+    snprintf(ms, sizeof(ms), "%.3f", took);
+    json_object_object_add(c, "ms", json_object_new_double_s(took, ms));
     /* The slug only: the detail (hosts, ports) is for the log, not for the public. */
     if (rc != APP_OK)
         json_object_object_add(c, "error", json_object_new_string(app_error_info(rc)->slug));
