@@ -53,7 +53,10 @@ main(int argc, char **argv)
     struct cfg cfg;
     char err[512];
 
-    while ((opt = getopt_long(argc, argv, "c:tpVh", longopts, NULL)) != -1) {
+    for (;;) {
+        opt = getopt_long(argc, argv, "c:tpVh", longopts, NULL);
+        if (opt == -1)
+            break;
         switch (opt) {
         case 'c':
             path = optarg;

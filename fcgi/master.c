@@ -147,12 +147,15 @@ reap(struct master *m)
     int status, i;
     pid_t pid;
 
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (;;) {
         struct proc *p = NULL;
         struct sb_slot *s;
         char how[64];
         double lived;
 
+        pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0)
+            break;
         for (i = 0; i < MAX_SLOTS; i++) {
             if (m->procs[i].state != P_FREE && m->procs[i].pid == pid) {
                 p = &m->procs[i];

@@ -203,21 +203,23 @@ req_parse_json_body(struct request *req, int max_depth)
     tok = json_tokener_new_ex(max_depth);
     if (!tok)
         return app_error_set(&req->err, APP_ENOMEM, "json tokener");
-    req->json = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+    /* body_len + 1 takes in the NUL after the body: json-c then knows the input has ended,
+     * so a bare 42 is complete and "{" is truncated. */
+    req->json = json_tokener_parse_ex(tok, req->body, (int)req->body_len + 1);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
 
     if (jerr == json_tokener_success) {
         /* Only white space may follow the value: "{} x" is not a JSON document. */
-        while (end < req->body_len && strchr(" \t\r\n", req->body[end]))
+        while (end < req->body_len && req->body[end] && strchr(" \t\r\n", req->body[end]))
             end++;
         if (end < req->body_len)
             jerr = json_tokener_error_parse_unexpected;
     }
     if (jerr != json_tokener_success) {
-        const char *why = jerr == json_tokener_continue ? "unexpected end of input"
-                          : json_tokener_error_desc(jerr);
+        const char *why = jerr == json_tokener_continue || end >= req->body_len ?
+                          "unexpected end of input" : json_tokener_error_desc(jerr);
 
         if (req->json)
             json_object_put(req->json);

@@ -165,7 +165,8 @@ run(struct request *req, const struct body_reader *br)
         return app_error_set(&req->err, APP_EMETHOD, "use one of: %s", allow);
     }
     req->route = r;
-    route_match(r->pattern, req->path, req);
+    if (!route_match(r->pattern, req->path, req))
+        return app_error_set(&req->err, APP_EBADREQUEST, "malformed percent-encoding in the path");
     cors_actual(req);
 
     if (r->flags & R_ADMIN) {

@@ -1,7 +1,8 @@
 /*
  * The whole API on one screen.  Paths are matched segment by segment; {name} matches any
  * one non-empty segment.  404 vs 405 is decided by the dispatcher from this table alone.
- * Keep docs/API.md in step: t/unit/test_routes.c checks that they agree.
+ * Keep docs/API.md in step: t/unit/test_router.c checks that they agree.
+ * (checksrc: wide table)
  */
 #include "config.h"
 

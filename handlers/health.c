@@ -62,27 +62,28 @@ int
 ready_get(struct request *req)
 {
     struct json_object *checks = json_object_new_object(), *d;
-    struct app_error e;
+    struct app_error ddb_err, mc_err;
     struct timespec t0;
     int ddb_rc;
 
-    app_error_clear(&e);
+    app_error_clear(&ddb_err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ddb_rc = req->worker && req->worker->ddb ?
-             ddb_ping(req->worker->ddb, req->cfg->ready_timeout_ms, &e) :
-             app_error_set(&e, APP_EUNAVAILABLE, "dynamodb: no client");
-    add_check(checks, "dynamodb", ddb_rc, &t0, &e);
+             ddb_ping(req->worker->ddb, req->cfg->ready_timeout_ms, &ddb_err) :
+             app_error_set(&ddb_err, APP_EUNAVAILABLE, "dynamodb: no client");
+    add_check(checks, "dynamodb", ddb_rc, &t0, &ddb_err);
 
-    app_error_clear(&e);
+    app_error_clear(&mc_err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (add_check(checks, "memcached", cache_ping(req->worker ? req->worker->cache : NULL, &e),
-                  &t0, &e) != APP_OK)
-        req_log(req, LL_DEBUG, "cache degraded: %s", e.msg);
+    if (add_check(checks, "memcached",
+                  cache_ping(req->worker ? req->worker->cache : NULL, &mc_err),
+                  &t0, &mc_err) != APP_OK)
+        req_log(req, LL_DEBUG, "cache degraded: %s", mc_err.msg);
 
     if (ddb_rc != APP_OK) {
         struct json_object *failing = json_object_new_array();
 
-        req_log(req, LL_WARN, "not ready: %s", e.msg);
+        req_log(req, LL_WARN, "not ready: %s", ddb_err.msg);
         json_object_array_add(failing, json_object_new_string("dynamodb"));
         d = json_object_new_object();
         json_object_object_add(d, "failing", failing);

@@ -172,8 +172,8 @@ read_small_file(const char *path, char **out, char *err, size_t errlen, const ch
 
     if (!f)
         return errf(err, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
-    n = fread(tmp, 1, sizeof(tmp) - 1, f);
-    if (!feof(f)) {
+    n = fread(tmp, 1, sizeof(tmp), f);
+    if (n == sizeof(tmp)) {
         fclose(f);
         return errf(err, errlen, "%s_FILE: %s is larger than %zu bytes", name, path,
                     sizeof(tmp) - 1);

@@ -33,11 +33,9 @@ static const struct app_error_info app_errors[APP_ERR_COUNT] = {
 const struct app_error_info *
 app_error_info(int code)
 {
-    int idx = -code;
-
-    if (idx < 0 || idx >= APP_ERR_COUNT)
-        idx = -APP_EINTERNAL;
-    return &app_errors[idx];
+    if (code > 0 || code <= -APP_ERR_COUNT)
+        code = APP_EINTERNAL;
+    return &app_errors[-code];
 }
 
 int

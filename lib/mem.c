@@ -91,6 +91,7 @@ arena_init(struct arena *a, size_t chunk_size)
 {
     a->chunk_size = chunk_size ? chunk_size : 16384;
     a->chunks = chunk_new(a->chunk_size);
+    a->first = a->chunks;
     a->cleanups = NULL;
 }
 
@@ -101,9 +102,16 @@ arena_alloc(struct arena *a, size_t n)
     void *p;
 
     n = ALIGN_UP(n ? n : 1);
+    if (n > a->chunk_size / 4) {
+        /* Big requests get a chunk of their own behind the current one, which stays current. */
+        c = chunk_new(n);
+        c->next = a->chunks->next;
+        a->chunks->next = c;
+        c->used = n;
+        return c->data;
+    }
     if (c->size - c->used < n) {
-        /* Big requests get a chunk of their own, so they do not waste the current one. */
-        c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+        c = chunk_new(a->chunk_size);
         c->next = a->chunks;
         a->chunks = c;
     }
@@ -156,19 +164,22 @@ arena_reset(struct arena *a)
         cl->fn(cl->data);
     a->cleanups = NULL;
 
-    /* Keep the oldest (first) chunk: most requests fit in it and reuse it with no malloc. */
-    for (c = a->chunks; c->next; c = next) {
+    /* Keep the first chunk: most requests fit in it and reuse it with no malloc. */
+    for (c = a->chunks; c; c = next) {
         next = c->next;
-        free(c);
+        if (c != a->first)
+            free(c);
     }
-    a->chunks = c;
-    c->used = 0;
+    a->chunks = a->first;
+    a->first->next = NULL;
+    a->first->used = 0;
 }
 
 void
 arena_destroy(struct arena *a)
 {
     arena_reset(a);
-    free(a->chunks);
+    free(a->first);
     a->chunks = NULL;
+    a->first = NULL;
 }

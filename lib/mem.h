@@ -20,7 +20,8 @@ struct arena_chunk;
 struct arena_cleanup;
 
 struct arena {
-    struct arena_chunk *chunks;    /* newest first; the oldest is kept across resets */
+    struct arena_chunk *chunks;    /* the current chunk first */
+    struct arena_chunk *first;     /* the chunk kept across resets */
     struct arena_cleanup *cleanups;
     size_t chunk_size;
 };

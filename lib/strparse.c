@@ -35,7 +35,7 @@ str_to_size(const char *s, size_t max, size_t *out)
     for (p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        if (v > (ULLONG_MAX - 9) / 10)
+        if (v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
             return -1;
         v = v * 10 + (unsigned)(*p - '0');
     }
@@ -56,9 +56,9 @@ str_to_octal(const char *s, long max, long *out)
     for (p = s; *p; p++) {
         if (*p < '0' || *p > '7')
             return -1;
-        v = v * 8 + (*p - '0');
-        if (v > max)
+        if (v > (max - (*p - '0')) / 8)
             return -1;
+        v = v * 8 + (*p - '0');
     }
     *out = v;
     return 0;

@@ -1,1 +1,421 @@
-int main(void){return 0;}
+#include "config.h"
+
+#include <check.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/strparse.h"
+#include "unit.h"
+
+/* --- str_to_long ------------------------------------------------------------------------ */
+
+START_TEST(test_long_valid)
+{
+    long v = -1;
+
+    ck_assert_int_eq(str_to_long("0", 0, 10, &v), 0);
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(str_to_long("42", 0, 100, &v), 0);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_eq(str_to_long("-17", -100, 100, &v), 0);
+    ck_assert_int_eq(v, -17);
+    ck_assert_int_eq(str_to_long("007", 0, 100, &v), 0);
+    ck_assert_int_eq(v, 7);
+}
+END_TEST
+
+START_TEST(test_long_bounds)
+{
+    long v = 99;
+
+    ck_assert_int_eq(str_to_long("1", 1, 256, &v), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(str_to_long("256", 1, 256, &v), 0);
+    ck_assert_int_eq(v, 256);
+    v = 99;
+    ck_assert_int_eq(str_to_long("0", 1, 256, &v), -1);
+    ck_assert_int_eq(str_to_long("257", 1, 256, &v), -1);
+    ck_assert_int_eq(str_to_long("-1", 0, 256, &v), -1);
+    /* A refused value leaves *out alone. */
+    ck_assert_int_eq(v, 99);
+}
+END_TEST
+
+START_TEST(test_long_garbage)
+{
+    long v = 99;
+
+    ck_assert_int_eq(str_to_long("abc", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("12abc", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("1.5", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("0x10", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("-", -100, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("1 ", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("1\n", 0, 100, &v), -1);
+    ck_assert_int_eq(v, 99);
+}
+END_TEST
+
+START_TEST(test_long_empty_and_space)
+{
+    long v = 99;
+
+    ck_assert_int_eq(str_to_long("", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long(NULL, 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long(" 1", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("\t1", 0, 100, &v), -1);
+    ck_assert_int_eq(str_to_long("\n1", 0, 100, &v), -1);
+    ck_assert_int_eq(v, 99);
+}
+END_TEST
+
+START_TEST(test_long_overflow)
+{
+    long v = 99;
+
+    ck_assert_int_eq(str_to_long("9223372036854775807", LONG_MIN, LONG_MAX, &v), 0);
+    ck_assert_int_eq(v, LONG_MAX);
+    ck_assert_int_eq(str_to_long("-9223372036854775808", LONG_MIN, LONG_MAX, &v), 0);
+    ck_assert_int_eq(v, LONG_MIN);
+    v = 99;
+    ck_assert_int_eq(str_to_long("9223372036854775808", LONG_MIN, LONG_MAX, &v), -1);
+    ck_assert_int_eq(str_to_long("-9223372036854775809", LONG_MIN, LONG_MAX, &v), -1);
+    ck_assert_int_eq(str_to_long("99999999999999999999999", LONG_MIN, LONG_MAX, &v), -1);
+    ck_assert_int_eq(v, 99);
+}
+END_TEST
+
+/* --- str_to_size ------------------------------------------------------------------------ */
+
+START_TEST(test_size_valid)
+{
+    size_t v = 1;
+
+    ck_assert_int_eq(str_to_size("0", 100, &v), 0);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(str_to_size("4096", 4096, &v), 0);
+    ck_assert_uint_eq(v, 4096);
+    ck_assert_int_eq(str_to_size("1099511627776", (size_t)1 << 40, &v), 0);
+    ck_assert_uint_eq(v, (size_t)1 << 40);
+}
+END_TEST
+
+START_TEST(test_size_refused)
+{
+    size_t v = 7;
+
+    ck_assert_int_eq(str_to_size("4097", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size(NULL, 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("-1", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("+1", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size(" 1", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("1 ", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("12a", 4096, &v), -1);
+    ck_assert_int_eq(str_to_size("1e3", 4096, &v), -1);
+    ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+START_TEST(test_size_overflow)
+{
+    size_t v = 7;
+
+    /* 2^64 and far beyond: must not wrap to a small number. */
+    ck_assert_int_eq(str_to_size("18446744073709551616", SIZE_MAX, &v), -1);
+    ck_assert_int_eq(str_to_size("36893488147419103232", SIZE_MAX, &v), -1);
+    ck_assert_int_eq(str_to_size("99999999999999999999999999", SIZE_MAX, &v), -1);
+    ck_assert_int_eq(str_to_size("18446744073709551617", SIZE_MAX, &v), -1);
+    ck_assert_uint_eq(v, 7);
+}
+END_TEST
+
+/*
+ * Fixed (lib/strparse.c, str_to_size): the overflow guard "v > (ULLONG_MAX - 9) / 10" refuses
+ * some values that fit, e.g. SIZE_MAX itself.
+ */
+START_TEST(test_size_max_accepted)
+{
+    size_t v = 7;
+
+    ck_assert_int_eq(str_to_size("18446744073709551615", SIZE_MAX, &v), 0);
+    ck_assert_uint_eq(v, SIZE_MAX);
+}
+END_TEST
+
+/* --- str_to_octal ----------------------------------------------------------------------- */
+
+START_TEST(test_octal_valid)
+{
+    long v = -1;
+
+    ck_assert_int_eq(str_to_octal("660", 0777, &v), 0);
+    ck_assert_int_eq(v, 0660);
+    ck_assert_int_eq(str_to_octal("0777", 0777, &v), 0);
+    ck_assert_int_eq(v, 0777);
+    ck_assert_int_eq(str_to_octal("0", 0777, &v), 0);
+    ck_assert_int_eq(v, 0);
+    ck_assert_int_eq(str_to_octal("0000000000000000000000000007", 0777, &v), 0);
+    ck_assert_int_eq(v, 7);
+}
+END_TEST
+
+START_TEST(test_octal_refused)
+{
+    long v = 5;
+
+    ck_assert_int_eq(str_to_octal("1000", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("8", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("19", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal(NULL, 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("-1", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal(" 660", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("660 ", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("0o660", 0777, &v), -1);
+    ck_assert_int_eq(str_to_octal("77777777777777777777777777", 0777, &v), -1);
+    ck_assert_int_eq(v, 5);
+}
+END_TEST
+
+/*
+ * Fixed (lib/strparse.c, str_to_octal): "v = v * 8 + digit" is computed before the "v > max"
+ * check, so with a max above LONG_MAX / 8 a long input overflows a signed long (undefined
+ * behaviour).  In practice it wraps: "1000000000000000000000" (2^63) with max LONG_MAX
+ * returns 0 with *out == LONG_MIN.
+ */
+START_TEST(test_octal_overflow)
+{
+    long v = 5;
+
+    ck_assert_int_eq(str_to_octal("777777777777777777777", LONG_MAX, &v), 0);
+    ck_assert_int_eq(v, LONG_MAX);
+    v = 5;
+    ck_assert_int_eq(str_to_octal("1000000000000000000000", LONG_MAX, &v), -1);
+    ck_assert_int_eq(str_to_octal("7777777777777777777777", LONG_MAX, &v), -1);
+    ck_assert_int_eq(v, 5);
+}
+END_TEST
+
+/* --- str_pct_decode --------------------------------------------------------------------- */
+
+/* Decode s (its strlen) into a buffer of exactly strlen + 1 bytes; returns the length. */
+static long
+decode(const char *s, int plus, char **out)
+{
+    size_t n = strlen(s);
+
+    *out = malloc(n + 1);
+    ck_assert_ptr_nonnull(*out);
+    memset(*out, 'Z', n + 1);
+    return str_pct_decode(*out, s, n, plus);
+}
+
+START_TEST(test_pct_valid)
+{
+    char *out;
+
+    ck_assert_int_eq(decode("plain", 0, &out), 5);
+    ck_assert_str_eq(out, "plain");
+    free(out);
+    ck_assert_int_eq(decode("a%20b", 0, &out), 3);
+    ck_assert_str_eq(out, "a b");
+    free(out);
+    ck_assert_int_eq(decode("%41%62%7a%7A", 0, &out), 4);
+    ck_assert_str_eq(out, "Abzz");
+    free(out);
+    ck_assert_int_eq(decode("%C3%A9", 0, &out), 2);
+    ck_assert_str_eq(out, "\xc3\xa9");
+    free(out);
+    ck_assert_int_eq(decode("100%25", 0, &out), 4);
+    ck_assert_str_eq(out, "100%");
+    free(out);
+    ck_assert_int_eq(decode("%2541", 0, &out), 3);
+    ck_assert_str_eq(out, "%41");
+    free(out);
+    ck_assert_int_eq(decode("", 0, &out), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_pct_plus)
+{
+    char *out;
+
+    ck_assert_int_eq(decode("a+b+", 1, &out), 4);
+    ck_assert_str_eq(out, "a b ");
+    free(out);
+    ck_assert_int_eq(decode("a+b+", 0, &out), 4);
+    ck_assert_str_eq(out, "a+b+");
+    free(out);
+    /* An encoded plus is a plus in both modes. */
+    ck_assert_int_eq(decode("1%2B1", 1, &out), 3);
+    ck_assert_str_eq(out, "1+1");
+    free(out);
+    ck_assert_int_eq(decode("1%2b1", 0, &out), 3);
+    ck_assert_str_eq(out, "1+1");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_pct_truncated)
+{
+    char *out;
+
+    ck_assert_int_eq(decode("%4", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("abc%4", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("%", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("abc%", 1, &out), -1);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_pct_truncated_by_n)
+{
+    char out[8];
+
+    /* Only n bytes count: "%41" cut to "%4" is truncated even though src goes on. */
+    ck_assert_int_eq(str_pct_decode(out, "%41", 2, 0), -1);
+    ck_assert_int_eq(str_pct_decode(out, "a%41", 3, 0), -1);
+    ck_assert_int_eq(str_pct_decode(out, "ab%41", 2, 0), 2);
+    ck_assert_str_eq(out, "ab");
+}
+END_TEST
+
+START_TEST(test_pct_bad_hex)
+{
+    char *out;
+
+    ck_assert_int_eq(decode("%zz", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("%4g", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("%g4", 1, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("%%41", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("% 1", 0, &out), -1);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_pct_nul_refused)
+{
+    char *out;
+
+    ck_assert_int_eq(decode("%00", 0, &out), -1);
+    free(out);
+    ck_assert_int_eq(decode("abc%00def", 1, &out), -1);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_pct_length_not_strlen)
+{
+    char out[16];
+
+    /* The return value is the decoded length, and out is terminated right there. */
+    memset(out, 'Z', sizeof(out));
+    ck_assert_int_eq(str_pct_decode(out, "%41%42%43xyz", 12, 0), 6);
+    ck_assert_str_eq(out, "ABCxyz");
+    ck_assert_int_eq(out[6], '\0');
+}
+END_TEST
+
+/* --- str_trim --------------------------------------------------------------------------- */
+
+static void
+check_trim(const char *in, const char *want)
+{
+    char buf[64];
+
+    ck_assert_uint_lt(strlen(in), sizeof(buf));
+    memcpy(buf, in, strlen(in) + 1);
+    ck_assert_ptr_eq(str_trim(buf), buf);
+    ck_assert_str_eq(buf, want);
+}
+
+START_TEST(test_trim)
+{
+    check_trim("abc", "abc");
+    check_trim("  abc", "abc");
+    check_trim("abc  ", "abc");
+    check_trim(" \t\r\n abc def \n\r\t ", "abc def");
+    check_trim("", "");
+    check_trim("   ", "");
+    check_trim("\n", "");
+    check_trim("a", "a");
+    check_trim(" a ", "a");
+    check_trim("a b", "a b");
+    check_trim("secret\n", "secret");
+}
+END_TEST
+
+/* --- str_ct_equal ----------------------------------------------------------------------- */
+
+START_TEST(test_ct_equal)
+{
+    ck_assert_int_eq(str_ct_equal("token", "token", 5), 1);
+    ck_assert_int_eq(str_ct_equal("token", "tokeN", 5), 0);
+    ck_assert_int_eq(str_ct_equal("token", "Token", 5), 0);
+    ck_assert_int_eq(str_ct_equal("abc", "abd", 2), 1);
+    ck_assert_int_eq(str_ct_equal("abc", "xyz", 0), 1);
+    /* Every byte is compared, NULs included: not a strcmp. */
+    ck_assert_int_eq(str_ct_equal("a\0b", "a\0c", 3), 0);
+    ck_assert_int_eq(str_ct_equal("a\0b", "a\0b", 3), 1);
+    /* Differences in single bits are not lost. */
+    ck_assert_int_eq(str_ct_equal("\x80", "\x00", 1), 0);
+    ck_assert_int_eq(str_ct_equal("\x01", "\x00", 1), 0);
+}
+END_TEST
+
+static Suite *
+strparse_suite(void)
+{
+    Suite *s = suite_create("strparse");
+    TCase *tc = tcase_create("to_long");
+
+    tcase_add_test(tc, test_long_valid);
+    tcase_add_test(tc, test_long_bounds);
+    tcase_add_test(tc, test_long_garbage);
+    tcase_add_test(tc, test_long_empty_and_space);
+    tcase_add_test(tc, test_long_overflow);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("to_size");
+    tcase_add_test(tc, test_size_valid);
+    tcase_add_test(tc, test_size_refused);
+    tcase_add_test(tc, test_size_overflow);
+    tcase_add_test(tc, test_size_max_accepted);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("to_octal");
+    tcase_add_test(tc, test_octal_valid);
+    tcase_add_test(tc, test_octal_refused);
+    tcase_add_test(tc, test_octal_overflow);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("pct_decode");
+    tcase_add_test(tc, test_pct_valid);
+    tcase_add_test(tc, test_pct_plus);
+    tcase_add_test(tc, test_pct_truncated);
+    tcase_add_test(tc, test_pct_truncated_by_n);
+    tcase_add_test(tc, test_pct_bad_hex);
+    tcase_add_test(tc, test_pct_nul_refused);
+    tcase_add_test(tc, test_pct_length_not_strlen);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("misc");
+    tcase_add_test(tc, test_trim);
+    tcase_add_test(tc, test_ct_equal);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_MAIN(strparse_suite)
