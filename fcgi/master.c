@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,10 @@ open_listen(const struct cfg *cfg)
     fd = FCGX_OpenSocket(path, (int)cfg->backlog);
     if (fd < 0)
         fatal("cannot listen on %s", path);
+    /* Non-blocking, so a worker that loses the race for a connection is not stuck in
+     * accept() (see worker.c). */
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+        fatal("fcntl O_NONBLOCK on the listen socket");
     if (path[0] == '/' && chmod(path, (mode_t)cfg->socket_mode) != 0)
         fatal("chmod %s", path);
     return fd;

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,16 +21,6 @@
 #include "request.h"
 #include "routes.h"
 #include "worker.h"
-
-static volatile sig_atomic_t worker_stop;
-
-static void
-on_term(int sig)
-{
-    (void)sig;
-    worker_stop = 1;
-    FCGX_ShutdownPending();
-}
 
 static const char *
 status_text(int status)
@@ -131,6 +123,67 @@ serve_one(struct worker *w, FCGX_Request *fr, struct arena *arena)
     w->sb->busy = 0;
 }
 
+/*
+ * Signals and the accept loop.  SIGTERM and SIGINT stay blocked for the worker's whole life
+ * and arrive through a signalfd, so no system call inside a request (libfcgi's reads and
+ * writes, curl, memcached) is ever interrupted: an in-flight request always completes.
+ * The worker waits with epoll for either a connection or a signal; the listen socket is
+ * non-blocking (the master sets it), so a worker that loses the race for a connection gets
+ * EAGAIN instead of sleeping in accept() where it could not hear SIGTERM.  EPOLLEXCLUSIVE
+ * wakes one idle worker per connection rather than all of them.
+ */
+static int
+wait_setup(int listen_fd, int *out_sigfd)
+{
+    struct epoll_event ev;
+    sigset_t set;
+    int ep, sfd;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_SETMASK, &set, NULL);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sfd < 0 || ep < 0)
+        fatal("worker: signalfd/epoll");
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = listen_fd;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+        fatal("worker: epoll_ctl listen socket");
+    ev.events = EPOLLIN;
+    ev.data.fd = sfd;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev) != 0)
+        fatal("worker: epoll_ctl signalfd");
+    *out_sigfd = sfd;
+    return ep;
+}
+
+/* Block until a connection may be waiting (1) or a stop signal came (0). */
+static int
+wait_for_work(int ep, int sigfd)
+{
+    struct epoll_event evs[2];
+    int i, n;
+
+    for (;;) {
+        n = epoll_wait(ep, evs, 2, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            log_warn("epoll_wait");
+            usleep(10000);
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (evs[i].data.fd == sigfd)
+                return 0;
+        }
+        return 1;
+    }
+}
+
 void
 worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
 {
@@ -138,26 +191,22 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     struct worker w;
     struct arena arena;
     FCGX_Request fr;
-    sigset_t none;
+    int ep, sigfd, rc;
 
     log_set_role("worker");
+    ep = wait_setup(listen_fd, &sigfd);
     /* If the master dies, so do we: an orphan would keep accepting with stale config. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() == 1)
         _exit(0);
 
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_term;         /* no SA_RESTART: accept() must return on SIGTERM */
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
 
     memset(&w, 0, sizeof(w));
     w.slot = slot;
@@ -171,20 +220,17 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
     arena_init(&arena, 16384);
 
-    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+    if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
         fatalx("FCGX_InitRequest failed");
     sb->ready = 1;
     LOG(LL_DEBUG, "worker %d ready", slot);
 
-    while (!worker_stop) {
-        if (FCGX_Accept_r(&fr) < 0) {
-            if (worker_stop)
-                break;
-            /* EINTR from a stray signal, or a dropped connection: try again. */
-            if (errno != EINTR) {
-                log_warn("accept failed");
-                usleep(10000);
-            }
+    while (wait_for_work(ep, sigfd)) {
+        rc = FCGX_Accept_r(&fr);
+        if (rc < 0) {
+            /* Another worker took the connection, or the client gave up: wait again. */
+            if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -ECONNABORTED)
+                log_msg(LL_WARN, "accept failed: %s", strerror(-rc));
             continue;
         }
         serve_one(&w, &fr, &arena);
@@ -197,6 +243,8 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     ddb_free(w.ddb);
     cache_free(w.cache);
     curl_global_cleanup();
+    close(ep);
+    close(sigfd);
     LOG(LL_DEBUG, "worker %d stopped after %lu requests", slot, sb->requests);
     exit(0);
 }
