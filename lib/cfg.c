@@ -49,7 +49,6 @@ static const struct cfg_def cfg_defs[] = {
 
     S("AWS_REGION", "", aws_region, 0),
     S("AWS_DEFAULT_REGION", "", aws_default_region, 0),
-    S("AWS_PROFILE", "", aws_profile, 0),
     S("AWS_ENDPOINT_URL", "", aws_endpoint_url, 0),
     S("AWS_ENDPOINT_URL_DYNAMODB", "", aws_endpoint_url_dynamodb, 0),
     S("AWS_ACCESS_KEY_ID", "", aws_access_key_id, 0),
@@ -57,7 +56,6 @@ static const struct cfg_def cfg_defs[] = {
     S("AWS_SESSION_TOKEN", "", aws_session_token, CFG_SECRET),
     I("DYNAMODB_CONNECT_TIMEOUT_MS", "300", 10, 60000, ddb_connect_timeout_ms),
     I("DYNAMODB_TIMEOUT_MS", "3000", 50, 120000, ddb_timeout_ms),
-    S("DYNAMODB_TABLE_PREFIX", "", table_prefix, 0),
     S("DYNAMODB_TEAMS_TABLE", "prodenthub-teams", tbl_teams, 0),
     S("DYNAMODB_SCHOLARSHIPS_TABLE", "prodenthub-scholarships", tbl_scholarships, 0),
     S("DYNAMODB_COUPONS_TABLE", "prodenthub-coupons", tbl_coupons, 0),
@@ -346,14 +344,21 @@ cfg_dump(const struct cfg *c, int fd)
         const struct cfg_def *d = &cfg_defs[i];
         struct cfg *mc = (struct cfg *)c;
 
-        if (d->type != CFG_STR)
-            dprintf(fd, "%s=%ld%s\n", d->name, *long_slot(mc, d),
-                    d->type == CFG_OCTAL ? " (decimal)" : "");
+        if (d->type == CFG_OCTAL)
+            dprintf(fd, "%s=%03lo\n", d->name, *long_slot(mc, d));
+        else if (d->type == CFG_INT)
+            dprintf(fd, "%s=%ld\n", d->name, *long_slot(mc, d));
         else if (d->flags & CFG_SECRET)
             dprintf(fd, "%s=%s\n", d->name, **str_slot(mc, d) ? "(set, hidden)" : "");
         else
             dprintf(fd, "%s=%s\n", d->name, *str_slot(mc, d));
     }
+}
+
+const char *
+cfg_setting_name(size_t i)
+{
+    return i < NDEFS ? cfg_defs[i].name : NULL;
 }
 
 const char *

@@ -30,7 +30,6 @@ struct cfg {
     /* AWS */
     char *aws_region;
     char *aws_default_region;
-    char *aws_profile;
     char *aws_endpoint_url;
     char *aws_endpoint_url_dynamodb;
     char *aws_access_key_id;
@@ -38,7 +37,6 @@ struct cfg {
     char *aws_session_token;
     long ddb_connect_timeout_ms;
     long ddb_timeout_ms;
-    char *table_prefix;
     char *tbl_teams;
     char *tbl_scholarships;
     char *tbl_coupons;
@@ -77,6 +75,9 @@ void cfg_free(struct cfg *c);
 
 /* Write every setting as NAME=value lines, secrets as "(set, hidden)". */
 void cfg_dump(const struct cfg *c, int fd);
+
+/* The name of the i-th setting, NULL past the last: for docs checks. */
+const char *cfg_setting_name(size_t i);
 
 /* Effective values derived from several settings. */
 const char *cfg_region(const struct cfg *c);

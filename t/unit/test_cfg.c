@@ -228,14 +228,14 @@ START_TEST(test_file_loaded)
                "   # an indented comment\n"
                "  PRODENTHUB_BACKLOG   =   2048  \n"
                "\t\n"
-               "DYNAMODB_TABLE_PREFIX = dev-\n"
+               "DYNAMODB_COUPONS_TABLE = dev-coupons\n"
                "CORS_ALLOWED_ORIGINS=https://a.example, https://b.example\n"
                "MEMCACHED_SERVERS=\n"
                "PRODENTHUB_SOCKET_MODE=0600");      /* no final newline */
     load_ok(&c, path);
     ck_assert_int_eq(c.workers, 5);
     ck_assert_int_eq(c.backlog, 2048);
-    ck_assert_str_eq(c.table_prefix, "dev-");
+    ck_assert_str_eq(c.tbl_coupons, "dev-coupons");
     ck_assert_str_eq(c.cors_origins, "https://a.example, https://b.example");
     ck_assert_str_eq(c.memcached_servers, "");
     ck_assert_int_eq(c.socket_mode, 0600);
@@ -550,7 +550,7 @@ START_TEST(test_dump_hides_secrets)
     ck_assert_ptr_nonnull(strstr(out, "AWS_ACCESS_KEY_ID=AKIAVISIBLE\n"));
     ck_assert_ptr_nonnull(strstr(out, "PRODENTHUB_WORKERS=3\n"));
     ck_assert_ptr_nonnull(strstr(out, "STAGE=dev\n"));
-    ck_assert_ptr_nonnull(strstr(out, "PRODENTHUB_SOCKET_MODE=432 (decimal)\n"));
+    ck_assert_ptr_nonnull(strstr(out, "PRODENTHUB_SOCKET_MODE=660\n"));
     free(out);
     cfg_free(&c);
     unsetenv("STRIPE_SECRET_KEY");
