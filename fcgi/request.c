@@ -307,7 +307,7 @@ reply_error(struct request *req, int code, const char *msg, struct json_object *
 void
 req_log(const struct request *req, int level, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[1024], fields[512];
     struct buf f;
     va_list ap;
 
@@ -316,7 +316,7 @@ req_log(const struct request *req, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    buf_init(&f, 1024);
+    buf_init_fixed(&f, fields, sizeof(fields));
     buf_puts(&f, ",\"request_id\":\"");
     buf_json_escape(&f, req->request_id, strlen(req->request_id));
     buf_puts(&f, "\",\"method\":\"");

@@ -15,11 +15,27 @@ buf_init(struct buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->fixed = 0;
+}
+
+void
+buf_init_fixed(struct buf *b, char *storage, size_t size)
+{
+    b->data = storage;
+    b->len = 0;
+    b->cap = size;
+    b->max = size - 1;
+    b->fixed = 1;
+    storage[0] = '\0';
 }
 
 void
 buf_free(struct buf *b)
 {
+    if (b->fixed) {
+        buf_reset(b);
+        return;
+    }
     free(b->data);
     buf_init(b, b->max);
 }
@@ -42,6 +58,8 @@ buf_reserve(struct buf *b, size_t n)
     need = b->len + n + 1;
     if (need <= b->cap)
         return APP_OK;
+    if (b->fixed)
+        return APP_ETOOLARGE;
     cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;

@@ -13,9 +13,12 @@ struct buf {
     size_t len;
     size_t cap;
     size_t max;
+    int fixed;                 /* data is the caller's storage: never grown or freed */
 };
 
 void buf_init(struct buf *b, size_t max);
+/* A buffer over the caller's storage (e.g. on the stack): no allocation ever. */
+void buf_init_fixed(struct buf *b, char *storage, size_t size);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);                     /* len = 0, keeps the memory */
 int buf_append(struct buf *b, const void *p, size_t n);

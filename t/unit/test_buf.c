@@ -332,12 +332,32 @@ START_TEST(test_escape_ceiling)
 }
 END_TEST
 
+START_TEST(test_fixed_storage_never_grows)
+{
+    char storage[8];
+    struct buf b;
+
+    buf_init_fixed(&b, storage, sizeof(storage));
+    ck_assert_int_eq(buf_puts(&b, "abcdefg"), APP_OK);
+    ck_assert_str_eq(storage, "abcdefg");
+    ck_assert_ptr_eq(b.data, storage);
+    ck_assert_int_eq(buf_puts(&b, "h"), APP_ETOOLARGE);
+    ck_assert_str_eq(storage, "abcdefg");
+    buf_free(&b);
+    ck_assert_ptr_eq(b.data, storage);
+    ck_assert_int_eq(b.len, 0);
+    ck_assert_int_eq(buf_printf(&b, "%d", 1234), APP_OK);
+    ck_assert_str_eq(storage, "1234");
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
     Suite *s = suite_create("buf");
     TCase *tc = tcase_create("append");
 
+    tcase_add_test(tc, test_fixed_storage_never_grows);
     tcase_add_test(tc, test_init_empty);
     tcase_add_test(tc, test_append_grows);
     tcase_add_test(tc, test_append_zero_terminates);
