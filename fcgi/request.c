@@ -281,6 +281,18 @@ reply_json(struct request *req, int status, struct json_object *data)
 }
 
 int
+reply_json_raw(struct request *req, int status, const char *data)
+{
+    req->status = status;
+    buf_reset(&req->resp_body);
+    if (buf_puts(&req->resp_body, "{\"success\":true,\"data\":") != APP_OK ||
+        buf_puts(&req->resp_body, data) != APP_OK || buf_puts(&req->resp_body, "}") != APP_OK)
+        return app_error_set(&req->err, APP_ENOMEM, "response body over %zu bytes",
+                             req->resp_body.max);
+    return APP_OK;
+}
+
+int
 reply_error(struct request *req, int code, const char *msg, struct json_object *details)
 {
     const struct app_error_info *info = app_error_info(code);

@@ -89,6 +89,8 @@ void req_add_header(struct request *req, const char *name, const char *value);
 
 /* {"success":true,"data":data}; takes ownership of data (NULL sends null). */
 int reply_json(struct request *req, int status, struct json_object *data);
+/* {"success":true,"data":<data>} where data is JSON text already (e.g. from the cache). */
+int reply_json_raw(struct request *req, int status, const char *data);
 /*
  * {"success":false,"error":msg,"code":SLUG,"details":{...,"requestId":...}}.  msg NULL uses
  * the table's message; for 5xx codes the public message is always the table's, the detail

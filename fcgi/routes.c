@@ -16,6 +16,7 @@ const struct route routes[] = {
     /* methods  pattern                                   handler          flags        max body  name */
     {M_GET,  "/v1/health",                               health_get,      0,           0,        "health"},
     {M_GET,  "/v1/ready",                                ready_get,       0,           0,        "ready"},
+    {M_GET,  "/v1/plans/{planId}",                       plans_get,       0,           0,        "plans.get"},
 
     {M_POST, "/v1/coupons/validate",                     not_implemented, R_JSON_BODY, 4 * KB,   "coupons.validate"},
     {M_POST, "/v1/purchases/create",                     not_implemented, R_JSON_BODY, 8 * KB,   "purchases.create"},

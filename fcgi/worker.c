@@ -16,6 +16,7 @@
 
 #include "../lib/cache.h"
 #include "../lib/cfg.h"
+#include "../lib/creds.h"
 #include "../lib/ddb.h"
 #include "../lib/log.h"
 #include "request.h"
@@ -214,7 +215,8 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.sb = sb;
     memset(sb, 0, sizeof(*sb));
     sb->pid = getpid();
-    w.ddb = ddb_new(cfg);
+    w.creds = creds_new(cfg);
+    w.ddb = ddb_new(cfg, w.creds);
     w.cache = cache_new(cfg);
     if (!w.ddb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
@@ -241,6 +243,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     FCGX_Free(&fr, 0);
     arena_destroy(&arena);
     ddb_free(w.ddb);
+    creds_free(w.creds);
     cache_free(w.cache);
     curl_global_cleanup();
     close(ep);

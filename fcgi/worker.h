@@ -13,6 +13,7 @@
 struct cfg;
 struct ddb;
 struct cache;
+struct creds_provider;
 
 /*
  * The scoreboard: one slot per worker in memory shared with the master, so the master can
@@ -32,6 +33,7 @@ struct worker {
     int slot;
     const struct cfg *cfg;
     struct sb_slot *sb;
+    struct creds_provider *creds;
     struct ddb *ddb;
     struct cache *cache;
 };

@@ -11,6 +11,9 @@ struct request;
 int health_get(struct request *req);
 int ready_get(struct request *req);
 
+/* plans.c */
+int plans_get(struct request *req);
+
 /* pending.c: routes of the published API whose resource is not built yet */
 int not_implemented(struct request *req);
 

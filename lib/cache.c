@@ -1,16 +1,23 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <libmemcached/memcached.h>
+#include <openssl/evp.h>
 
 #include "cache.h"
 #include "cfg.h"
 #include "log.h"
 #include "mem.h"
 
+#define KEY_MAX 250                   /* memcached's own limit */
+
 struct cache {
-    memcached_st *mc;
+    memcached_st *mc;                 /* NULL: the cache is off */
+    const struct cfg *cfg;
+    int failing;                      /* in an outage: logged once, until it ends */
+    unsigned long hits, misses;
 };
 
 struct cache *
@@ -21,11 +28,12 @@ cache_new(const struct cfg *cfg)
     memcached_return_t mrc;
     uint64_t ms = (uint64_t)cfg->memcached_timeout_ms;
 
+    c->cfg = cfg;
+    if (!*cfg->memcached_servers)
+        return c;
     c->mc = memcached_create(NULL);
-    if (!c->mc) {
-        free(c);
-        return NULL;
-    }
+    if (!c->mc)
+        return c;
     servers = memcached_servers_parse(cfg->memcached_servers);
     if (servers) {
         mrc = memcached_server_push(c->mc, servers);
@@ -52,23 +60,133 @@ cache_free(struct cache *c)
 {
     if (!c)
         return;
-    memcached_free(c->mc);
+    if (c->mc)
+        memcached_free(c->mc);
     free(c);
+}
+
+void
+cache_stats(const struct cache *c, unsigned long *hits, unsigned long *misses)
+{
+    *hits = c ? c->hits : 0;
+    *misses = c ? c->misses : 0;
+}
+
+/* "ph:v1:ns:key", or "ph:v1:ns:#<sha256 hex>" when key is long or not memcached-safe. */
+static size_t
+make_key(char *out, size_t outlen, const char *ns, const char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    const char *p;
+    unsigned int i;
+    int safe = 1, n;
+
+    for (p = key; *p && safe; p++)
+        safe = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
+    n = snprintf(out, outlen, "ph:%s:%s:%s", CACHE_VERSION, ns, key);
+    if (safe && n > 0 && (size_t)n < outlen && n <= KEY_MAX)
+        return (size_t)n;
+    EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
+    n = snprintf(out, outlen, "ph:%s:%s:#", CACHE_VERSION, ns);
+    for (i = 0; i < mdlen && (size_t)n + 2 < outlen; i++) {
+        out[n++] = hex[md[i] >> 4];
+        out[n++] = hex[md[i] & 15];
+    }
+    out[n] = '\0';
+    return (size_t)n;
+}
+
+static void
+outcome(struct cache *c, memcached_return_t mrc)
+{
+    int failed = mrc != MEMCACHED_SUCCESS && mrc != MEMCACHED_NOTFOUND &&
+                 mrc != MEMCACHED_STORED && mrc != MEMCACHED_DELETED &&
+                 mrc != MEMCACHED_END && mrc != MEMCACHED_BUFFERED;
+
+    if (failed && !c->failing) {
+        log_msg(LL_WARN, "memcached unavailable, serving without the cache: %s",
+                memcached_strerror(c->mc, mrc));
+        c->failing = 1;
+    } else if (!failed && c->failing) {
+        log_msg(LL_INFO, "memcached is back");
+        c->failing = 0;
+    }
+}
+
+int
+cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
+{
+    char k[KEY_MAX + 64];
+    size_t klen, vlen = 0;
+    memcached_return_t mrc;
+    uint32_t flags;
+    char *v;
+    int rc = APP_ENOTFOUND;
+
+    if (!c || !c->mc) {
+        if (c)
+            c->misses++;
+        return APP_ENOTFOUND;
+    }
+    klen = make_key(k, sizeof(k), ns, key);
+    v = memcached_get(c->mc, k, klen, &vlen, &flags, &mrc);
+    outcome(c, mrc);
+    if (mrc == MEMCACHED_SUCCESS) {
+        /* An empty value is a hit too: it is how "there is none" is cached. */
+        buf_reset(out);
+        if (buf_append(out, v ? v : "", v ? vlen : 0) == APP_OK)
+            rc = APP_OK;
+    }
+    free(v);
+    if (rc == APP_OK)
+        c->hits++;
+    else
+        c->misses++;
+    return rc;
+}
+
+void
+cache_set(struct cache *c, const char *ns, const char *key, const char *value, size_t len,
+          time_t ttl)
+{
+    char k[KEY_MAX + 64];
+    size_t klen;
+
+    if (!c || !c->mc)
+        return;
+    klen = make_key(k, sizeof(k), ns, key);
+    outcome(c, memcached_set(c->mc, k, klen, value, len,
+                             ttl > 0 ? ttl : (time_t)c->cfg->memcached_ttl_s, 0));
+}
+
+void
+cache_delete(struct cache *c, const char *ns, const char *key)
+{
+    char k[KEY_MAX + 64];
+    size_t klen;
+
+    if (!c || !c->mc)
+        return;
+    klen = make_key(k, sizeof(k), ns, key);
+    outcome(c, memcached_delete(c->mc, k, klen, 0));
 }
 
 int
 cache_ping(struct cache *c, struct app_error *err)
 {
-    static const char key[] = "ph:v1:ready";
+    static const char key[] = "ph:" CACHE_VERSION ":ready";
     memcached_return_t mrc;
     size_t len;
     uint32_t flags;
     char *v;
 
-    if (!c)
+    if (!c || !c->mc)
         return app_error_set(err, APP_EUNAVAILABLE, "memcached: not configured");
     v = memcached_get(c->mc, key, sizeof(key) - 1, &len, &flags, &mrc);
     free(v);
+    outcome(c, mrc);
     if (mrc == MEMCACHED_SUCCESS || mrc == MEMCACHED_NOTFOUND)
         return APP_OK;
     return app_error_set(err, APP_EUNAVAILABLE, "memcached: %s", memcached_strerror(c->mc, mrc));

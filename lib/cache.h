@@ -1,12 +1,23 @@
 /*
  * memcached through libmemcached: one connection set per worker, consistent hashing over
- * MEMCACHED_SERVERS, short timeouts.  A cache failure is a miss, never an error to a client;
- * a dead server is retried after libmemcached's back-off.
+ * MEMCACHED_SERVERS (so the cache scales out), short timeouts.  Keys are namespaced and
+ * versioned ("ph:v1:<ns>:<key>"; bumping CACHE_VERSION drops every old entry at once).
+ *
+ * A cache failure is a miss, never an error to a client: the caller goes to DynamoDB.  The
+ * first failure of an outage is logged once, recovery once; a dead server is left alone for
+ * a couple of seconds and then tried again (libmemcached's retry timeout).
+ * MEMCACHED_SERVERS empty turns the cache off.
  */
 #ifndef PH_CACHE_H
 #define PH_CACHE_H
 
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
 #include "errors.h"
+
+#define CACHE_VERSION "v1"
 
 struct cfg;
 struct cache;
@@ -14,7 +25,19 @@ struct cache;
 struct cache *cache_new(const struct cfg *cfg);
 void cache_free(struct cache *c);
 
+/* APP_OK with the value in out (replacing its contents) on a hit; APP_ENOTFOUND on a miss,
+ * when the cache is down or off. */
+int cache_get(struct cache *c, const char *ns, const char *key, struct buf *out);
+/* Store value for ttl seconds (0: MEMCACHED_TTL_S).  Failures are ignored (logged once). */
+void cache_set(struct cache *c, const char *ns, const char *key, const char *value,
+               size_t len, time_t ttl);
+/* Remove an entry, e.g. after the record changed. */
+void cache_delete(struct cache *c, const char *ns, const char *key);
+
 /* Readiness: 0 when a round trip to memcached works, APP_EUNAVAILABLE otherwise. */
 int cache_ping(struct cache *c, struct app_error *err);
+
+/* Hits and misses since the worker started (for tests and logs). */
+void cache_stats(const struct cache *c, unsigned long *hits, unsigned long *misses);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "awsconfig.h"
 #include "cfg.h"
 #include "log.h"
 #include "mem.h"
@@ -17,6 +18,7 @@ enum cfg_type { CFG_STR, CFG_INT, CFG_OCTAL };
 
 #define CFG_SECRET   0x01   /* never printed; may be read from NAME_FILE */
 #define CFG_PROD_REQ 0x02   /* must be set (non-empty) when STAGE=production */
+#define CFG_TABLE    0x04   /* a DynamoDB table name: DYNAMODB_TABLE_PREFIX is put in front */
 
 struct cfg_def {
     const char *name;
@@ -54,25 +56,37 @@ static const struct cfg_def cfg_defs[] = {
     S("AWS_ACCESS_KEY_ID", "", aws_access_key_id, 0),
     S("AWS_SECRET_ACCESS_KEY", "", aws_secret_access_key, CFG_SECRET),
     S("AWS_SESSION_TOKEN", "", aws_session_token, CFG_SECRET),
+    S("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254", imds_endpoint, 0),
+    S("AWS_EC2_METADATA_DISABLED", "false", imds_disabled, 0),
     I("DYNAMODB_CONNECT_TIMEOUT_MS", "300", 10, 60000, ddb_connect_timeout_ms),
     I("DYNAMODB_TIMEOUT_MS", "3000", 50, 120000, ddb_timeout_ms),
-    S("DYNAMODB_TEAMS_TABLE", "prodenthub-teams", tbl_teams, 0),
-    S("DYNAMODB_SCHOLARSHIPS_TABLE", "prodenthub-scholarships", tbl_scholarships, 0),
-    S("DYNAMODB_COUPONS_TABLE", "prodenthub-coupons", tbl_coupons, 0),
-    S("DYNAMODB_COUPON_USAGE_TABLE", "prodenthub-coupon-usage", tbl_coupon_usage, 0),
+    I("DYNAMODB_MAX_ATTEMPTS", "3", 1, 10, ddb_max_attempts),
+    S("DYNAMODB_TEAMS_TABLE", "prodenthub-teams", tbl_teams, CFG_TABLE),
+    S("DYNAMODB_SCHOLARSHIPS_TABLE", "prodenthub-scholarships", tbl_scholarships, CFG_TABLE),
+    S("DYNAMODB_COUPONS_TABLE", "prodenthub-coupons", tbl_coupons, CFG_TABLE),
+    S("DYNAMODB_COUPON_USAGE_TABLE", "prodenthub-coupon-usage", tbl_coupon_usage, CFG_TABLE),
     S("DYNAMODB_DISCOUNT_PURCHASES_TABLE", "prodenthub-discount-purchases",
-      tbl_discount_purchases, 0),
+      tbl_discount_purchases, CFG_TABLE),
     S("DYNAMODB_PERSONALIZED_PLANS_TABLE", "prodenthub-personalized-plans",
-      tbl_personalized_plans, 0),
-    S("DYNAMODB_MOCK_EXAMS_TABLE", "prodenthub-mock-exams", tbl_mock_exams, 0),
+      tbl_personalized_plans, CFG_TABLE),
+    S("DYNAMODB_MOCK_EXAMS_TABLE", "prodenthub-mock-exams", tbl_mock_exams, CFG_TABLE),
     S("DYNAMODB_MOCK_REGISTRATIONS_TABLE", "prodenthub-mock-registrations",
-      tbl_mock_registrations, 0),
-    S("DYNAMODB_MOCK_STATISTICS_TABLE", "prodenthub-mock-statistics", tbl_mock_statistics, 0),
+      tbl_mock_registrations, CFG_TABLE),
+    S("DYNAMODB_MOCK_STATISTICS_TABLE", "prodenthub-mock-statistics", tbl_mock_statistics,
+      CFG_TABLE),
+    S("DYNAMODB_CATALOGUE_TABLE", "prodenthub-catalogue", tbl_catalogue, CFG_TABLE),
+    S("DYNAMODB_WEBHOOK_EVENTS_TABLE", "prodenthub-webhook-events", tbl_webhook_events,
+      CFG_TABLE),
+    S("DYNAMODB_EMAIL_OUTBOX_TABLE", "prodenthub-email-outbox", tbl_email_outbox, CFG_TABLE),
+    S("DYNAMODB_ACCESS_GRANTS_TABLE", "prodenthub-access-grants", tbl_access_grants, CFG_TABLE),
+    S("DATABASE_TABLE_NAME", "prodenthub-app", tbl_app, CFG_TABLE),
+    S("DYNAMODB_TABLE_PREFIX", "", table_prefix, 0),
     S("S3_SCORE_REPORTS_BUCKET", "prodenthub-score-reports", s3_bucket, 0),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
 
     S("MEMCACHED_SERVERS", "127.0.0.1:11211", memcached_servers, 0),
     I("MEMCACHED_TIMEOUT_MS", "100", 5, 10000, memcached_timeout_ms),
+    I("MEMCACHED_TTL_S", "300", 1, 86400, memcached_ttl_s),
 
     S("STRIPE_SECRET_KEY", "", stripe_secret_key, CFG_SECRET | CFG_PROD_REQ),
     S("STRIPE_WEBHOOK_SECRET", "", stripe_webhook_secret, CFG_SECRET | CFG_PROD_REQ),
@@ -293,11 +307,60 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
     if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))
         return errf(err, errlen, "AWS_ENDPOINT_URL_DYNAMODB must start with http:// or https://");
+    if (!url_ok(c->imds_endpoint))
+        return errf(err, errlen, "AWS_EC2_METADATA_SERVICE_ENDPOINT must start with http://");
+    if (strcmp(c->imds_disabled, "true") != 0 && strcmp(c->imds_disabled, "false") != 0)
+        return errf(err, errlen, "AWS_EC2_METADATA_DISABLED must be true or false");
     if (*c->aws_access_key_id && !*c->aws_secret_access_key)
         return errf(err, errlen, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     if (c->ddb_connect_timeout_ms > c->ddb_timeout_ms)
         return errf(err, errlen, "DYNAMODB_CONNECT_TIMEOUT_MS must not exceed DYNAMODB_TIMEOUT_MS");
     return 0;
+}
+
+/* DYNAMODB_TABLE_PREFIX (e.g. "staging-") goes in front of every table name. */
+static void
+apply_table_prefix(struct cfg *c)
+{
+    size_t i;
+
+    if (!*c->table_prefix)
+        return;
+    for (i = 0; i < NDEFS; i++) {
+        char **slot = str_slot(c, &cfg_defs[i]);
+        size_t n;
+        char *v;
+
+        if (!(cfg_defs[i].flags & CFG_TABLE))
+            continue;
+        n = strlen(c->table_prefix) + strlen(*slot) + 1;
+        v = xmalloc(n);
+        snprintf(v, n, "%s%s", c->table_prefix, *slot);
+        free(*slot);
+        *slot = v;
+    }
+}
+
+const char *
+cfg_string(const struct cfg *c, const char *name)
+{
+    const struct cfg_def *d = cfg_find(name);
+
+    if (!d || d->type != CFG_STR)
+        return NULL;
+    return *str_slot((struct cfg *)c, d);
+}
+
+/* The SDKs' order: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1. */
+static void
+resolve_region(struct cfg *c)
+{
+    if (*c->aws_region)
+        snprintf(c->region, sizeof(c->region), "%s", c->aws_region);
+    else if (*c->aws_default_region)
+        snprintf(c->region, sizeof(c->region), "%s", c->aws_default_region);
+    else if (awsconfig_profile_value("region", c->region, sizeof(c->region)) != 0 || !*c->region)
+        snprintf(c->region, sizeof(c->region), "us-east-1");
 }
 
 int
@@ -316,6 +379,8 @@ cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t
         goto fail;
     if (cfg_check(out, err, errlen) != 0)
         goto fail;
+    resolve_region(out);
+    apply_table_prefix(out);
     return 0;
 fail:
     cfg_free(out);
@@ -364,11 +429,7 @@ cfg_setting_name(size_t i)
 const char *
 cfg_region(const struct cfg *c)
 {
-    if (*c->aws_region)
-        return c->aws_region;
-    if (*c->aws_default_region)
-        return c->aws_default_region;
-    return "us-east-1";
+    return c->region;
 }
 
 const char *

@@ -28,6 +28,7 @@ struct cfg {
     char *admin_token;
 
     /* AWS */
+    char region[64];            /* resolved: AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1 */
     char *aws_region;
     char *aws_default_region;
     char *aws_endpoint_url;
@@ -35,8 +36,11 @@ struct cfg {
     char *aws_access_key_id;
     char *aws_secret_access_key;
     char *aws_session_token;
+    char *imds_endpoint;
+    char *imds_disabled;
     long ddb_connect_timeout_ms;
     long ddb_timeout_ms;
+    long ddb_max_attempts;
     char *tbl_teams;
     char *tbl_scholarships;
     char *tbl_coupons;
@@ -46,12 +50,19 @@ struct cfg {
     char *tbl_mock_exams;
     char *tbl_mock_registrations;
     char *tbl_mock_statistics;
+    char *tbl_catalogue;
+    char *tbl_webhook_events;
+    char *tbl_email_outbox;
+    char *tbl_access_grants;
+    char *tbl_app;
+    char *table_prefix;
     char *s3_bucket;
     char *ses_from;
 
     /* memcached */
     char *memcached_servers;
     long memcached_timeout_ms;
+    long memcached_ttl_s;
 
     /* Stripe */
     char *stripe_secret_key;
@@ -75,6 +86,9 @@ void cfg_free(struct cfg *c);
 
 /* Write every setting as NAME=value lines, secrets as "(set, hidden)". */
 void cfg_dump(const struct cfg *c, int fd);
+
+/* The value of the string setting called name (e.g. "DYNAMODB_COUPONS_TABLE"), or NULL. */
+const char *cfg_string(const struct cfg *c, const char *name);
 
 /* The name of the i-th setting, NULL past the last: for docs checks. */
 const char *cfg_setting_name(size_t i);

@@ -1,29 +1,98 @@
 /*
- * DynamoDB over its JSON 1.0 protocol, on one reused curl handle per worker (keep-alive:
- * no DNS lookup or TLS handshake per request once the connection is up).
+ * DynamoDB over its JSON 1.0 protocol: SigV4-signed (lib/sigv4.h) with credentials from the
+ * provider chain (lib/creds.h), on one reused curl handle per worker (keep-alive: no DNS
+ * lookup or TLS handshake per request once the connection is up).
+ *
+ * Errors are classified as the SDKs do.  Throttling, 5xx and network errors are retried with
+ * exponential back-off and full jitter, within DYNAMODB_MAX_ATTEMPTS and the whole-call
+ * budget DYNAMODB_TIMEOUT_MS; validation errors are not retried.  A lost condition
+ * (ConditionalCheckFailedException, or a TransactionCanceledException whose reasons include
+ * ConditionalCheckFailed) is APP_ECONDITION, its own case for handlers.
+ *
+ * Items and keys are in DynamoDB's attribute-value JSON ({"S":"x"}); lib/ddbjson.h
+ * converts plain JSON to and from it.
  */
 #ifndef PH_DDB_H
 #define PH_DDB_H
 
-#include "buf.h"
+#include <json-c/json.h>
+
 #include "errors.h"
 
 struct cfg;
+struct creds_provider;
 struct ddb;
 
-struct ddb *ddb_new(const struct cfg *cfg);
+struct ddb *ddb_new(const struct cfg *cfg, struct creds_provider *creds);
 void ddb_free(struct ddb *d);
 
 /*
- * POST one operation ("ListTables", ...) with a JSON body; the response body goes to out.
- * Returns 0 on HTTP 200; APP_EUNAVAILABLE when DynamoDB cannot be reached, APP_ETIMEOUT
- * when it does not answer within timeout_ms, APP_EUPSTREAM for an error answer (the
- * DynamoDB error type is in err->msg).  *http_status gets the status (0 if none).
+ * One operation ("GetItem", ...) with request body req (not consumed).  On success *out is
+ * the parsed response (caller puts it).  On a DynamoDB error answer, *out is the parsed error
+ * body (e.g. CancellationReasons) when there is one, and the code says what kind:
+ *   APP_ECONDITION   a condition failed          APP_EUNAVAILABLE  unreachable, throttled, 5xx
+ *   APP_ETIMEOUT     no answer within budget     APP_EINTERNAL     our request was refused
  */
-int ddb_call(struct ddb *d, const char *op, const char *body, long timeout_ms,
-             struct buf *out, long *http_status, struct app_error *err);
+int ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json_object **out,
+             struct app_error *err);
 
-/* Readiness: a ListTables with Limit 1, the cheapest signed call that touches no data. */
+/* Attempts made by the last ddb_call (for tests and logs). */
+int ddb_last_attempts(const struct ddb *d);
+
+/* Readiness: a ListTables with Limit 1, the cheapest signed call that reads no data. */
 int ddb_ping(struct ddb *d, long timeout_ms, struct app_error *err);
+
+/* --- operations (lib/ddb_ops.c); keys and items in attribute-value JSON --------------- */
+
+/* The item for key, or APP_ENOTFOUND.  *out_item is the caller's. */
+int ddb_get_item(struct ddb *d, const char *table, struct json_object *key, int consistent,
+                 struct json_object **out_item, struct app_error *err);
+
+/*
+ * Put, update and delete take an optional condition with its names and values (NULL when
+ * unused; names and values are not consumed).  update returns the attributes asked for by
+ * return_values ("ALL_NEW", "UPDATED_NEW", NULL for none) in *out_attrs when not NULL.
+ */
+int ddb_put_item(struct ddb *d, const char *table, struct json_object *item,
+                 const char *condition, struct json_object *names,
+                 struct json_object *values, struct app_error *err);
+int ddb_update_item(struct ddb *d, const char *table, struct json_object *key,
+                    const char *update, const char *condition, struct json_object *names,
+                    struct json_object *values, const char *return_values,
+                    struct json_object **out_attrs, struct app_error *err);
+int ddb_delete_item(struct ddb *d, const char *table, struct json_object *key,
+                    const char *condition, struct json_object *names,
+                    struct json_object *values, struct app_error *err);
+
+/*
+ * One page of a Query: params is the Query request (TableName, IndexName,
+ * KeyConditionExpression, FilterExpression, names, values, Limit, ExclusiveStartKey,
+ * ScanIndexForward...), not consumed.  *out_items is the array of items (caller's),
+ * *out_last the LastEvaluatedKey or NULL when this was the last page.
+ */
+int ddb_query(struct ddb *d, struct json_object *params, struct json_object **out_items,
+              struct json_object **out_last, struct app_error *err);
+
+/*
+ * BatchGetItem for request_items ({"Table":{"Keys":[...]}}, up to 100 keys), retrying
+ * UnprocessedKeys with back-off.  *out_responses is {"Table":[items...]}.
+ */
+int ddb_batch_get(struct ddb *d, struct json_object *request_items,
+                  struct json_object **out_responses, struct app_error *err);
+
+/*
+ * BatchWriteItem of any number of requests for one table ({"PutRequest":{"Item":..}} or
+ * {"DeleteRequest":{"Key":..}} in an array, not consumed), 25 per call, retrying
+ * UnprocessedItems with back-off.
+ */
+int ddb_batch_write(struct ddb *d, const char *table, struct json_object *requests,
+                    struct app_error *err);
+
+/*
+ * TransactWriteItems: all of items change, or none.  client_token (up to 36 characters,
+ * NULL for none) makes a retried transaction idempotent for 10 minutes.
+ */
+int ddb_transact_write(struct ddb *d, struct json_object *items, const char *client_token,
+                       struct app_error *err);
 
 #endif

@@ -8,9 +8,10 @@ def stack():
     """One stack for the session: DynamoDB Local, memcached, the pool and nginx.
 
     A low rate limit (20 r/s, burst 40) as in production; tests that send many requests use
-    their own loopback source address (stack.new_ip()) so they do not starve each other."""
+    their own loopback source address (stack.new_ip()) so they do not starve each other.
+    Every DynamoDB call passes the SigV4-verifying front (t/e2e/sigfront.py)."""
     s = Stack(RATE_LIMIT_RPS=20, RATE_LIMIT_BURST=40, PRODENTHUB_WORKERS=2,
-              PRODENTHUB_SHUTDOWN_TIMEOUT=5)
+              PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SIGFRONT=1)
     try:
         s.start()
         s.wait_ready()

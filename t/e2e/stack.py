@@ -39,7 +39,10 @@ class Stack:
 
     def __init__(self, **env):
         self.state = tempfile.mkdtemp(prefix="ph-e2e-")
-        self.env = dict(os.environ, PH_STATE=self.state, PH_BUILDDIR=BUILDDIR)
+        cache = os.environ.get("PRODENTHUB_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "prodenthub")
+        self.env = dict(os.environ, PH_STATE=self.state, PH_BUILDDIR=BUILDDIR,
+                        PRODENTHUB_CACHE=cache)
         self.env.update({k: str(v) for k, v in env.items()})
         self.ports = {}
         self._ip = 1
@@ -153,3 +156,13 @@ def assert_envelope(resp, status, code=None):
     if code:
         assert body["code"] == code, body
     return body
+
+
+def http_json(method, url, body=None, timeout=10):
+    """A plain HTTP call to a local test server (the fronts' control paths)."""
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read() or b"null")

@@ -38,7 +38,7 @@ def slow():
     t.start()
     conf = None
     s = Stack(AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:%d" % httpd.server_address[1],
-              PRODENTHUB_WORKERS=2, PRODENTHUB_SHUTDOWN_TIMEOUT=5)
+              PRODENTHUB_WORKERS=2, PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SCHEMA=0)
     conf = os.path.join(s.state, "prodenthub.conf")
     with open(conf, "w") as f:
         f.write("PRODENTHUB_LOG_LEVEL=info\n")
