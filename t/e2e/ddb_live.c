@@ -174,6 +174,7 @@ START_TEST(test_conditions)
     struct json_object *item = parse("{\"pk\":{\"S\":\"c\"},\"sk\":{\"S\":\"1\"},"
                                      "\"n\":{\"N\":\"0\"},\"limit\":{\"N\":\"2\"}}");
     struct json_object *vals = parse("{\":one\":{\"N\":\"1\"}}"), *attrs = NULL, *k, *v;
+    struct json_object *names = parse("{\"#l\":\"limit\"}");
     struct app_error e;
     int i;
 
@@ -187,19 +188,20 @@ START_TEST(test_conditions)
     for (i = 0; i < 2; i++) {
         app_error_clear(&e);
         ck_assert_int_eq(ddb_update_item(ddb, table, k, "SET n = n + :one", "n < #l",
-                                         parse("{\"#l\":\"limit\"}"), vals, "ALL_NEW", &attrs,
+                                         names, vals, "ALL_NEW", &attrs,
                                          &e), APP_OK);
         ck_assert(json_object_object_get_ex(attrs, "n", &v));
         json_object_put(attrs);
     }
     app_error_clear(&e);
     ck_assert_int_eq(ddb_update_item(ddb, table, k, "SET n = n + :one", "n < #l",
-                                     parse("{\"#l\":\"limit\"}"), vals, NULL, NULL, &e),
+                                     names, vals, NULL, NULL, &e),
                      APP_ECONDITION);
     ck_assert_int_eq(ddb_delete_item(ddb, table, k, "n = :one", NULL, vals, &e), APP_ECONDITION);
     app_error_clear(&e);
     ck_assert_int_eq(ddb_delete_item(ddb, table, k, NULL, NULL, NULL, &e), APP_OK);
     json_object_put(k);
+    json_object_put(names);
     json_object_put(vals);
     json_object_put(item);
 }
@@ -298,8 +300,12 @@ START_TEST(test_transactions)
 {
     struct json_object *items;
     struct app_error e;
-    char tx[1024];
+    char tx[1024], tok1[40], tok2[40];
+    unsigned long id = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 20);
 
+    /* Tokens unique to this run: DynamoDB remembers a token for 10 minutes. */
+    snprintf(tok1, sizeof(tok1), "%08lx-0000-4000-8000-000000000001", id & 0xffffffffUL);
+    snprintf(tok2, sizeof(tok2), "%08lx-0000-4000-8000-000000000002", id & 0xffffffffUL);
     snprintf(tx, sizeof(tx),
              "[{\"Put\":{\"TableName\":\"%s\",\"Item\":{\"pk\":{\"S\":\"t\"},\"sk\":{\"S\":\"c\"},"
              "\"n\":{\"N\":\"1\"}},\"ConditionExpression\":\"attribute_not_exists(pk)\"}},"
@@ -307,13 +313,13 @@ START_TEST(test_transactions)
              "\"ConditionExpression\":\"attribute_not_exists(pk)\"}}]", table, table);
     items = parse(tx);
     app_error_clear(&e);
-    ck_assert_int_eq(ddb_transact_write(ddb, items, "11111111-1111-1111-1111-111111111111", &e),
+    ck_assert_int_eq(ddb_transact_write(ddb, items, tok1, &e),
                      APP_OK);
     /* The same token again within 10 minutes: idempotent, not a second write. */
-    ck_assert_int_eq(ddb_transact_write(ddb, items, "11111111-1111-1111-1111-111111111111", &e),
+    ck_assert_int_eq(ddb_transact_write(ddb, items, tok1, &e),
                      APP_OK);
     /* A new token: the conditions fail, and nothing of it is written. */
-    ck_assert_int_eq(ddb_transact_write(ddb, items, "22222222-2222-2222-2222-222222222222", &e),
+    ck_assert_int_eq(ddb_transact_write(ddb, items, tok2, &e),
                      APP_ECONDITION);
     json_object_put(items);
 }
