@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "errors.h"
 #include "sigv4.h"
+#include "strparse.h"
 
 #define SV_ALGORITHM "AWS4-HMAC-SHA256"
 #define SV_TERMINATOR "aws4_request"
@@ -88,18 +89,6 @@ sv_unreserved(unsigned char c)
         c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-static int
-sv_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static void
 sv_hex(char *out, const unsigned char *p, size_t n)
 {
@@ -156,10 +145,10 @@ sv_canon_component(struct buf *out, const char *s, size_t n, int keep_slash)
         unsigned char c = (unsigned char)s[i];
         int decoded = 0;
 
-        if (c == '%' && i + 2 < n && sv_hexval((unsigned char)s[i + 1]) >= 0 &&
-            sv_hexval((unsigned char)s[i + 2]) >= 0) {
-            c = (unsigned char)(sv_hexval((unsigned char)s[i + 1]) * 16 +
-                                sv_hexval((unsigned char)s[i + 2]));
+        if (c == '%' && i + 2 < n && str_hexval((unsigned char)s[i + 1]) >= 0 &&
+            str_hexval((unsigned char)s[i + 2]) >= 0) {
+            c = (unsigned char)(str_hexval((unsigned char)s[i + 1]) * 16 +
+                                str_hexval((unsigned char)s[i + 2]));
             i += 2;
             decoded = 1;
         }

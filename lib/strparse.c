@@ -64,8 +64,8 @@ str_to_octal(const char *s, long max, long *out)
     return 0;
 }
 
-static int
-hexval(char c)
+int
+str_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -89,8 +89,8 @@ str_pct_decode(char *out, const char *src, size_t n, int plus_is_space)
 
             if (i + 2 >= n)
                 return -1;
-            hi = hexval(src[i + 1]);
-            lo = hexval(src[i + 2]);
+            hi = str_hexval((unsigned char)src[i + 1]);
+            lo = str_hexval((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

@@ -20,6 +20,9 @@ int str_to_octal(const char *s, long max, long *out);
  */
 long str_pct_decode(char *out, const char *src, size_t n, int plus_is_space);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1. */
+int str_hexval(int c);
+
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 

@@ -21,6 +21,7 @@
 #include "../../lib/buf.h"
 #include "../../lib/errors.h"
 #include "../../lib/sigv4.h"
+#include "../../lib/strparse.h"
 
 /* The string member key of o; NULL when absent, null or not a string. */
 static const char *
@@ -33,18 +34,6 @@ str_member(struct json_object *o, const char *key, size_t *len)
     if (len)
         *len = (size_t)json_object_get_string_len(v);
     return json_object_get_string(v);
-}
-
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Decode hex into a new allocation of len/2 bytes; NULL if it is not hex. */
@@ -60,7 +49,8 @@ unhex(const char *hex, size_t len, size_t *outlen)
     if (!out)
         return NULL;
     for (i = 0; i < len / 2; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+        int hi = str_hexval((unsigned char)hex[2 * i]);
+        int lo = str_hexval((unsigned char)hex[2 * i + 1]);
 
         if (hi < 0 || lo < 0) {
             free(out);
