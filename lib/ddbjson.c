@@ -83,31 +83,61 @@ ddb_marshal_item(struct json_object *plain_object)
     return m;
 }
 
-/* A DynamoDB number string to a plain number, exactly. */
+/* A DynamoDB number (its text) to a plain number, exactly; NULL if it is not a number. */
 static struct json_object *
-number(const char *s)
+number(struct json_object *n)
 {
+    const char *s;
     char *end;
     long long v;
+    double d;
 
+    if (!json_object_is_type(n, json_type_string))
+        return NULL;
+    s = json_object_get_string(n);
+    /* DynamoDB's numbers: an optional sign, digits, an optional fraction and exponent. */
+    if (!*s || strspn(s, "+-0123456789.eE") != strlen(s))
+        return NULL;
     errno = 0;
     v = strtoll(s, &end, 10); /* checksrc: ok, a whole-string check follows */
-    if (errno == 0 && *end == '\0' && end != s)
+    if (errno == 0 && *end == '\0')
         return json_object_new_int64(v);
+    errno = 0;
+    d = strtod(s, &end);
+    if (*end != '\0' || end == s)
+        return NULL;
     /* Keep the text: serialising the double writes s back, unchanged. */
-    return json_object_new_double_s(strtod(s, NULL), s);
+    return json_object_new_double_s(d, s);
 }
 
+/* A string attribute's value, NUL bytes and all; NULL if it is not a string. */
+static struct json_object *
+string(struct json_object *v)
+{
+    if (!json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_new_string_len(json_object_get_string(v), json_object_get_string_len(v));
+}
+
+/* A set (SS, NS, BS) to an array; NULL if it is not an array of strings (numbers). */
 static struct json_object *
 array_of(struct json_object *arr, int numbers)
 {
-    struct json_object *a = json_object_new_array();
+    struct json_object *a;
     size_t i;
 
+    if (!json_object_is_type(arr, json_type_array))
+        return NULL;
+    a = json_object_new_array();
     for (i = 0; i < json_object_array_length(arr); i++) {
-        const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+        struct json_object *e = json_object_array_get_idx(arr, i);
+        struct json_object *p = numbers ? number(e) : string(e);
 
-        json_object_array_add(a, numbers ? number(s) : json_object_new_string(s));
+        if (!p) {
+            json_object_put(a);
+            return NULL;
+        }
+        json_object_array_add(a, p);
     }
     return a;
 }
@@ -122,11 +152,12 @@ ddb_unmarshal(struct json_object *a, struct json_object **out)
     if (!json_object_is_type(a, json_type_object) || json_object_object_length(a) != 1)
         return -1;
     if (json_object_object_get_ex(a, "S", &v) || json_object_object_get_ex(a, "B", &v))
-        *out = json_object_new_string(json_object_get_string(v));
+        *out = string(v);
     else if (json_object_object_get_ex(a, "N", &v))
-        *out = number(json_object_get_string(v));
+        *out = number(v);
     else if (json_object_object_get_ex(a, "BOOL", &v))
-        *out = json_object_new_boolean(json_object_get_boolean(v));
+        *out = json_object_is_type(v, json_type_boolean) ?
+               json_object_new_boolean(json_object_get_boolean(v)) : NULL;
     else if (json_object_object_get_ex(a, "NULL", &v))
         return 0;
     else if (json_object_object_get_ex(a, "SS", &v) || json_object_object_get_ex(a, "BS", &v))
@@ -135,7 +166,7 @@ ddb_unmarshal(struct json_object *a, struct json_object **out)
         *out = array_of(v, 1);
     else if (json_object_object_get_ex(a, "M", &v))
         *out = ddb_unmarshal_item(v);
-    else if (json_object_object_get_ex(a, "L", &v)) {
+    else if (json_object_object_get_ex(a, "L", &v) && json_object_is_type(v, json_type_array)) {
         *out = json_object_new_array();
         for (i = 0; i < json_object_array_length(v); i++) {
             struct json_object *e;
