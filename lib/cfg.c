@@ -90,6 +90,10 @@ static const struct cfg_def cfg_defs[] = {
 
     S("STRIPE_SECRET_KEY", "", stripe_secret_key, CFG_SECRET | CFG_PROD_REQ),
     S("STRIPE_WEBHOOK_SECRET", "", stripe_webhook_secret, CFG_SECRET | CFG_PROD_REQ),
+    S("STRIPE_API_BASE", "https://api.stripe.com", stripe_api_base, 0),
+    S("STRIPE_API_VERSION", "2024-06-20", stripe_api_version, 0),
+    I("STRIPE_TIMEOUT_MS", "10000", 100, 80000, stripe_timeout_ms),
+    I("STRIPE_MAX_ATTEMPTS", "3", 1, 10, stripe_max_attempts),
     S("STRIPE_TEAM_PRODUCT_ID", "", stripe_team_product, 0),
     S("STRIPE_SCHOLARSHIP_PRODUCT_ID", "", stripe_scholarship_product, 0),
     S("STRIPE_CLUSTER1_PRODUCT_ID", "", stripe_cluster1_product, 0),
@@ -303,6 +307,10 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         if (strchr(c->cors_origins, '*'))
             return errf(err, errlen, "CORS_ALLOWED_ORIGINS must not contain '*' in production");
     }
+    if (!url_ok(c->stripe_api_base))
+        return errf(err, errlen, "STRIPE_API_BASE must start with http:// or https://");
+    if (cfg_is_production(c) && strncmp(c->stripe_api_base, "https://", 8) != 0)
+        return errf(err, errlen, "STRIPE_API_BASE must be https:// in production");
     if (*c->aws_endpoint_url && !url_ok(c->aws_endpoint_url))
         return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
     if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))

@@ -67,6 +67,10 @@ struct cfg {
     /* Stripe */
     char *stripe_secret_key;
     char *stripe_webhook_secret;
+    char *stripe_api_base;
+    char *stripe_api_version;
+    long stripe_timeout_ms;
+    long stripe_max_attempts;
     char *stripe_team_product;
     char *stripe_scholarship_product;
     char *stripe_cluster1_product;
