@@ -8,6 +8,8 @@
  *   prodenthubctl [-c FILE] [-s SQLDIR] describe-tables   status and item count of each
  *   prodenthubctl [-c FILE] [-s SQLDIR] seed              load the SQLDIR/seed files
  *   prodenthubctl [-c FILE] [-s SQLDIR] delete-tables --yes
+ *   prodenthubctl [-c FILE] coupon-disable CODE          refuse the coupon from now on
+ *   prodenthubctl [-c FILE] coupon-enable CODE           (both drop it from the cache at once)
  *
  * SQLDIR defaults to PKGDATADIR/sql (installed) and can be set with PRODENTHUB_SQL_DIR.
  */
@@ -24,7 +26,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "../lib/cache.h"
 #include "../lib/cfg.h"
+#include "../lib/coupon.h"
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
@@ -351,11 +355,56 @@ seed_one(struct ctl *c, const char *path)
     return rc;
 }
 
+/* Set a coupon's status (it must exist), then drop it from the cache so every worker sees
+ * the change on its next lookup. */
+static int
+coupon_status(struct ctl *c, const char *code_in, const char *status)
+{
+    struct json_object *key = json_object_new_object(), *vals = json_object_new_object();
+    struct json_object *names = json_object_new_object();
+    char code[COUPON_CODE_MAX + 1];
+    struct cache *cache;
+    struct app_error e;
+    int rc;
+
+    if (coupon_normalize_code(code_in, code, sizeof(code)) != 0) {
+        fprintf(stderr, "prodenthubctl: '%s' is not a coupon code\n", code_in);
+        rc = 2;
+        goto done;
+    }
+    json_object_object_add(key, "couponCode", ddb_av_s(code));
+    json_object_object_add(vals, ":s", ddb_av_s(status));
+    json_object_object_add(names, "#s", json_object_new_string("status"));
+    app_error_clear(&e);
+    rc = ddb_update_item(c->ddb, c->cfg.tbl_coupons, key, "SET #s = :s",
+                         "attribute_exists(couponCode)", names, vals, NULL, NULL, &e);
+    if (rc == APP_ECONDITION) {
+        fprintf(stderr, "prodenthubctl: no coupon %s\n", code);
+        rc = 1;
+        goto done;
+    }
+    if (rc != APP_OK) {
+        fprintf(stderr, "prodenthubctl: %s\n", e.msg);
+        rc = 1;
+        goto done;
+    }
+    cache = cache_new(&c->cfg);
+    cache_delete(cache, "coupon", code);
+    cache_free(cache);
+    printf("%s %s\n", code, status);
+done:
+    json_object_put(key);
+    json_object_put(vals);
+    json_object_put(names);
+    return rc;
+}
+
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: prodenthubctl [-c FILE] [-s SQLDIR] "
-            "create-tables | describe-tables | seed | delete-tables --yes\n");
+    fprintf(f, "usage: prodenthubctl [-c FILE] [-s SQLDIR] create-tables | describe-tables |"
+            " seed | delete-tables --yes\n"
+            "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n");
 }
 
 int
@@ -409,6 +458,10 @@ main(int argc, char **argv)
         rc = each_file(&c, "tables", describe_one);
     } else if (strcmp(cmd, "seed") == 0) {
         rc = each_file(&c, "seed", seed_one);
+    } else if ((strcmp(cmd, "coupon-disable") == 0 || strcmp(cmd, "coupon-enable") == 0) &&
+               optind + 1 < argc) {
+        rc = coupon_status(&c, argv[optind + 1],
+                           strcmp(cmd, "coupon-disable") == 0 ? "inactive" : "active");
     } else if (strcmp(cmd, "delete-tables") == 0) {
         if (optind + 1 >= argc || strcmp(argv[optind + 1], "--yes") != 0) {
             fprintf(stderr, "prodenthubctl: delete-tables deletes every table and its data; "

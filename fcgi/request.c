@@ -57,6 +57,9 @@ req_free(struct request *req)
     if (req->json)
         json_object_put(req->json);
     req->json = NULL;
+    if (req->field_errors)
+        json_object_put(req->field_errors);
+    req->field_errors = NULL;
     buf_free(&req->resp_headers);
     buf_free(&req->resp_body);
 }

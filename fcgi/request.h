@@ -59,6 +59,7 @@ struct request {
     const char *body;            /* raw bytes, exactly as received (NUL-terminated) */
     size_t body_len;
     struct json_object *json;    /* parsed body, for R_JSON_BODY routes */
+    struct json_object *field_errors;  /* fcgi/fields.h: {"name": "why", ...} */
 
     struct app_error err;        /* detail of the error being returned */
 

@@ -18,7 +18,7 @@ const struct route routes[] = {
     {M_GET,  "/v1/ready",                                ready_get,       0,           0,        "ready"},
     {M_GET,  "/v1/plans/{planId}",                       plans_get,       0,           0,        "plans.get"},
 
-    {M_POST, "/v1/coupons/validate",                     not_implemented, R_JSON_BODY, 4 * KB,   "coupons.validate"},
+    {M_POST, "/v1/coupons/validate",                     coupons_validate, R_JSON_BODY, 4 * KB,  "coupons.validate"},
     {M_POST, "/v1/purchases/create",                     not_implemented, R_JSON_BODY, 8 * KB,   "purchases.create"},
     {M_GET,  "/v1/purchases/{purchaseId}",               not_implemented, 0,           0,        "purchases.get"},
     {M_POST, "/v1/checkout/create",                      not_implemented, R_JSON_BODY, 8 * KB,   "checkout.create"},

@@ -13,6 +13,10 @@ int ready_get(struct request *req);
 
 /* plans.c */
 int plans_get(struct request *req);
+int plan_id_valid(const char *id);
+
+/* coupons.c */
+int coupons_validate(struct request *req);
 
 /* pending.c: routes of the published API whose resource is not built yet */
 int not_implemented(struct request *req);

@@ -102,6 +102,7 @@ static void
 outcome(struct cache *c, memcached_return_t mrc)
 {
     int failed = mrc != MEMCACHED_SUCCESS && mrc != MEMCACHED_NOTFOUND &&
+                 mrc != MEMCACHED_NOTSTORED && mrc != MEMCACHED_DATA_EXISTS &&
                  mrc != MEMCACHED_STORED && mrc != MEMCACHED_DELETED &&
                  mrc != MEMCACHED_END && mrc != MEMCACHED_BUFFERED;
 
@@ -159,6 +160,40 @@ cache_set(struct cache *c, const char *ns, const char *key, const char *value, s
     klen = make_key(k, sizeof(k), ns, key);
     outcome(c, memcached_set(c->mc, k, klen, value, len,
                              ttl > 0 ? ttl : (time_t)c->cfg->memcached_ttl_s, 0));
+}
+
+long long
+cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
+{
+    char k[KEY_MAX + 64];
+    memcached_return_t mrc;
+    uint64_t v = 0;
+    size_t klen;
+    int i;
+
+    if (!c || !c->mc)
+        return -1;
+    klen = make_key(k, sizeof(k), ns, key);
+    /* increment, else add "1" (expiring with the window), else another worker just added it:
+     * increment again.  The text protocol has no increment-with-initial. */
+    for (i = 0; i < 2; i++) {
+        mrc = memcached_increment(c->mc, k, klen, 1, &v);
+        if (mrc == MEMCACHED_SUCCESS) {
+            outcome(c, mrc);
+            return (long long)v;
+        }
+        if (mrc != MEMCACHED_NOTFOUND)
+            break;
+        mrc = memcached_add(c->mc, k, klen, "1", 1, ttl, 0);
+        if (mrc == MEMCACHED_SUCCESS) {
+            outcome(c, mrc);
+            return 1;
+        }
+        if (mrc != MEMCACHED_NOTSTORED && mrc != MEMCACHED_DATA_EXISTS)
+            break;
+    }
+    outcome(c, mrc);
+    return -1;
 }
 
 void

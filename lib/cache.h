@@ -31,6 +31,10 @@ int cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
 /* Store value for ttl seconds (0: MEMCACHED_TTL_S).  Failures are ignored (logged once). */
 void cache_set(struct cache *c, const char *ns, const char *key, const char *value,
                size_t len, time_t ttl);
+/* Count: add 1 to the counter (created at 1 with ttl seconds to live); the new value, or
+ * -1 when the cache is down or off (callers then fail open). */
+long long cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl);
+
 /* Remove an entry, e.g. after the record changed. */
 void cache_delete(struct cache *c, const char *ns, const char *key);
 

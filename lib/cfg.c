@@ -87,6 +87,8 @@ static const struct cfg_def cfg_defs[] = {
     S("MEMCACHED_SERVERS", "127.0.0.1:11211", memcached_servers, 0),
     I("MEMCACHED_TIMEOUT_MS", "100", 5, 10000, memcached_timeout_ms),
     I("MEMCACHED_TTL_S", "300", 1, 86400, memcached_ttl_s),
+    I("COUPON_GUESS_LIMIT", "10", 1, 100000, coupon_guess_limit),
+    I("COUPON_GUESS_WINDOW_S", "600", 1, 86400, coupon_guess_window_s),
 
     S("STRIPE_SECRET_KEY", "", stripe_secret_key, CFG_SECRET | CFG_PROD_REQ),
     S("STRIPE_WEBHOOK_SECRET", "", stripe_webhook_secret, CFG_SECRET | CFG_PROD_REQ),

@@ -63,6 +63,8 @@ struct cfg {
     char *memcached_servers;
     long memcached_timeout_ms;
     long memcached_ttl_s;
+    long coupon_guess_limit;
+    long coupon_guess_window_s;
 
     /* Stripe */
     char *stripe_secret_key;

@@ -127,6 +127,19 @@ class Stack:
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body=body, **kw)
 
+    def restart_memcached(self, timeout=15):
+        """Start memcached again and wait until every worker uses it (they retry a dead
+        server after libmemcached's back-off), so later tests see a healthy cache."""
+        self.start("memcached")
+        deadline, streak = time.time() + timeout, 0
+        while time.time() < deadline and streak < 6:
+            r = self.get("/v1/ready")
+            ok = r.status == 200 and r.json["data"]["checks"]["memcached"]["ok"]
+            streak = streak + 1 if ok else 0
+            time.sleep(0.1)
+        if streak < 6:
+            raise AssertionError("memcached not back in use after %ss" % timeout)
+
     def wait_ready(self, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -90,7 +90,7 @@ def test_memcached_down_reads_go_to_dynamodb_and_hits_resume(stack):
             assert assert_envelope(r, 200)["data"]["amountCents"] == 29900
             assert r.header("x-cache") == "miss"
     finally:
-        stack.start("memcached")
+        stack.restart_memcached()
     deadline = time.time() + 15
     while time.time() < deadline:
         if stack.get("/v1/plans/premium-12months").header("x-cache") == "hit":

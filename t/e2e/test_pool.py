@@ -108,11 +108,7 @@ def test_memcached_down_degrades_but_stays_ready(stack):
         assert body["data"]["checks"]["memcached"]["ok"] is False
         assert body["data"]["checks"]["dynamodb"]["ok"] is True
     finally:
-        stack.start("memcached")
-
-    def cache_back():
-        return stack.get("/v1/ready").json["data"]["checks"]["memcached"]["ok"]
-    wait_for(cache_back, timeout=15, what="memcached to be used again")
+        stack.restart_memcached()
 
 
 def test_sigterm_stops_the_pool_and_it_starts_again(stack):

@@ -1,0 +1,36 @@
+/*
+ * Field validation for JSON bodies, in the parse-or-collect style: each call checks one field
+ * of req->json and, when it is wrong, records why under details.fields; fields_done() then
+ * answers 400 VALIDATION_ERROR with every problem at once, or lets the handler go on.
+ *
+ *     const char *code, *email;
+ *     long long amount;
+ *     field_string(req, "code", 1, 64, FIELD_REQUIRED, &code);
+ *     field_email(req, "email", 0, &email);
+ *     field_int(req, "amountCents", 0, 10000000, 0, &amount);
+ *     if (fields_done(req) != APP_OK)
+ *         return APP_EVALIDATION;
+ */
+#ifndef PH_FIELDS_H
+#define PH_FIELDS_H
+
+struct request;
+
+#define FIELD_REQUIRED 1
+
+/* A string of min..max bytes (UTF-8 is not split or checked beyond that); *out NULL if absent. */
+void field_string(struct request *req, const char *name, size_t min, size_t max, int required,
+                  const char **out);
+/* An integer in [min, max] (JSON numbers only, no strings, no fractions); *out untouched if
+ * absent. Returns 1 when present and valid. */
+int field_int(struct request *req, const char *name, long long min, long long max,
+              int required, long long *out);
+/* An email address (one @, a dot in the domain, no spaces, at most 254 bytes), lower-cased
+ * into the request's arena; *out NULL if absent. */
+void field_email(struct request *req, const char *name, int required, const char **out);
+
+/* APP_OK when every field passed; otherwise replies 400 with details.fields and returns
+ * APP_EVALIDATION. */
+int fields_done(struct request *req);
+
+#endif

@@ -1,0 +1,51 @@
+#include "config.h"
+
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cache.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "lookup.h"
+
+int
+lookup_item(struct request *req, const char *ns, const char *table, const char *key_name,
+            const char *key, lookup_shape_fn shape, struct buf *out, int *hit)
+{
+    struct cache *cache = req->worker ? req->worker->cache : NULL;
+    struct json_object *k, *item = NULL, *plain;
+    int rc;
+
+    *hit = cache_get(cache, ns, key, out) == APP_OK;
+    if (*hit)
+        return APP_OK;
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
+    k = json_object_new_object();
+    json_object_object_add(k, key_name, ddb_av_s(key));
+    rc = ddb_get_item(req->worker->ddb, table, k, 0, &item, &req->err);
+    json_object_put(k);
+    buf_reset(out);
+    if (rc == APP_ENOTFOUND) {
+        cache_set(cache, ns, key, "", 0, LOOKUP_NEGATIVE_TTL);
+        return APP_OK;
+    }
+    if (rc != APP_OK)
+        return rc;
+    plain = ddb_unmarshal_item(item);
+    json_object_put(item);
+    if (!plain)
+        return app_error_set(&req->err, APP_EINTERNAL, "%s item %s is malformed", ns, key);
+    rc = shape(plain, out);
+    json_object_put(plain);
+    if (rc != APP_OK)
+        return app_error_set(&req->err, rc, "%s item %s: cannot shape it", ns, key);
+    cache_set(cache, ns, key, out->data ? out->data : "", out->len,
+              out->len ? 0 : LOOKUP_NEGATIVE_TTL);
+    return APP_OK;
+}
+
+void
+lookup_forget(struct request *req, const char *ns, const char *key)
+{
+    cache_delete(req->worker ? req->worker->cache : NULL, ns, key);
+}

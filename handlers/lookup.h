@@ -1,0 +1,34 @@
+/*
+ * Cache-aside reads of single items for handlers: memcached first, DynamoDB on a miss, the
+ * answer (or "there is none", for NEGATIVE_TTL seconds) stored back.  A cache failure is a
+ * miss.  The cache holds the item's plain JSON text as shape() made it.
+ */
+#ifndef PH_LOOKUP_H
+#define PH_LOOKUP_H
+
+#include "../lib/buf.h"
+
+#include <json-c/json.h>
+
+struct request;
+
+#define LOOKUP_NEGATIVE_TTL 30
+
+/* Turn the plain item into the text to cache and serve; leave out empty for "none". */
+typedef int (*lookup_shape_fn)(struct json_object *plain, struct buf *out);
+
+/*
+ * The item of table whose key_name is key, in ns of the cache.  out gets the shaped text,
+ * empty when there is no such item; *hit says whether the cache answered.  Returns APP_OK
+ * or the DynamoDB error (in req->err).
+ */
+int lookup_item(struct request *req, const char *ns, const char *table, const char *key_name,
+                const char *key, lookup_shape_fn shape, struct buf *out, int *hit);
+
+/* Drop a cached item (after a change). */
+void lookup_forget(struct request *req, const char *ns, const char *key);
+
+/* The catalogue's public view of an active plan (handlers/plans.c). */
+int plan_public_shape(struct json_object *plain, struct buf *out);
+
+#endif

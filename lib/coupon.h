@@ -1,0 +1,74 @@
+/*
+ * Coupon rules, as pure functions: no I/O, so every rule is unit-tested and the handlers
+ * stay thin.  Money is integer cents.
+ *
+ * Rounding: a percentage discount is amount * percent / 100 rounded half up to the cent
+ * (19900 at 15% → 2985), then capped at maxDiscountCents, and never more than the amount.
+ * A fixed discount is valueCents, never more than the amount.
+ */
+#ifndef PH_COUPON_H
+#define PH_COUPON_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#define COUPON_CODE_MAX 32
+#define COUPON_MAX_PLANS 16
+
+enum coupon_type { COUPON_PERCENT = 1, COUPON_FIXED };
+
+/* Why a coupon cannot be used; the slugs are part of the API (docs/API.md). */
+enum coupon_reason {
+    COUPON_OK = 0,
+    COUPON_NOT_FOUND,
+    COUPON_INACTIVE,
+    COUPON_NOT_YET_VALID,
+    COUPON_EXPIRED,
+    COUPON_PLAN_NOT_APPLICABLE,
+    COUPON_MIN_PURCHASE_NOT_MET,
+    COUPON_USAGE_LIMIT_REACHED,
+    COUPON_ALREADY_USED,
+};
+
+struct coupon {
+    char code[COUPON_CODE_MAX + 1];
+    enum coupon_type type;
+    long long value;                /* percent (1-100) or cents */
+    long long min_purchase_cents;
+    long long max_discount_cents;   /* 0: no cap */
+    time_t valid_from;              /* 0: always */
+    time_t valid_until;             /* 0: never ends */
+    long long usage_limit;          /* 0: unlimited */
+    long long usage_count;
+    long long per_user_limit;       /* 0: unlimited */
+    char plans[COUPON_MAX_PLANS][65];  /* applicable plan ids; none: every plan */
+    size_t nplans;
+    int active;
+};
+
+/*
+ * Normalise a code as typed: trimmed, upper-cased; 3-32 of A-Z 0-9 - _.
+ * Returns 0, or -1 when it cannot be a code.
+ */
+int coupon_normalize_code(const char *in, char *out, size_t outlen);
+
+/* Fill c from a plain coupon item (lib/ddbjson.h); -1 if it is malformed. */
+int coupon_from_item(struct json_object *item, struct coupon *c);
+
+/* The first rule c breaks for plan_id at amount_cents, at now, for a buyer who has used it
+ * user_uses times; COUPON_OK when none. */
+enum coupon_reason coupon_check(const struct coupon *c, const char *plan_id,
+                                long long amount_cents, time_t now, long long user_uses);
+
+/* The discount in cents for amount_cents (the rounding rule above). */
+long long coupon_discount(const struct coupon *c, long long amount_cents);
+
+const char *coupon_reason_slug(enum coupon_reason r);
+const char *coupon_reason_message(enum coupon_reason r);
+
+/* "2025-01-06T10:30:00Z" (or without Z, or with fractional seconds) to time_t; 0 if malformed. */
+time_t coupon_parse_time(const char *s);
+
+#endif
