@@ -725,7 +725,7 @@ START_TEST(test_body_valid_json)
     ck_assert_str_eq(u.req.body, body);
     ck_assert_ptr_nonnull(u.req.json);
     ck_assert_pstr_eq(unit_json_str(u.req.json, "code"), "SAVE10");
-    ck_assert_str_eq(u.req.route->name, "coupons.validate");
+    ck_assert_str_eq(u.req.route->name, "checkout.verify");
     unit_req_free(&u);
 }
 END_TEST
