@@ -19,6 +19,7 @@
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
 #include "../lib/log.h"
+#include "../lib/stripe.h"
 #include "request.h"
 #include "routes.h"
 #include "worker.h"
@@ -218,6 +219,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.creds = creds_new(cfg);
     w.ddb = ddb_new(cfg, w.creds);
     w.cache = cache_new(cfg);
+    w.stripe = stripe_new(cfg);
     if (!w.ddb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
     arena_init(&arena, 16384);
@@ -245,6 +247,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     ddb_free(w.ddb);
     creds_free(w.creds);
     cache_free(w.cache);
+    stripe_free(w.stripe);
     curl_global_cleanup();
     close(ep);
     close(sigfd);

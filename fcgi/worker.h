@@ -14,6 +14,7 @@ struct cfg;
 struct ddb;
 struct cache;
 struct creds_provider;
+struct stripe;
 
 /*
  * The scoreboard: one slot per worker in memory shared with the master, so the master can
@@ -36,6 +37,7 @@ struct worker {
     struct creds_provider *creds;
     struct ddb *ddb;
     struct cache *cache;
+    struct stripe *stripe;
 };
 
 /* Run the accept loop until SIGTERM; never returns. */

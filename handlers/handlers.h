@@ -18,6 +18,10 @@ int plan_id_valid(const char *id);
 /* coupons.c */
 int coupons_validate(struct request *req);
 
+/* purchases.c */
+int purchases_create(struct request *req);
+int purchases_get(struct request *req);
+
 /* pending.c: routes of the published API whose resource is not built yet */
 int not_implemented(struct request *req);
 

@@ -1,0 +1,512 @@
+/*
+ * POST /v1/purchases/create {"planId", "email", "code"?, "name"?}
+ * GET  /v1/purchases/{purchaseId}
+ *
+ * A purchase re-validates the coupon on the server, then reserves its use atomically: one
+ * DynamoDB transaction raises the coupon's usageCount (condition: below usageLimit), the
+ * buyer's counter (condition: below perUserLimit; a counter item keyed by coupon and email,
+ * because a GSI read is eventually consistent and cannot enforce a limit), and writes the
+ * redemption and the pending purchase.  Only then is a Stripe Checkout Session created,
+ * with the purchase id as its idempotency key.  If Stripe fails, the same reservation is
+ * released in one transaction and the client gets 502; nothing was charged.
+ *
+ * The price comes from the catalogue and the coupon rules (lib/coupon.h); the client never
+ * sends an amount.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../fcgi/fields.h"
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cfg.h"
+#include "../lib/coupon.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/ids.h"
+#include "../lib/stripe.h"
+#include "handlers.h"
+#include "lookup.h"
+
+#define MIN_CHARGE_CENTS 50          /* Stripe's minimum charge in AUD */
+#define SESSION_LIFETIME_S 3600
+
+struct purchase {
+    char id[40];
+    char code[COUPON_CODE_MAX + 1];  /* "" without a coupon */
+    const char *plan_id;
+    const char *plan_name;
+    const char *email;
+    const char *name;
+    long long original, discount, final;
+    struct coupon coupon;
+};
+
+/* The catalogue entry of plan_id, if it is sold at a fixed price. */
+static int
+load_plan(struct request *req, struct purchase *p, struct json_object **out)
+{
+    struct json_object *v;
+    struct buf b;
+    int rc, hit;
+
+    *out = NULL;
+    buf_init(&b, 16 * 1024);
+    rc = plan_id_valid(p->plan_id) ?
+         lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", p->plan_id,
+                     plan_public_shape, &b, &hit) : APP_OK;
+    if (rc == APP_OK && b.len)
+        *out = json_tokener_parse(b.data);
+    buf_free(&b);
+    if (rc != APP_OK)
+        return rc;
+    if (!*out || !json_object_object_get_ex(*out, "pricing", &v) ||
+        strcmp(json_object_get_string(v), "fixed") != 0) {
+        struct json_object *d = json_object_new_object(), *f = json_object_new_object();
+
+        json_object_object_add(f, "planId", json_object_new_string("is not a plan sold here"));
+        json_object_object_add(d, "fields", f);
+        reply_error(req, APP_EVALIDATION, "Some fields are invalid", d);
+        return APP_EVALIDATION;
+    }
+    json_object_object_get_ex(*out, "amountCents", &v);
+    p->original = json_object_get_int64(v);
+    json_object_object_get_ex(*out, "name", &v);
+    p->plan_name = json_object_get_string(v);
+    return APP_OK;
+}
+
+static struct json_object *
+av_key(const char *name, const char *value)
+{
+    struct json_object *k = json_object_new_object();
+
+    json_object_object_add(k, name, ddb_av_s(value));
+    return k;
+}
+
+/* The coupon as stored now (consistent read) and how often email has used it. */
+static int
+load_coupon(struct request *req, struct purchase *p, long long *uses)
+{
+    struct json_object *k, *item = NULL, *plain, *v;
+    char cid[400];
+    int rc;
+
+    *uses = 0;
+    k = av_key("couponCode", p->code);
+    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_coupons, k, 1, &item, &req->err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND)
+        return COUPON_NOT_FOUND;
+    if (rc != APP_OK)
+        return rc;
+    plain = ddb_unmarshal_item(item);
+    json_object_put(item);
+    rc = plain ? coupon_from_item(plain, &p->coupon) : -1;
+    if (plain)
+        json_object_put(plain);
+    if (rc != 0)
+        return app_error_set(&req->err, APP_EINTERNAL, "coupon %s is malformed", p->code);
+    snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
+    k = av_key("usageId", cid);
+    item = NULL;
+    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_coupon_usage, k, 1, &item, &req->err);
+    json_object_put(k);
+    if (rc == APP_OK && json_object_object_get_ex(item, "uses", &v) &&
+        json_object_object_get_ex(v, "N", &v))
+        *uses = strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, DynamoDB N */
+    if (item)
+        json_object_put(item);
+    return rc == APP_OK || rc == APP_ENOTFOUND ? APP_OK : rc;
+}
+
+static int
+reply_coupon_refused(struct request *req, int code, enum coupon_reason r)
+{
+    struct json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "reason", json_object_new_string(coupon_reason_slug(r)));
+    return reply_error(req, code, coupon_reason_message(r), d);
+}
+
+/* Append {"Update": ...} on table/key to items. */
+static void
+tx_update(struct json_object *items, const char *table, struct json_object *key,
+          const char *update, const char *cond, struct json_object *names,
+          struct json_object *values)
+{
+    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
+
+    json_object_object_add(u, "TableName", json_object_new_string(table));
+    json_object_object_add(u, "Key", key);
+    json_object_object_add(u, "UpdateExpression", json_object_new_string(update));
+    if (cond)
+        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
+    if (names)
+        json_object_object_add(u, "ExpressionAttributeNames", names);
+    json_object_object_add(u, "ExpressionAttributeValues", values);
+    json_object_object_add(w, "Update", u);
+    json_object_array_add(items, w);
+}
+
+static void
+tx_put(struct json_object *items, const char *table, struct json_object *item, const char *cond)
+{
+    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
+
+    json_object_object_add(u, "TableName", json_object_new_string(table));
+    json_object_object_add(u, "Item", item);
+    if (cond)
+        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
+    json_object_object_add(w, "Put", u);
+    json_object_array_add(items, w);
+}
+
+static struct json_object *
+vals(const char *k1, struct json_object *v1, const char *k2, struct json_object *v2)
+{
+    struct json_object *v = json_object_new_object();
+
+    json_object_object_add(v, k1, v1);
+    if (k2)
+        json_object_object_add(v, k2, v2);
+    return v;
+}
+
+/* The coupon's reservation, taken (sign = +1) or given back (sign = -1). */
+static void
+tx_coupon(struct request *req, const struct purchase *p, struct json_object *items, int sign)
+{
+    struct json_object *v, *names;
+    char cid[400];
+
+    snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
+    if (sign > 0) {
+        names = json_object_new_object();
+        json_object_object_add(names, "#st", json_object_new_string("status"));
+        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
+        json_object_object_add(v, ":active", ddb_av_s("active"));
+        if (p->coupon.usage_limit)
+            json_object_object_add(v, ":limit", ddb_av_n(p->coupon.usage_limit));
+        tx_update(items, req->cfg->tbl_coupons, av_key("couponCode", p->code),
+                  "SET usageCount = if_not_exists(usageCount, :zero) + :one",
+                  p->coupon.usage_limit ? "#st = :active AND usageCount < :limit" :
+                  "#st = :active", names, v);
+        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
+        json_object_object_add(v, ":c", ddb_av_s(p->code));
+        json_object_object_add(v, ":e", ddb_av_s(p->email));
+        if (p->coupon.per_user_limit)
+            json_object_object_add(v, ":limit", ddb_av_n(p->coupon.per_user_limit));
+        tx_update(items, req->cfg->tbl_coupon_usage, av_key("usageId", cid),
+                  "SET uses = if_not_exists(uses, :zero) + :one, couponCode = :c, email = :e",
+                  p->coupon.per_user_limit ? "attribute_not_exists(uses) OR uses < :limit" :
+                  NULL, NULL, v);
+    } else {
+        tx_update(items, req->cfg->tbl_coupons, av_key("couponCode", p->code),
+                  "SET usageCount = usageCount - :one", "usageCount > :zero", NULL,
+                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
+        tx_update(items, req->cfg->tbl_coupon_usage, av_key("usageId", cid),
+                  "SET uses = uses - :one", "uses > :zero", NULL,
+                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
+    }
+}
+
+static void
+add_s(struct json_object *item, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(item, k, ddb_av_s(v));
+}
+
+/* Reserve: the coupon's use (if any), the redemption record and the pending purchase. */
+static int
+reserve(struct request *req, const struct purchase *p, const char *now)
+{
+    struct json_object *items = json_object_new_array(), *pur = json_object_new_object();
+    int rc;
+
+    if (p->code[0]) {
+        struct json_object *red = json_object_new_object();
+
+        tx_coupon(req, p, items, +1);
+        add_s(red, "usageId", p->id);
+        add_s(red, "couponCode", p->code);
+        add_s(red, "email", p->email);
+        add_s(red, "purchaseId", p->id);
+        add_s(red, "status", "reserved");
+        add_s(red, "createdAt", now);
+        tx_put(items, req->cfg->tbl_coupon_usage, red, "attribute_not_exists(usageId)");
+    }
+    add_s(pur, "purchaseId", p->id);
+    add_s(pur, "campaignId", "discount-purchase");
+    add_s(pur, "email", p->email);
+    add_s(pur, "name", p->name);
+    add_s(pur, "planId", p->plan_id);
+    add_s(pur, "planName", p->plan_name);
+    if (p->code[0])
+        add_s(pur, "couponCode", p->code);
+    json_object_object_add(pur, "originalAmountCents", ddb_av_n(p->original));
+    json_object_object_add(pur, "discountCents", ddb_av_n(p->discount));
+    json_object_object_add(pur, "finalAmountCents", ddb_av_n(p->final));
+    add_s(pur, "currency", "AUD");
+    add_s(pur, "status", "pending");
+    add_s(pur, "createdAt", now);
+    add_s(pur, "updatedAt", now);
+    tx_put(items, req->cfg->tbl_discount_purchases, pur, "attribute_not_exists(purchaseId)");
+    /* The purchase id is the transaction's token: a retried call cannot reserve twice. */
+    rc = ddb_transact_write(req->worker->ddb, items, p->id + 4, &req->err);
+    json_object_put(items);
+    return rc;
+}
+
+/* Give the reservation back and mark the purchase failed, in one transaction. */
+static int
+release(struct request *req, const struct purchase *p, const char *now)
+{
+    struct json_object *items = json_object_new_array(), *names = json_object_new_object();
+    struct json_object *v = vals(":failed", ddb_av_s("failed"), ":pending", ddb_av_s("pending"));
+    char token[40];
+    int rc;
+
+    if (p->code[0]) {
+        struct json_object *d = json_object_new_object(), *w = json_object_new_object();
+
+        tx_coupon(req, p, items, -1);
+        json_object_object_add(d, "TableName",
+                               json_object_new_string(req->cfg->tbl_coupon_usage));
+        json_object_object_add(d, "Key", av_key("usageId", p->id));
+        json_object_object_add(w, "Delete", d);
+        json_object_array_add(items, w);
+    }
+    json_object_object_add(names, "#st", json_object_new_string("status"));
+    json_object_object_add(v, ":now", ddb_av_s(now));
+    tx_update(items, req->cfg->tbl_discount_purchases, av_key("purchaseId", p->id),
+              "SET #st = :failed, updatedAt = :now", "#st = :pending", names, v);
+    snprintf(token, sizeof(token), "release-%s", p->id + 4);
+    rc = ddb_transact_write(req->worker->ddb, items, token, &req->err);
+    json_object_put(items);
+    return rc;
+}
+
+/* A Checkout Session for the purchase; out gets the session (id, url). */
+static int
+create_session(struct request *req, const struct purchase *p, struct json_object **out)
+{
+    struct stripe_params *sp = stripe_params_new();
+    char url[1024], product[300];
+    int rc;
+
+    snprintf(product, sizeof(product), "%s%s%s", p->plan_name, p->code[0] ? " - coupon " : "",
+             p->code);
+    stripe_params_add(sp, "mode", "payment");
+    stripe_params_add(sp, "line_items[0][price_data][currency]", "aud");
+    stripe_params_add_long(sp, "line_items[0][price_data][unit_amount]", p->final);
+    stripe_params_add(sp, "line_items[0][price_data][product_data][name]", product);
+    stripe_params_add(sp, "line_items[0][quantity]", "1");
+    stripe_params_add(sp, "customer_email", p->email);
+    stripe_params_add(sp, "client_reference_id", p->id);
+    stripe_params_add(sp, "metadata[campaignId]", "discount-purchase");
+    stripe_params_add(sp, "metadata[purchaseId]", p->id);
+    stripe_params_add(sp, "metadata[planId]", p->plan_id);
+    if (p->code[0])
+        stripe_params_add(sp, "metadata[couponCode]", p->code);
+    stripe_params_add(sp, "payment_intent_data[metadata][purchaseId]", p->id);
+    stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", "discount-purchase");
+    stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
+    snprintf(url, sizeof(url), "%s/purchase/success?session_id={CHECKOUT_SESSION_ID}",
+             req->cfg->frontend_url);
+    stripe_params_add(sp, "success_url", url);
+    snprintf(url, sizeof(url), "%s/purchase/cancelled?purchase_id=%s", req->cfg->frontend_url,
+             p->id);
+    stripe_params_add(sp, "cancel_url", url);
+    rc = stripe_post(req->worker->stripe, "/v1/checkout/sessions", sp, p->id, out, &req->err);
+    stripe_params_free(sp);
+    return rc;
+}
+
+/* Why the reservation's conditions failed, read back after the fact. */
+static enum coupon_reason
+why_refused(struct request *req, struct purchase *p)
+{
+    long long uses = 0;
+
+    if (load_coupon(req, p, &uses) != APP_OK)
+        return COUPON_USAGE_LIMIT_REACHED;
+    if (!p->coupon.active)
+        return COUPON_INACTIVE;
+    if (p->coupon.per_user_limit && uses >= p->coupon.per_user_limit)
+        return COUPON_ALREADY_USED;
+    return COUPON_USAGE_LIMIT_REACHED;
+}
+
+int
+purchases_create(struct request *req)
+{
+    struct json_object *plan = NULL, *session = NULL, *d, *v, *k, *values;
+    const char *code_in = NULL, *session_id, *checkout_url;
+    struct purchase p;
+    enum coupon_reason r;
+    char now[32];
+    long long uses = 0;
+    int rc;
+
+    memset(&p, 0, sizeof(p));
+    field_string(req, "planId", 1, 64, FIELD_REQUIRED, &p.plan_id);
+    field_email(req, "email", FIELD_REQUIRED, &p.email);
+    field_string(req, "code", 1, 64, 0, &code_in);
+    field_string(req, "name", 1, 200, 0, &p.name);
+    if (fields_done(req) != APP_OK)
+        return APP_EVALIDATION;
+    if (!req->worker || !req->worker->ddb || !req->worker->stripe)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    rc = load_plan(req, &p, &plan);
+    if (rc != APP_OK)
+        goto done;
+    time_iso(time(NULL), now, sizeof(now));
+
+    if (code_in) {
+        if (coupon_normalize_code(code_in, p.code, sizeof(p.code)) != 0) {
+            rc = reply_coupon_refused(req, APP_EUNPROCESSABLE, COUPON_NOT_FOUND);
+            goto done;
+        }
+        rc = load_coupon(req, &p, &uses);
+        if (rc > 0) {
+            rc = reply_coupon_refused(req, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
+            goto done;
+        }
+        if (rc != APP_OK)
+            goto done;
+        r = coupon_check(&p.coupon, p.plan_id, p.original, time(NULL), uses);
+        if (r != COUPON_OK) {
+            rc = reply_coupon_refused(req, r == COUPON_USAGE_LIMIT_REACHED ||
+                                      r == COUPON_ALREADY_USED ? APP_ECONDITION :
+                                      APP_EUNPROCESSABLE, r);
+            goto done;
+        }
+        p.discount = coupon_discount(&p.coupon, p.original);
+    }
+    p.final = p.original - p.discount;
+    if (p.final < MIN_CHARGE_CENTS) {
+        d = json_object_new_object();
+        json_object_object_add(d, "reason", json_object_new_string("BELOW_MINIMUM_CHARGE"));
+        rc = reply_error(req, APP_EUNPROCESSABLE, "The amount is below the minimum charge", d);
+        goto done;
+    }
+    if (id_new(p.id, sizeof(p.id), "pur_") != 0) {
+        rc = app_error_set(&req->err, APP_EINTERNAL, "no random bytes for an id");
+        goto done;
+    }
+
+    rc = reserve(req, &p, now);
+    if (rc == APP_ECONDITION) {
+        app_error_clear(&req->err);
+        rc = reply_coupon_refused(req, APP_ECONDITION, why_refused(req, &p));
+        goto done;
+    }
+    if (rc != APP_OK)
+        goto done;
+
+    rc = create_session(req, &p, &session);
+    if (rc != APP_OK || !json_object_object_get_ex(session, "id", &v) ||
+        !json_object_object_get_ex(session, "url", &v)) {
+        struct app_error keep = req->err;
+
+        req_log(req, LL_ERROR, "checkout session for %s failed (%s); releasing the "
+                "reservation", p.id, req->err.msg);
+        app_error_clear(&req->err);
+        if (release(req, &p, now) != APP_OK)
+            req_log(req, LL_ERROR, "releasing %s failed: %s; the expiry sweep will", p.id,
+                    req->err.msg);
+        req->err = keep;
+        d = json_object_new_object();
+        json_object_object_add(d, "purchaseId", json_object_new_string(p.id));
+        rc = reply_error(req, APP_EUPSTREAM,
+                         "The payment provider is unavailable; nothing was charged", d);
+        goto done;
+    }
+    json_object_object_get_ex(session, "id", &v);
+    session_id = json_object_get_string(v);
+    json_object_object_get_ex(session, "url", &v);
+    checkout_url = json_object_get_string(v);
+
+    k = av_key("purchaseId", p.id);
+    values = vals(":sid", ddb_av_s(session_id), ":url", ddb_av_s(checkout_url));
+    json_object_object_add(values, ":pending", ddb_av_s("pending"));
+    {
+        struct json_object *names = json_object_new_object();
+
+        json_object_object_add(names, "#st", json_object_new_string("status"));
+        rc = ddb_update_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k,
+                             "SET stripeSessionId = :sid, checkoutUrl = :url",
+                             "#st = :pending", names, values, NULL, NULL, &req->err);
+        json_object_put(names);
+    }
+    json_object_put(k);
+    json_object_put(values);
+    if (rc != APP_OK && rc != APP_ECONDITION)
+        goto done;
+
+    d = json_object_new_object();
+    json_object_object_add(d, "purchaseId", json_object_new_string(p.id));
+    json_object_object_add(d, "status", json_object_new_string("pending"));
+    json_object_object_add(d, "sessionId", json_object_new_string(session_id));
+    json_object_object_add(d, "checkoutUrl", json_object_new_string(checkout_url));
+    json_object_object_add(d, "planId", json_object_new_string(p.plan_id));
+    if (p.code[0])
+        json_object_object_add(d, "code", json_object_new_string(p.code));
+    json_object_object_add(d, "currency", json_object_new_string("AUD"));
+    json_object_object_add(d, "originalAmountCents", json_object_new_int64(p.original));
+    json_object_object_add(d, "discountCents", json_object_new_int64(p.discount));
+    json_object_object_add(d, "finalAmountCents", json_object_new_int64(p.final));
+    rc = reply_json(req, 201, d);
+done:
+    if (plan)
+        json_object_put(plan);
+    if (session)
+        json_object_put(session);
+    return rc;
+}
+
+/* The fields of a purchase its buyer may see again; never the email or the name. */
+static const char *const purchase_public[] = {
+    "purchaseId", "status", "planId", "planName", "couponCode", "currency",
+    "originalAmountCents", "discountCents", "finalAmountCents", "createdAt", "updatedAt",
+    "checkoutUrl", NULL,
+};
+
+int
+purchases_get(struct request *req)
+{
+    const char *id = req_path_param(req, "purchaseId");
+    struct json_object *k, *item = NULL, *plain, *out, *v;
+    size_t i;
+    int rc;
+
+    if (!id_valid(id, "pur_"))
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such purchase");
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
+    k = av_key("purchaseId", id);
+    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
+                      &req->err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such purchase");
+    if (rc != APP_OK)
+        return rc;
+    plain = ddb_unmarshal_item(item);
+    json_object_put(item);
+    if (!plain)
+        return app_error_set(&req->err, APP_EINTERNAL, "purchase %s is malformed", id);
+    out = json_object_new_object();
+    for (i = 0; purchase_public[i]; i++) {
+        if (json_object_object_get_ex(plain, purchase_public[i], &v))
+            json_object_object_add(out, purchase_public[i], json_object_get(v));
+    }
+    json_object_put(plain);
+    return reply_json(req, 200, out);
+}

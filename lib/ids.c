@@ -1,0 +1,45 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ids.h"
+
+int
+id_new(char *out, size_t outlen, const char *prefix)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[ID_HEX / 2];
+    size_t plen = strlen(prefix), i;
+
+    if (outlen < plen + ID_HEX + 1 || getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        return -1;
+    memcpy(out, prefix, plen);
+    for (i = 0; i < sizeof(r); i++) {
+        out[plen + 2 * i] = hex[r[i] >> 4];
+        out[plen + 2 * i + 1] = hex[r[i] & 15];
+    }
+    out[plen + ID_HEX] = '\0';
+    return 0;
+}
+
+int
+id_valid(const char *s, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+
+    if (!s || strncmp(s, prefix, plen) != 0)
+        return 0;
+    s += plen;
+    return strlen(s) == ID_HEX && strspn(s, "0123456789abcdef") == ID_HEX;
+}
+
+void
+time_iso(time_t t, char *out, size_t outlen)
+{
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

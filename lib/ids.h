@@ -1,0 +1,19 @@
+/* Record ids and timestamps. */
+#ifndef PH_IDS_H
+#define PH_IDS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define ID_HEX 24                   /* 96 random bits: unguessable, so ids can be URLs */
+
+/* prefix + ID_HEX random hex digits (from getrandom), e.g. "pur_3f9c...".  0, or -1. */
+int id_new(char *out, size_t outlen, const char *prefix);
+
+/* 1 if s is prefix followed by exactly ID_HEX lower-case hex digits. */
+int id_valid(const char *s, const char *prefix);
+
+/* t as "2026-11-25T09:16:15Z" into out (at least 21 bytes). */
+void time_iso(time_t t, char *out, size_t outlen);
+
+#endif
