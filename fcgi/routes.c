@@ -21,8 +21,8 @@ const struct route routes[] = {
     {M_POST, "/v1/coupons/validate",                     coupons_validate, R_JSON_BODY, 4 * KB,  "coupons.validate"},
     {M_POST, "/v1/purchases/create",                     purchases_create, R_JSON_BODY, 8 * KB,  "purchases.create"},
     {M_GET,  "/v1/purchases/{purchaseId}",               purchases_get,   0,           0,        "purchases.get"},
-    {M_POST, "/v1/checkout/create",                      not_implemented, R_JSON_BODY, 8 * KB,   "checkout.create"},
-    {M_POST, "/v1/checkout/verify",                      not_implemented, R_JSON_BODY, 4 * KB,   "checkout.verify"},
+    {M_POST, "/v1/checkout/create",                      checkout_create, R_JSON_BODY, 8 * KB,   "checkout.create"},
+    {M_POST, "/v1/checkout/verify",                      checkout_verify, R_JSON_BODY, 4 * KB,   "checkout.verify"},
     {M_POST, "/v1/webhook/stripe",                       not_implemented, R_RAW_BODY,  64 * KB,  "webhook.stripe"},
     {M_POST, "/v1/stripe/webhook",                       not_implemented, R_RAW_BODY,  64 * KB,  "webhook.stripe"},
 

@@ -6,6 +6,7 @@
 #define PH_HANDLERS_H
 
 struct request;
+struct json_object;
 
 /* health.c */
 int health_get(struct request *req);
@@ -21,6 +22,12 @@ int coupons_validate(struct request *req);
 /* purchases.c */
 int purchases_create(struct request *req);
 int purchases_get(struct request *req);
+/* The purchase flow with the caller's metadata passed on to Stripe (checkout.c). */
+int purchase_checkout(struct request *req, struct json_object *metadata);
+
+/* checkout.c */
+int checkout_create(struct request *req);
+int checkout_verify(struct request *req);
 
 /* pending.c: routes of the published API whose resource is not built yet */
 int not_implemented(struct request *req);

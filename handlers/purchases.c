@@ -43,6 +43,7 @@ struct purchase {
     const char *name;
     long long original, discount, final;
     struct coupon coupon;
+    struct json_object *metadata;    /* the caller's own metadata for Stripe, or NULL */
 };
 
 /* The catalogue entry of plan_id, if it is sold at a fixed price. */
@@ -314,6 +315,18 @@ create_session(struct request *req, const struct purchase *p, struct json_object
     stripe_params_add(sp, "metadata[planId]", p->plan_id);
     if (p->code[0])
         stripe_params_add(sp, "metadata[couponCode]", p->code);
+    if (p->metadata) {
+        /* Checked by checkout_create: short keys of [A-Za-z0-9_], string values; ours win. */
+        json_object_object_foreach(p->metadata, mk, mv) {
+            char key[80];
+
+            if (!strcmp(mk, "campaignId") || !strcmp(mk, "purchaseId") ||
+                !strcmp(mk, "planId") || !strcmp(mk, "couponCode"))
+                continue;
+            snprintf(key, sizeof(key), "metadata[%s]", mk);
+            stripe_params_add(sp, key, json_object_get_string(mv));
+        }
+    }
     stripe_params_add(sp, "payment_intent_data[metadata][purchaseId]", p->id);
     stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", "discount-purchase");
     stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
@@ -346,6 +359,12 @@ why_refused(struct request *req, struct purchase *p)
 int
 purchases_create(struct request *req)
 {
+    return purchase_checkout(req, NULL);
+}
+
+int
+purchase_checkout(struct request *req, struct json_object *metadata)
+{
     struct json_object *plan = NULL, *session = NULL, *d, *v, *k, *values;
     const char *code_in = NULL, *session_id, *checkout_url;
     struct purchase p;
@@ -355,6 +374,7 @@ purchases_create(struct request *req)
     int rc;
 
     memset(&p, 0, sizeof(p));
+    p.metadata = metadata;
     field_string(req, "planId", 1, 64, FIELD_REQUIRED, &p.plan_id);
     field_email(req, "email", FIELD_REQUIRED, &p.email);
     field_string(req, "code", 1, 64, 0, &code_in);

@@ -91,7 +91,7 @@ def test_wrong_content_type_is_415(stack):
 
 def test_valid_json_reaches_the_handler(stack):
     # The route exists and its body passed every check; the resource itself is not built yet.
-    r = stack.post("/v1/checkout/create", body={"planId": "full-6months"})
+    r = stack.post("/v1/teams/create", body={"planId": "full-6months"})
     assert_envelope(r, 501, "NOT_IMPLEMENTED")
 
 

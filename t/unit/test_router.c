@@ -293,7 +293,7 @@ END_TEST
 START_TEST(test_method_not_allowed)
 {
     char *envp[] = {"REQUEST_METHOD=DELETE", "REQUEST_URI=/v1/health", NULL};
-    char *envp2[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/v1/checkout/verify", NULL};
+    char *envp2[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/v1/mock-exams/register", NULL};
     char *envp3[] = {"REQUEST_METHOD=BREW", "REQUEST_URI=/v1/health", NULL};
     struct unit_req u;
 
@@ -411,7 +411,7 @@ END_TEST
 
 START_TEST(test_preflight_allowed)
 {
-    char *envp[] = {"REQUEST_METHOD=OPTIONS", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=OPTIONS", "REQUEST_URI=/v1/mock-exams/register",
                     "HTTP_ORIGIN=" ORIGIN, "HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST", NULL};
     struct unit_req u;
 
@@ -434,7 +434,7 @@ END_TEST
 
 START_TEST(test_preflight_other_origin)
 {
-    char *envp[] = {"REQUEST_METHOD=OPTIONS", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=OPTIONS", "REQUEST_URI=/v1/mock-exams/register",
                     "HTTP_ORIGIN=https://evil.example", "HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST",
                     NULL};
     char *prefix[] = {"REQUEST_METHOD=OPTIONS", "REQUEST_URI=/v1/health",
@@ -539,7 +539,7 @@ END_TEST
 START_TEST(test_body_malformed_json)
 {
     static const char body[] = "{\n\"code\": }";
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=11",
                     "REQUEST_ID=" REQ_ID, NULL};
     struct unit_req u;
@@ -563,9 +563,9 @@ END_TEST
 
 START_TEST(test_body_wrong_content_type)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=text/plain", "CONTENT_LENGTH=2", NULL};
-    char *none[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *none[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_LENGTH=2", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -584,7 +584,7 @@ END_TEST
 
 START_TEST(test_body_too_large)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=4097", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -604,9 +604,9 @@ END_TEST
 
 START_TEST(test_body_huge_length)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=1099511627776", NULL};
-    char *over[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *over[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=99999999999999999999999",
                     NULL};
     struct unit_req u;
@@ -652,7 +652,7 @@ END_TEST
 
 START_TEST(test_body_short)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=100", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -677,7 +677,7 @@ START_TEST(test_body_bad_length)
     size_t i;
 
     for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
-        char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+        char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                         "CONTENT_TYPE=application/json", lengths[i], NULL};
         struct unit_req u;
         struct fake_body fb;
@@ -693,7 +693,7 @@ END_TEST
 
 START_TEST(test_body_missing)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -709,7 +709,7 @@ START_TEST(test_body_valid_json)
 {
     static const char body[] = "{\"code\":\"SAVE10\",\"email\":\"a@b.example\"}";
     char cl[64];
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json; charset=utf-8", cl,
                     "REQUEST_ID=" REQ_ID, NULL};
     struct unit_req u;
@@ -725,14 +725,14 @@ START_TEST(test_body_valid_json)
     ck_assert_str_eq(u.req.body, body);
     ck_assert_ptr_nonnull(u.req.json);
     ck_assert_pstr_eq(unit_json_str(u.req.json, "code"), "SAVE10");
-    ck_assert_str_eq(u.req.route->name, "checkout.verify");
+    ck_assert_str_eq(u.req.route->name, "mockexams.register");
     unit_req_free(&u);
 }
 END_TEST
 
 START_TEST(test_body_only_content_length_read)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=2", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -750,7 +750,7 @@ END_TEST
 START_TEST(test_body_at_route_limit)
 {
     char *body = malloc(4097);
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=4096", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -772,7 +772,7 @@ END_TEST
 
 START_TEST(test_body_json_array_refused)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/checkout/verify",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=5", NULL};
     struct unit_req u;
     struct fake_body fb;
