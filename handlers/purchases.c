@@ -27,6 +27,7 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
+#include "../lib/reservation.h"
 #include "../lib/stripe.h"
 #include "handlers.h"
 #include "lookup.h"
@@ -45,6 +46,61 @@ struct purchase {
     struct coupon coupon;
     struct json_object *metadata;    /* the caller's own metadata for Stripe, or NULL */
 };
+
+static void
+add_s(struct json_object *item, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(item, k, ddb_av_s(v));
+}
+
+static void
+as_reservation(const struct purchase *p, struct reservation *r)
+{
+    r->purchase_id = p->id;
+    r->code = p->code;
+    r->email = p->email;
+    r->usage_limit = p->coupon.usage_limit;
+    r->per_user_limit = p->coupon.per_user_limit;
+}
+
+/* Reserve: the coupon's use (if any), the redemption record and the pending purchase. */
+static int
+reserve(struct request *req, const struct purchase *p, const char *now)
+{
+    struct json_object *pur = json_object_new_object();
+    struct reservation r;
+    int rc;
+
+    add_s(pur, "purchaseId", p->id);
+    add_s(pur, "campaignId", "discount-purchase");
+    add_s(pur, "email", p->email);
+    add_s(pur, "name", p->name);
+    add_s(pur, "planId", p->plan_id);
+    add_s(pur, "planName", p->plan_name);
+    if (p->code[0])
+        add_s(pur, "couponCode", p->code);
+    json_object_object_add(pur, "originalAmountCents", ddb_av_n(p->original));
+    json_object_object_add(pur, "discountCents", ddb_av_n(p->discount));
+    json_object_object_add(pur, "finalAmountCents", ddb_av_n(p->final));
+    add_s(pur, "currency", "AUD");
+    add_s(pur, "status", "pending");
+    add_s(pur, "createdAt", now);
+    add_s(pur, "updatedAt", now);
+    as_reservation(p, &r);
+    rc = reservation_take(req->worker->ddb, req->cfg, &r, pur, now, &req->err);
+    json_object_put(pur);
+    return rc;
+}
+
+static int
+release(struct request *req, const struct purchase *p, const char *now)
+{
+    struct reservation r;
+
+    as_reservation(p, &r);
+    return reservation_release(req->worker->ddb, req->cfg, &r, "failed", now, &req->err);
+}
 
 /* The catalogue entry of plan_id, if it is sold at a fixed price. */
 static int
@@ -80,15 +136,6 @@ load_plan(struct request *req, struct purchase *p, struct json_object **out)
     return APP_OK;
 }
 
-static struct json_object *
-av_key(const char *name, const char *value)
-{
-    struct json_object *k = json_object_new_object();
-
-    json_object_object_add(k, name, ddb_av_s(value));
-    return k;
-}
-
 /* The coupon as stored now (consistent read) and how often email has used it. */
 static int
 load_coupon(struct request *req, struct purchase *p, long long *uses)
@@ -98,7 +145,7 @@ load_coupon(struct request *req, struct purchase *p, long long *uses)
     int rc;
 
     *uses = 0;
-    k = av_key("couponCode", p->code);
+    k = ddb_key_s("couponCode", p->code);
     rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_coupons, k, 1, &item, &req->err);
     json_object_put(k);
     if (rc == APP_ENOTFOUND)
@@ -113,7 +160,7 @@ load_coupon(struct request *req, struct purchase *p, long long *uses)
     if (rc != 0)
         return app_error_set(&req->err, APP_EINTERNAL, "coupon %s is malformed", p->code);
     snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
-    k = av_key("usageId", cid);
+    k = ddb_key_s("usageId", cid);
     item = NULL;
     rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_coupon_usage, k, 1, &item, &req->err);
     json_object_put(k);
@@ -132,165 +179,6 @@ reply_coupon_refused(struct request *req, int code, enum coupon_reason r)
 
     json_object_object_add(d, "reason", json_object_new_string(coupon_reason_slug(r)));
     return reply_error(req, code, coupon_reason_message(r), d);
-}
-
-/* Append {"Update": ...} on table/key to items. */
-static void
-tx_update(struct json_object *items, const char *table, struct json_object *key,
-          const char *update, const char *cond, struct json_object *names,
-          struct json_object *values)
-{
-    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
-
-    json_object_object_add(u, "TableName", json_object_new_string(table));
-    json_object_object_add(u, "Key", key);
-    json_object_object_add(u, "UpdateExpression", json_object_new_string(update));
-    if (cond)
-        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
-    if (names)
-        json_object_object_add(u, "ExpressionAttributeNames", names);
-    json_object_object_add(u, "ExpressionAttributeValues", values);
-    json_object_object_add(w, "Update", u);
-    json_object_array_add(items, w);
-}
-
-static void
-tx_put(struct json_object *items, const char *table, struct json_object *item, const char *cond)
-{
-    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
-
-    json_object_object_add(u, "TableName", json_object_new_string(table));
-    json_object_object_add(u, "Item", item);
-    if (cond)
-        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
-    json_object_object_add(w, "Put", u);
-    json_object_array_add(items, w);
-}
-
-static struct json_object *
-vals(const char *k1, struct json_object *v1, const char *k2, struct json_object *v2)
-{
-    struct json_object *v = json_object_new_object();
-
-    json_object_object_add(v, k1, v1);
-    if (k2)
-        json_object_object_add(v, k2, v2);
-    return v;
-}
-
-/* The coupon's reservation, taken (sign = +1) or given back (sign = -1). */
-static void
-tx_coupon(struct request *req, const struct purchase *p, struct json_object *items, int sign)
-{
-    struct json_object *v, *names;
-    char cid[400];
-
-    snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
-    if (sign > 0) {
-        names = json_object_new_object();
-        json_object_object_add(names, "#st", json_object_new_string("status"));
-        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
-        json_object_object_add(v, ":active", ddb_av_s("active"));
-        if (p->coupon.usage_limit)
-            json_object_object_add(v, ":limit", ddb_av_n(p->coupon.usage_limit));
-        tx_update(items, req->cfg->tbl_coupons, av_key("couponCode", p->code),
-                  "SET usageCount = if_not_exists(usageCount, :zero) + :one",
-                  p->coupon.usage_limit ? "#st = :active AND usageCount < :limit" :
-                  "#st = :active", names, v);
-        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
-        json_object_object_add(v, ":c", ddb_av_s(p->code));
-        json_object_object_add(v, ":e", ddb_av_s(p->email));
-        if (p->coupon.per_user_limit)
-            json_object_object_add(v, ":limit", ddb_av_n(p->coupon.per_user_limit));
-        tx_update(items, req->cfg->tbl_coupon_usage, av_key("usageId", cid),
-                  "SET uses = if_not_exists(uses, :zero) + :one, couponCode = :c, email = :e",
-                  p->coupon.per_user_limit ? "attribute_not_exists(uses) OR uses < :limit" :
-                  NULL, NULL, v);
-    } else {
-        tx_update(items, req->cfg->tbl_coupons, av_key("couponCode", p->code),
-                  "SET usageCount = usageCount - :one", "usageCount > :zero", NULL,
-                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
-        tx_update(items, req->cfg->tbl_coupon_usage, av_key("usageId", cid),
-                  "SET uses = uses - :one", "uses > :zero", NULL,
-                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
-    }
-}
-
-static void
-add_s(struct json_object *item, const char *k, const char *v)
-{
-    if (v)
-        json_object_object_add(item, k, ddb_av_s(v));
-}
-
-/* Reserve: the coupon's use (if any), the redemption record and the pending purchase. */
-static int
-reserve(struct request *req, const struct purchase *p, const char *now)
-{
-    struct json_object *items = json_object_new_array(), *pur = json_object_new_object();
-    int rc;
-
-    if (p->code[0]) {
-        struct json_object *red = json_object_new_object();
-
-        tx_coupon(req, p, items, +1);
-        add_s(red, "usageId", p->id);
-        add_s(red, "couponCode", p->code);
-        add_s(red, "email", p->email);
-        add_s(red, "purchaseId", p->id);
-        add_s(red, "status", "reserved");
-        add_s(red, "createdAt", now);
-        tx_put(items, req->cfg->tbl_coupon_usage, red, "attribute_not_exists(usageId)");
-    }
-    add_s(pur, "purchaseId", p->id);
-    add_s(pur, "campaignId", "discount-purchase");
-    add_s(pur, "email", p->email);
-    add_s(pur, "name", p->name);
-    add_s(pur, "planId", p->plan_id);
-    add_s(pur, "planName", p->plan_name);
-    if (p->code[0])
-        add_s(pur, "couponCode", p->code);
-    json_object_object_add(pur, "originalAmountCents", ddb_av_n(p->original));
-    json_object_object_add(pur, "discountCents", ddb_av_n(p->discount));
-    json_object_object_add(pur, "finalAmountCents", ddb_av_n(p->final));
-    add_s(pur, "currency", "AUD");
-    add_s(pur, "status", "pending");
-    add_s(pur, "createdAt", now);
-    add_s(pur, "updatedAt", now);
-    tx_put(items, req->cfg->tbl_discount_purchases, pur, "attribute_not_exists(purchaseId)");
-    /* The purchase id is the transaction's token: a retried call cannot reserve twice. */
-    rc = ddb_transact_write(req->worker->ddb, items, p->id + 4, &req->err);
-    json_object_put(items);
-    return rc;
-}
-
-/* Give the reservation back and mark the purchase failed, in one transaction. */
-static int
-release(struct request *req, const struct purchase *p, const char *now)
-{
-    struct json_object *items = json_object_new_array(), *names = json_object_new_object();
-    struct json_object *v = vals(":failed", ddb_av_s("failed"), ":pending", ddb_av_s("pending"));
-    char token[40];
-    int rc;
-
-    if (p->code[0]) {
-        struct json_object *d = json_object_new_object(), *w = json_object_new_object();
-
-        tx_coupon(req, p, items, -1);
-        json_object_object_add(d, "TableName",
-                               json_object_new_string(req->cfg->tbl_coupon_usage));
-        json_object_object_add(d, "Key", av_key("usageId", p->id));
-        json_object_object_add(w, "Delete", d);
-        json_object_array_add(items, w);
-    }
-    json_object_object_add(names, "#st", json_object_new_string("status"));
-    json_object_object_add(v, ":now", ddb_av_s(now));
-    tx_update(items, req->cfg->tbl_discount_purchases, av_key("purchaseId", p->id),
-              "SET #st = :failed, updatedAt = :now", "#st = :pending", names, v);
-    snprintf(token, sizeof(token), "release-%s", p->id + 4);
-    rc = ddb_transact_write(req->worker->ddb, items, token, &req->err);
-    json_object_put(items);
-    return rc;
 }
 
 /* A Checkout Session for the purchase; out gets the session (id, url). */
@@ -453,8 +341,10 @@ purchase_checkout(struct request *req, struct json_object *metadata)
     json_object_object_get_ex(session, "url", &v);
     checkout_url = json_object_get_string(v);
 
-    k = av_key("purchaseId", p.id);
-    values = vals(":sid", ddb_av_s(session_id), ":url", ddb_av_s(checkout_url));
+    k = ddb_key_s("purchaseId", p.id);
+    values = json_object_new_object();
+    json_object_object_add(values, ":sid", ddb_av_s(session_id));
+    json_object_object_add(values, ":url", ddb_av_s(checkout_url));
     json_object_object_add(values, ":pending", ddb_av_s("pending"));
     {
         struct json_object *names = json_object_new_object();
@@ -510,7 +400,7 @@ purchases_get(struct request *req)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such purchase");
     if (!req->worker || !req->worker->ddb)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
-    k = av_key("purchaseId", id);
+    k = ddb_key_s("purchaseId", id);
     rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
                       &req->err);
     json_object_put(k);

@@ -23,6 +23,15 @@ ddb_av_s(const char *s)
 }
 
 struct json_object *
+ddb_key_s(const char *name, const char *value)
+{
+    struct json_object *k = json_object_new_object();
+
+    json_object_object_add(k, name, ddb_av_s(value));
+    return k;
+}
+
+struct json_object *
 ddb_av_n(long long n)
 {
     char tmp[32];

@@ -29,6 +29,9 @@ int ddb_unmarshal(struct json_object *av, struct json_object **out);
 /* A plain object for an item ({"name": av, ...}); NULL if malformed. */
 struct json_object *ddb_unmarshal_item(struct json_object *item);
 
+/* A key of one string attribute: {name: {"S": value}}. */
+struct json_object *ddb_key_s(const char *name, const char *value);
+
 /* Small builders: {"S":s}, {"N":"n"}, {"SS":[...]} from a plain array of strings. */
 struct json_object *ddb_av_s(const char *s);
 struct json_object *ddb_av_n(long long n);

@@ -1,0 +1,161 @@
+/*
+ * A purchase's reservation of a coupon use, taken and given back as single DynamoDB
+ * transactions (docs/DATA.md, "A purchase with a coupon").  Used by the purchase handler
+ * and by prodenthubctl's sweep of abandoned checkouts.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "ddb.h"
+#include "ddbjson.h"
+#include "reservation.h"
+
+/* Append {"Update": ...} on table/key to items. */
+static void
+tx_update(struct json_object *items, const char *table, struct json_object *key,
+          const char *update, const char *cond, struct json_object *names,
+          struct json_object *values)
+{
+    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
+
+    json_object_object_add(u, "TableName", json_object_new_string(table));
+    json_object_object_add(u, "Key", key);
+    json_object_object_add(u, "UpdateExpression", json_object_new_string(update));
+    if (cond)
+        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
+    if (names)
+        json_object_object_add(u, "ExpressionAttributeNames", names);
+    json_object_object_add(u, "ExpressionAttributeValues", values);
+    json_object_object_add(w, "Update", u);
+    json_object_array_add(items, w);
+}
+
+static void
+tx_put(struct json_object *items, const char *table, struct json_object *item, const char *cond)
+{
+    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
+
+    json_object_object_add(u, "TableName", json_object_new_string(table));
+    json_object_object_add(u, "Item", item);
+    if (cond)
+        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
+    json_object_object_add(w, "Put", u);
+    json_object_array_add(items, w);
+}
+
+static struct json_object *
+vals(const char *k1, struct json_object *v1, const char *k2, struct json_object *v2)
+{
+    struct json_object *v = json_object_new_object();
+
+    json_object_object_add(v, k1, v1);
+    if (k2)
+        json_object_object_add(v, k2, v2);
+    return v;
+}
+
+/* The coupon's reservation, taken (sign = +1) or given back (sign = -1). */
+static void
+tx_coupon(const struct cfg *cfg, const struct reservation *p, struct json_object *items,
+          int sign)
+{
+    struct json_object *v, *names;
+    char cid[400];
+
+    snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
+    if (sign > 0) {
+        names = json_object_new_object();
+        json_object_object_add(names, "#st", json_object_new_string("status"));
+        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
+        json_object_object_add(v, ":active", ddb_av_s("active"));
+        if (p->usage_limit)
+            json_object_object_add(v, ":limit", ddb_av_n(p->usage_limit));
+        tx_update(items, cfg->tbl_coupons, ddb_key_s("couponCode", p->code),
+                  "SET usageCount = if_not_exists(usageCount, :zero) + :one",
+                  p->usage_limit ? "#st = :active AND usageCount < :limit" :
+                  "#st = :active", names, v);
+        v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
+        json_object_object_add(v, ":c", ddb_av_s(p->code));
+        json_object_object_add(v, ":e", ddb_av_s(p->email));
+        if (p->per_user_limit)
+            json_object_object_add(v, ":limit", ddb_av_n(p->per_user_limit));
+        tx_update(items, cfg->tbl_coupon_usage, ddb_key_s("usageId", cid),
+                  "SET uses = if_not_exists(uses, :zero) + :one, couponCode = :c, email = :e",
+                  p->per_user_limit ? "attribute_not_exists(uses) OR uses < :limit" :
+                  NULL, NULL, v);
+    } else {
+        tx_update(items, cfg->tbl_coupons, ddb_key_s("couponCode", p->code),
+                  "SET usageCount = usageCount - :one", "usageCount > :zero", NULL,
+                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
+        tx_update(items, cfg->tbl_coupon_usage, ddb_key_s("usageId", cid),
+                  "SET uses = uses - :one", "uses > :zero", NULL,
+                  vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
+    }
+}
+
+static void
+add_s(struct json_object *item, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(item, k, ddb_av_s(v));
+}
+
+int
+reservation_take(struct ddb *d, const struct cfg *cfg, const struct reservation *p,
+                 struct json_object *purchase, const char *now, struct app_error *err)
+{
+    struct json_object *items = json_object_new_array();
+    int rc;
+
+    if (p->code[0]) {
+        struct json_object *red = json_object_new_object();
+
+        tx_coupon(cfg, p, items, +1);
+        add_s(red, "usageId", p->purchase_id);
+        add_s(red, "couponCode", p->code);
+        add_s(red, "email", p->email);
+        add_s(red, "purchaseId", p->purchase_id);
+        add_s(red, "status", "reserved");
+        add_s(red, "createdAt", now);
+        tx_put(items, cfg->tbl_coupon_usage, red, "attribute_not_exists(usageId)");
+    }
+    tx_put(items, cfg->tbl_discount_purchases, json_object_get(purchase),
+           "attribute_not_exists(purchaseId)");
+    /* The purchase id is the transaction's token: a retried call cannot reserve twice. */
+    rc = ddb_transact_write(d, items, p->purchase_id + 4, err);
+    json_object_put(items);
+    return rc;
+}
+
+int
+reservation_release(struct ddb *d, const struct cfg *cfg, const struct reservation *p,
+                    const char *status, const char *now, struct app_error *err)
+{
+    struct json_object *items = json_object_new_array(), *names = json_object_new_object();
+    struct json_object *v = vals(":failed", ddb_av_s(status), ":pending", ddb_av_s("pending"));
+    char token[40];
+    int rc;
+
+    if (p->code[0]) {
+        struct json_object *del = json_object_new_object(), *w = json_object_new_object();
+
+        tx_coupon(cfg, p, items, -1);
+        json_object_object_add(del, "TableName",
+                               json_object_new_string(cfg->tbl_coupon_usage));
+        json_object_object_add(del, "Key", ddb_key_s("usageId", p->purchase_id));
+        json_object_object_add(w, "Delete", del);
+        json_object_array_add(items, w);
+    }
+    json_object_object_add(names, "#st", json_object_new_string("status"));
+    json_object_object_add(v, ":now", ddb_av_s(now));
+    tx_update(items, cfg->tbl_discount_purchases, ddb_key_s("purchaseId", p->purchase_id),
+              "SET #st = :failed, updatedAt = :now", "#st = :pending", names, v);
+    snprintf(token, sizeof(token), "%.6s-%s", status, p->purchase_id + 4);
+    rc = ddb_transact_write(d, items, token, err);
+    json_object_put(items);
+    return rc;
+}
+
