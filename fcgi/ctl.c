@@ -10,6 +10,11 @@
  *   prodenthubctl [-c FILE] [-s SQLDIR] delete-tables --yes
  *   prodenthubctl [-c FILE] coupon-disable CODE          refuse the coupon from now on
  *   prodenthubctl [-c FILE] coupon-enable CODE           (both drop it from the cache at once)
+ *   prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]
+ *                        release the coupon uses of purchases whose checkout was abandoned:
+ *                        pending longer than SECONDS (default 3900), and the Stripe session
+ *                        expired (an open one past its expiry is expired first) or never made.
+ *                        Run it from a timer; it is safe to run twice at once.
  *
  * SQLDIR defaults to PKGDATADIR/sql (installed) and can be set with PRODENTHUB_SQL_DIR.
  */
@@ -32,7 +37,11 @@
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "../lib/ids.h"
 #include "../lib/log.h"
+#include "../lib/reservation.h"
+#include "../lib/stripe.h"
+#include "../lib/strparse.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -399,12 +408,154 @@ done:
     return rc;
 }
 
+static const char *
+member_s(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+
+    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* Decide for one pending purchase (plain item): 1 released, 0 left alone, -1 error. */
+static int
+sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
+{
+    const char *pid = member_s(p, "purchaseId"), *sid = member_s(p, "stripeSessionId");
+    const char *code = member_s(p, "couponCode"), *email = member_s(p, "email"), *state;
+    struct json_object *session = NULL, *v;
+    struct reservation r;
+    struct app_error e;
+    char path[160], key[64], ts[32];
+    int rc;
+
+    if (!pid || !id_valid(pid, "pur_") || !email)
+        return -1;
+    app_error_clear(&e);
+    if (sid) {
+        snprintf(path, sizeof(path), "/v1/checkout/sessions/%s", sid);
+        rc = stripe_get(st, path, NULL, &session, &e);
+        if (rc == APP_ENOTFOUND) {
+            /* Stripe has no such session: nobody can pay it; release. */
+            if (session)
+                json_object_put(session);
+            session = json_tokener_parse("{\"status\":\"expired\"}");
+            rc = APP_OK;
+        }
+        if (rc != APP_OK) {
+            fprintf(stderr, "%s: cannot read session: %s\n", pid, e.msg);
+            if (session)
+                json_object_put(session);
+            return -1;
+        }
+        state = member_s(session, "status");
+        if (state && strcmp(state, "open") == 0 &&
+            json_object_object_get_ex(session, "expires_at", &v) &&
+            json_object_get_int64(v) < (int64_t)now) {
+            /* Past its time but not yet expired by Stripe: expire it, so it cannot be paid
+             * after its reservation is gone. */
+            snprintf(path, sizeof(path), "/v1/checkout/sessions/%s/expire", sid);
+            snprintf(key, sizeof(key), "expire-%s", pid);
+            json_object_put(session);
+            session = NULL;
+            struct stripe_params *none = stripe_params_new();
+
+            rc = stripe_post(st, path, none, key, &session, &e);
+            stripe_params_free(none);
+            if (rc != APP_OK) {
+                fprintf(stderr, "%s: cannot expire session: %s\n", pid, e.msg);
+                if (session)
+                    json_object_put(session);
+                return -1;
+            }
+            state = member_s(session, "status");
+        }
+        rc = state && strcmp(state, "expired") == 0;
+        json_object_put(session);
+        if (!rc)
+            return 0;               /* open, or paid: the webhook will settle it */
+    }
+    r.purchase_id = pid;
+    r.code = code ? code : "";
+    r.email = email;
+    r.usage_limit = 0;
+    r.per_user_limit = 0;
+    time_iso(now, ts, sizeof(ts));
+    rc = reservation_release(c->ddb, &c->cfg, &r, "expired", ts, &e);
+    if (rc == APP_ECONDITION)
+        return 0;                   /* paid or released meanwhile */
+    if (rc != APP_OK) {
+        fprintf(stderr, "%s: release failed: %s\n", pid, e.msg);
+        return -1;
+    }
+    printf("%s released%s%s\n", pid, code ? " coupon " : "", code ? code : "");
+    return 1;
+}
+
+static int
+sweep_checkouts(struct ctl *c, long older_than)
+{
+    struct json_object *last = NULL, *items, *params;
+    struct stripe *st = stripe_new(&c->cfg);
+    time_t now = time(NULL);
+    char cutoff[32];
+    int released = 0, failed = 0;
+    size_t i;
+
+    if (!st)
+        return 1;
+    time_iso(now - older_than, cutoff, sizeof(cutoff));
+    do {
+        struct app_error e;
+
+        params = json_tokener_parse("{\"IndexName\":\"status-createdAt-index\","
+                                    "\"KeyConditionExpression\":\"#st = :p AND createdAt < :c\","
+                                    "\"ExpressionAttributeNames\":{\"#st\":\"status\"},"
+                                    "\"Limit\":100}");
+        json_object_object_add(params, "TableName",
+                               json_object_new_string(c->cfg.tbl_discount_purchases));
+        json_object_object_add(params, "ExpressionAttributeValues", json_object_new_object());
+        {
+            struct json_object *vals;
+
+            json_object_object_get_ex(params, "ExpressionAttributeValues", &vals);
+            json_object_object_add(vals, ":p", ddb_av_s("pending"));
+            json_object_object_add(vals, ":c", ddb_av_s(cutoff));
+        }
+        if (last)
+            json_object_object_add(params, "ExclusiveStartKey", last);
+        app_error_clear(&e);
+        if (ddb_query(c->ddb, params, &items, &last, &e) != APP_OK) {
+            fprintf(stderr, "prodenthubctl: %s\n", e.msg);
+            json_object_put(params);
+            failed++;
+            break;
+        }
+        json_object_put(params);
+        for (i = 0; i < json_object_array_length(items); i++) {
+            struct json_object *plain = ddb_unmarshal_item(json_object_array_get_idx(items, i));
+            int r = plain ? sweep_one(c, st, plain, now) : -1;
+
+            released += r > 0;
+            failed += r < 0;
+            if (plain)
+                json_object_put(plain);
+        }
+        json_object_put(items);
+    } while (last);
+    stripe_free(st);
+    printf("released %d, failed %d\n", released, failed);
+    return failed ? 1 : 0;
+}
+
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: prodenthubctl [-c FILE] [-s SQLDIR] create-tables | describe-tables |"
             " seed | delete-tables --yes\n"
-            "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n");
+            "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n"
+            "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n");
 }
 
 int
@@ -462,6 +613,16 @@ main(int argc, char **argv)
                optind + 1 < argc) {
         rc = coupon_status(&c, argv[optind + 1],
                            strcmp(cmd, "coupon-disable") == 0 ? "inactive" : "active");
+    } else if (strcmp(cmd, "sweep-checkouts") == 0) {
+        long older = 3900;
+
+        if (optind + 2 < argc && strcmp(argv[optind + 1], "--older-than") == 0 &&
+            str_to_long(argv[optind + 2], 0, 86400 * 30, &older) != 0) {
+            fprintf(stderr, "prodenthubctl: --older-than takes seconds\n");
+            rc = 2;
+        } else {
+            rc = sweep_checkouts(&c, older);
+        }
     } else if (strcmp(cmd, "delete-tables") == 0) {
         if (optind + 1 >= argc || strcmp(argv[optind + 1], "--yes") != 0) {
             fprintf(stderr, "prodenthubctl: delete-tables deletes every table and its data; "

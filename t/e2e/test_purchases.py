@@ -175,3 +175,35 @@ def test_bad_input(stack, body, status, code, what):
 def test_unknown_purchase_is_404(stack):
     assert_envelope(stack.get("/v1/purchases/pur_" + "0" * 24), 404, "NOT_FOUND")
     assert_envelope(stack.get("/v1/purchases/whatever"), 404, "NOT_FOUND")
+
+
+def test_abandoned_checkouts_are_swept_and_their_coupon_uses_released(stack, ddb):
+    import subprocess
+    from stack import BUILDDIR
+    before = coupon(ddb, "SWEEP5")
+    gone = assert_envelope(buy(stack, planId="basic-1month", email="gone@example.com",
+                               code="SWEEP5"), 201)["data"]
+    still = assert_envelope(buy(stack, planId="basic-1month", email="still@example.com",
+                                code="SWEEP5"), 201)["data"]
+    assert coupon(ddb, "SWEEP5") == before + 2
+    # The first buyer walks away: Stripe expires the session (no webhook in this test).
+    stripe_control(stack, "sessions/%s/expire" % gone["sessionId"], {"deliver": False})
+    import time
+    time.sleep(1.1)     # createdAt has whole seconds: let "older than 0 s" include them
+    env = dict(os.environ, AWS_ENDPOINT_URL_DYNAMODB=stack.ports["AWS_ENDPOINT_URL_DYNAMODB"],
+               AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",
+               AWS_REGION="ap-southeast-2", STRIPE_API_BASE=stack.ports["STRIPE_API_BASE"],
+               STRIPE_SECRET_KEY="sk_test_local")
+    ctl = [os.path.join(BUILDDIR, "prodenthubctl"), "sweep-checkouts", "--older-than", "0"]
+    r = subprocess.run(ctl, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert gone["purchaseId"] + " released" in r.stdout
+    assert still["purchaseId"] not in r.stdout
+    assert coupon(ddb, "SWEEP5") == before + 1
+    assert counter(ddb, "SWEEP5", "gone@example.com") == 0
+    g = assert_envelope(stack.get("/v1/purchases/" + gone["purchaseId"]), 200)["data"]
+    assert g["status"] == "expired"
+    # Twice is harmless.
+    r = subprocess.run(ctl, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "released 0" in r.stdout
+    assert coupon(ddb, "SWEEP5") == before + 1
