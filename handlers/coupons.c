@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include "../lib/coupon.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "../lib/strparse.h"
 #include "handlers.h"
 #include "lookup.h"
 
@@ -39,20 +41,6 @@ client_ip(const struct request *req)
     const char *ip = req_env(req, "REMOTE_ADDR");
 
     return ip && *ip ? ip : "unknown";
-}
-
-static int
-too_many_guesses(struct request *req)
-{
-    struct cache *c = req->worker ? req->worker->cache : NULL;
-    char v[32];
-    struct buf b;
-    long long n = -1;
-
-    buf_init_fixed(&b, v, sizeof(v));
-    if (cache_get(c, "guess", client_ip(req), &b) == APP_OK)
-        n = (long long)strtoll(b.data, NULL, 10); /* checksrc: ok, our own counter */
-    return n >= req->cfg->coupon_guess_limit;
 }
 
 /* How often email has used code (the counter the purchase's transaction keeps). */
@@ -93,14 +81,17 @@ reply_invalid(struct request *req, const char *code, enum coupon_reason r)
 int
 coupons_validate(struct request *req)
 {
-    const char *code_in = NULL, *plan_id = NULL, *email = NULL;
+    static const char *const ns[3] = {"guess", "plan", "coupon"};
+    const char *code_in = NULL, *plan_id = NULL, *email = NULL, *keys[3];
     char code[COUPON_CODE_MAX + 1];
     struct json_object *plan = NULL, *item = NULL, *v, *d;
     long long amount = 0, uses = 0, discount;
-    struct buf data;
+    struct buf got[3];
     struct coupon c;
     enum coupon_reason r;
-    int rc, hit, have_amount;
+    int rc, hit[3], h, have_amount, code_ok;
+    long guesses;
+    size_t i;
 
     field_string(req, "code", 1, 64, FIELD_REQUIRED, &code_in);
     field_string(req, "planId", 1, 64, 0, &plan_id);
@@ -118,19 +109,32 @@ coupons_validate(struct request *req)
     }
     if (!req->worker || !req->worker->ddb)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
-    if (too_many_guesses(req))
-        return app_error_set(&req->err, APP_ERATELIMIT, "too many unknown coupon codes; "
-                             "try again later");
+    code_ok = coupon_normalize_code(code_in, code, sizeof(code)) == 0;
 
-    buf_init(&data, 64 * 1024);
+    /* One cache round trip for the client's guess count, the plan and the coupon. */
+    keys[0] = client_ip(req);
+    keys[1] = plan_id && plan_id_valid(plan_id) ? plan_id : "-";
+    keys[2] = code_ok ? code : "-";
+    for (i = 0; i < 3; i++)
+        buf_init(&got[i], 64 * 1024);
+    cache_get_many(req->worker->cache, 3, ns, keys, got, hit);
+    if (hit[0] && str_to_long(got[0].data, 0, LONG_MAX, &guesses) == 0 &&
+        guesses >= req->cfg->coupon_guess_limit) {
+        rc = app_error_set(&req->err, APP_ERATELIMIT, "too many unknown coupon codes; "
+                           "try again later");
+        goto done;
+    }
+
     if (plan_id) {
         rc = APP_OK;
         if (plan_id_valid(plan_id))
-            rc = lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
-                             plan_public_shape, &data, &hit);
+            rc = lookup_item_after(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
+                                   plan_public_shape, hit[1], &got[1], &h);
+        else
+            buf_reset(&got[1]);
         if (rc != APP_OK)
             goto done;
-        if (data.len == 0) {
+        if (got[1].len == 0) {
             d = json_object_new_object();
             v = json_object_new_object();
             json_object_object_add(v, "planId", json_object_new_string("is not a plan we sell"));
@@ -138,7 +142,7 @@ coupons_validate(struct request *req)
             rc = reply_error(req, APP_EVALIDATION, "Some fields are invalid", d);
             goto done;
         }
-        plan = json_tokener_parse(data.data);
+        plan = json_tokener_parse(got[1].data);
         if (!plan || !json_object_object_get_ex(plan, "amountCents", &v)) {
             rc = app_error_set(&req->err, APP_EINTERNAL, "plan %s has no price", plan_id);
             goto done;
@@ -146,22 +150,21 @@ coupons_validate(struct request *req)
         amount = json_object_get_int64(v);
     }
 
-    if (coupon_normalize_code(code_in, code, sizeof(code)) != 0) {
+    if (!code_ok) {
         cache_incr(req->worker->cache, "guess", client_ip(req), req->cfg->coupon_guess_window_s);
         rc = reply_invalid(req, code_in, COUPON_NOT_FOUND);
         goto done;
     }
-    buf_reset(&data);
-    rc = lookup_item(req, "coupon", req->cfg->tbl_coupons, "couponCode", code, whole_item,
-                     &data, &hit);
+    rc = lookup_item_after(req, "coupon", req->cfg->tbl_coupons, "couponCode", code,
+                           whole_item, hit[2], &got[2], &h);
     if (rc != APP_OK)
         goto done;
-    if (data.len == 0) {
+    if (got[2].len == 0) {
         cache_incr(req->worker->cache, "guess", client_ip(req), req->cfg->coupon_guess_window_s);
         rc = reply_invalid(req, code, COUPON_NOT_FOUND);
         goto done;
     }
-    item = json_tokener_parse(data.data);
+    item = json_tokener_parse(got[2].data);
     if (!item || coupon_from_item(item, &c) != 0) {
         rc = app_error_set(&req->err, APP_EINTERNAL, "coupon %s is malformed", code);
         goto done;
@@ -192,6 +195,7 @@ done:
         json_object_put(plan);
     if (item)
         json_object_put(item);
-    buf_free(&data);
+    for (i = 0; i < 3; i++)
+        buf_free(&got[i]);
     return rc;
 }

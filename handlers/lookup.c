@@ -12,10 +12,21 @@ lookup_item(struct request *req, const char *ns, const char *table, const char *
             const char *key, lookup_shape_fn shape, struct buf *out, int *hit)
 {
     struct cache *cache = req->worker ? req->worker->cache : NULL;
+
+    return lookup_item_after(req, ns, table, key_name, key, shape,
+                             cache_get(cache, ns, key, out) == APP_OK, out, hit);
+}
+
+int
+lookup_item_after(struct request *req, const char *ns, const char *table,
+                  const char *key_name, const char *key, lookup_shape_fn shape, int cached,
+                  struct buf *out, int *hit)
+{
+    struct cache *cache = req->worker ? req->worker->cache : NULL;
     struct json_object *k, *item = NULL, *plain;
     int rc;
 
-    *hit = cache_get(cache, ns, key, out) == APP_OK;
+    *hit = cached;
     if (*hit)
         return APP_OK;
     if (!req->worker || !req->worker->ddb)

@@ -25,6 +25,12 @@ typedef int (*lookup_shape_fn)(struct json_object *plain, struct buf *out);
 int lookup_item(struct request *req, const char *ns, const char *table, const char *key_name,
                 const char *key, lookup_shape_fn shape, struct buf *out, int *hit);
 
+/* The same, when the caller already asked the cache (e.g. with cache_get_many): cached says
+ * whether out holds the cached answer. */
+int lookup_item_after(struct request *req, const char *ns, const char *table,
+                      const char *key_name, const char *key, lookup_shape_fn shape, int cached,
+                      struct buf *out, int *hit);
+
 /* Drop a cached item (after a change). */
 void lookup_forget(struct request *req, const char *ns, const char *key);
 

@@ -149,6 +149,55 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
 }
 
 void
+cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *const *keys,
+               struct buf *out, int *hit)
+{
+    char kbuf[8][KEY_MAX + 64];
+    const char *kp[8];
+    size_t klen[8], i;
+    memcached_result_st *res;
+    memcached_return_t mrc;
+
+    for (i = 0; i < n; i++)
+        hit[i] = 0;
+    if (!c || !c->mc || n == 0 || n > 8) {
+        if (c)
+            c->misses += n;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        klen[i] = make_key(kbuf[i], sizeof(kbuf[i]), ns[i], keys[i]);
+        kp[i] = kbuf[i];
+    }
+    mrc = memcached_mget(c->mc, kp, klen, n);
+    outcome(c, mrc);
+    if (mrc != MEMCACHED_SUCCESS) {
+        c->misses += n;
+        return;
+    }
+    for (;;) {
+        res = memcached_fetch_result(c->mc, NULL, &mrc);
+        if (!res)
+            break;
+        for (i = 0; i < n; i++) {
+            if (!hit[i] && memcached_result_key_length(res) == klen[i] &&
+                memcmp(memcached_result_key_value(res), kp[i], klen[i]) == 0) {
+                buf_reset(&out[i]);
+                hit[i] = buf_append(&out[i], memcached_result_value(res),
+                                    memcached_result_length(res)) == APP_OK;
+            }
+        }
+        memcached_result_free(res);
+    }
+    for (i = 0; i < n; i++) {
+        if (hit[i])
+            c->hits++;
+        else
+            c->misses++;
+    }
+}
+
+void
 cache_set(struct cache *c, const char *ns, const char *key, const char *value, size_t len,
           time_t ttl)
 {

@@ -28,6 +28,13 @@ void cache_free(struct cache *c);
 /* APP_OK with the value in out (replacing its contents) on a hit; APP_ENOTFOUND on a miss,
  * when the cache is down or off. */
 int cache_get(struct cache *c, const char *ns, const char *key, struct buf *out);
+/*
+ * Several lookups in one round trip: for each i, hit[i] says whether ns[i]/keys[i] was
+ * found, with its value in out[i].  With the cache down or off, every hit[i] is 0.
+ */
+void cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *const *keys,
+                    struct buf *out, int *hit);
+
 /* Store value for ttl seconds (0: MEMCACHED_TTL_S).  Failures are ignored (logged once). */
 void cache_set(struct cache *c, const char *ns, const char *key, const char *value,
                size_t len, time_t ttl);
