@@ -121,6 +121,14 @@ buf_printf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+size_t
+buf_write_cb(char *p, size_t size, size_t n, void *ud)
+{
+    if (buf_append(ud, p, size * n) != APP_OK)
+        return 0;
+    return size * n;
+}
+
 int
 buf_json_escape(struct buf *b, const char *s, size_t n)
 {

@@ -25,6 +25,10 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* A curl write callback into the struct buf given as its data: past the ceiling it returns 0,
+ * so curl aborts the transfer instead of buffering without bound. */
+size_t buf_write_cb(char *p, size_t size, size_t n, void *ud);
+
 /* Append s as the inside of a JSON string (quotes not included). */
 int buf_json_escape(struct buf *b, const char *s, size_t n);
 

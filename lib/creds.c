@@ -88,12 +88,6 @@ from_profile(struct creds_provider *p)
     return set_static(p, ak, sk, tok, "profile");
 }
 
-static size_t
-imds_write(char *ptr, size_t size, size_t n, void *ud)
-{
-    return buf_append(ud, ptr, size * n) == APP_OK ? size * n : 0;
-}
-
 /* One IMDS call; the body goes to out.  Returns the HTTP status, or -1. */
 static long
 imds_call(struct creds_provider *p, const char *method, const char *path, struct buf *out)
@@ -118,7 +112,7 @@ imds_call(struct creds_provider *p, const char *method, const char *path, struct
     curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, (long)IMDS_TIMEOUT_MS);
-    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, imds_write);
+    curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
     curl_easy_setopt(p->curl, CURLOPT_WRITEDATA, out);
     if (curl_easy_perform(p->curl) == CURLE_OK)
         curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "ids.h"
 #include "cfg.h"
 #include "creds.h"
 #include "ddb.h"
@@ -86,25 +87,6 @@ int
 ddb_last_attempts(const struct ddb *d)
 {
     return d->last_attempts;
-}
-
-static size_t
-write_cb(char *p, size_t size, size_t n, void *ud)
-{
-    struct buf *b = ud;
-
-    if (buf_append(b, p, size * n) != APP_OK)
-        return 0; /* over the ceiling: curl aborts the transfer */
-    return size * n;
-}
-
-static long
-now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* What one attempt came to. */
@@ -262,7 +244,7 @@ attempt(struct ddb *d, const char *op, const char *body, long budget_ms, int *co
                      d->cfg->ddb_connect_timeout_ms : budget_ms);
     curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, budget_ms);
     curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->errbuf);
-    curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
     curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &d->resp);
     d->errbuf[0] = '\0';
 
@@ -297,14 +279,14 @@ call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, lon
 {
     const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE);
-    long deadline = now_ms() + budget_ms;
+    long deadline = clock_ms() + budget_ms;
     int code = APP_EUNAVAILABLE, n;
 
     *out = NULL;
     for (n = 1;; n++) {
         struct app_error e;
         enum outcome o;
-        long left = deadline - now_ms(), cap, delay;
+        long left = deadline - clock_ms(), cap, delay;
 
         if (left <= 0) {
             code = app_error_set(err, APP_ETIMEOUT, "dynamodb: %s gave no answer within %ld ms",
@@ -329,7 +311,7 @@ call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, lon
         if (cap > BACKOFF_CAP_MS)
             cap = BACKOFF_CAP_MS;
         delay = (long)(rand_r(&d->seed) % (unsigned)(cap + 1));
-        left = deadline - now_ms();
+        left = deadline - clock_ms();
         if (delay >= left)
             delay = left > 1 ? left - 1 : 0;
         LOG(LL_DEBUG, "dynamodb %s: %s; retrying in %ld ms", op, e.msg, delay);

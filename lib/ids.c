@@ -35,6 +35,15 @@ id_valid(const char *s, const char *prefix)
     return strlen(s) == ID_HEX && strspn(s, "0123456789abcdef") == ID_HEX;
 }
 
+long
+clock_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 void
 time_iso(time_t t, char *out, size_t outlen)
 {

@@ -13,6 +13,9 @@ int id_new(char *out, size_t outlen, const char *prefix);
 /* 1 if s is prefix followed by exactly ID_HEX lower-case hex digits. */
 int id_valid(const char *s, const char *prefix);
 
+/* Milliseconds of the monotonic clock, for budgets and back-off. */
+long clock_ms(void);
+
 /* t as "2026-11-25T09:16:15Z" into out (at least 21 bytes). */
 void time_iso(time_t t, char *out, size_t outlen);
 

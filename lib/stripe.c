@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "ids.h"
 #include "cfg.h"
 #include "log.h"
 #include "mem.h"
@@ -269,15 +270,6 @@ stripe_last_request_id(const struct stripe *s)
     return s->request_id;
 }
 
-static long
-now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Overwrite a secret in a way the compiler may not drop. */
 static void
 wipe(char *p, size_t n)
@@ -379,16 +371,6 @@ headers_new(struct stripe *s, const char *idempotency_key, struct curl_slist **o
     }
     *out = h;
     return APP_OK;
-}
-
-static size_t
-write_cb(char *p, size_t size, size_t n, void *ud)
-{
-    struct buf *b = ud;
-
-    if (buf_append(b, p, size * n) != APP_OK)
-        return 0; /* over the ceiling: curl aborts the transfer */
-    return size * n;
 }
 
 /* Keep the answer headers the retry decision and the log need. */
@@ -531,7 +513,7 @@ static enum outcome
 attempt(struct stripe *s, const struct call *c, long deadline, struct answer *a, int *code,
         struct json_object **out, struct app_error *err)
 {
-    long left = deadline - now_ms(), status = 0;
+    long left = deadline - clock_ms(), status = 0;
     CURLcode cc;
 
     memset(a, 0, sizeof(*a));
@@ -559,13 +541,13 @@ attempt(struct stripe *s, const struct call *c, long deadline, struct answer *a,
                      left < STRIPE_CONNECT_TIMEOUT_MS ? left : (long)STRIPE_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, left);
     curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
     curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->resp);
     curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s);
 
     cc = curl_easy_perform(s->curl);
-    if (cc == CURLE_OPERATION_TIMEDOUT && deadline - now_ms() < STRIPE_MIN_ATTEMPT_MS) {
+    if (cc == CURLE_OPERATION_TIMEDOUT && deadline - clock_ms() < STRIPE_MIN_ATTEMPT_MS) {
         snprintf(a->net, sizeof(a->net), "no answer within the budget");
         *code = app_error_set(err, APP_ETIMEOUT, "stripe: %s %s: no answer within %ld ms",
                               c->method, c->path, s->cfg->stripe_timeout_ms);
@@ -642,7 +624,7 @@ log_answer(int level, struct stripe *s, const struct call *c, const struct answe
 static int
 call(struct stripe *s, const struct call *c, struct json_object **out, struct app_error *err)
 {
-    long deadline = now_ms() + s->cfg->stripe_timeout_ms;
+    long deadline = clock_ms() + s->cfg->stripe_timeout_ms;
     int code = APP_EUPSTREAM, n, level;
 
     for (n = 1;; n++) {
@@ -668,7 +650,7 @@ call(struct stripe *s, const struct call *c, struct json_object **out, struct ap
             if (s->retry_after_s >= 0 && s->retry_after_s <= RETRY_AFTER_MAX_S &&
                 s->retry_after_s * 1000 > delay)
                 delay = s->retry_after_s * 1000;
-            left = deadline - now_ms();
+            left = deadline - clock_ms();
             if (delay + STRIPE_MIN_ATTEMPT_MS < left) {
                 snprintf(tail, sizeof(tail), "; retrying in %ld ms", delay);
                 log_answer(LL_INFO, s, c, &a, tail);
