@@ -25,6 +25,9 @@ int purchases_get(struct request *req);
 /* The purchase flow with the caller's metadata passed on to Stripe (checkout.c). */
 int purchase_checkout(struct request *req, struct json_object *metadata);
 
+/* webhook.c */
+int webhook_stripe(struct request *req);
+
 /* checkout.c */
 int checkout_create(struct request *req);
 int checkout_verify(struct request *req);

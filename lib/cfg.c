@@ -96,6 +96,7 @@ static const struct cfg_def cfg_defs[] = {
     S("STRIPE_API_VERSION", "2024-06-20", stripe_api_version, 0),
     I("STRIPE_TIMEOUT_MS", "10000", 100, 80000, stripe_timeout_ms),
     I("STRIPE_MAX_ATTEMPTS", "3", 1, 10, stripe_max_attempts),
+    I("STRIPE_WEBHOOK_TOLERANCE_S", "300", 1, 86400, stripe_webhook_tolerance_s),
     S("STRIPE_TEAM_PRODUCT_ID", "", stripe_team_product, 0),
     S("STRIPE_SCHOLARSHIP_PRODUCT_ID", "", stripe_scholarship_product, 0),
     S("STRIPE_CLUSTER1_PRODUCT_ID", "", stripe_cluster1_product, 0),

@@ -72,6 +72,7 @@ struct cfg {
     char *stripe_api_base;
     char *stripe_api_version;
     long stripe_timeout_ms;
+    long stripe_webhook_tolerance_s;
     long stripe_max_attempts;
     char *stripe_team_product;
     char *stripe_scholarship_product;
