@@ -345,13 +345,14 @@ webhook_stripe(struct request *req)
     }
     rc = apply(req, type, obj, now);
     finish(req, id, rc == APP_OK);
-    json_object_put(ev);
-    if (rc != APP_OK) {
+    if (rc != APP_OK)
         req_log(req, LL_ERROR, "webhook %s (%s) failed, Stripe will retry: %s", id, type,
                 req->err.msg);
+    else
+        req_log(req, LL_INFO, "webhook %s %s applied", id, type);
+    json_object_put(ev);      /* id and type point into it: used up to here */
+    if (rc != APP_OK)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "could not apply the event");
-    }
-    req_log(req, LL_INFO, "webhook %s %s applied", id, type);
     d = json_object_new_object();
     json_object_object_add(d, "received", json_object_new_boolean(1));
     return reply_json(req, 200, d);
