@@ -329,11 +329,13 @@ webhook_stripe(struct request *req)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
     }
     c = claim(req, id, type, now);
-    if (c == 0 || c == -1) {
+    if (c == -1) {
+        app_error_set(&req->err, APP_EUNAVAILABLE, "event %s is being processed", id);
         json_object_put(ev);
-        if (c == -1)
-            return app_error_set(&req->err, APP_EUNAVAILABLE, "event %s is being processed",
-                                 id);
+        return APP_EUNAVAILABLE;
+    }
+    if (c == 0) {
+        json_object_put(ev);
         d = json_object_new_object();
         json_object_object_add(d, "received", json_object_new_boolean(1));
         json_object_object_add(d, "duplicate", json_object_new_boolean(1));
