@@ -23,6 +23,7 @@ const struct route routes[] = {
     {M_GET,  "/v1/purchases/{purchaseId}",               purchases_get,   0,           0,        "purchases.get"},
     {M_POST, "/v1/checkout/create",                      checkout_create, R_JSON_BODY, 8 * KB,   "checkout.create"},
     {M_POST, "/v1/checkout/verify",                      checkout_verify, R_JSON_BODY, 4 * KB,   "checkout.verify"},
+    {M_GET,  "/v1/access-grants",                        grants_list,     R_ADMIN,     0,        "grants.list"},
     {M_POST, "/v1/webhook/stripe",                       webhook_stripe,  R_RAW_BODY,  64 * KB,  "webhook.stripe"},
     {M_POST, "/v1/stripe/webhook",                       webhook_stripe,  R_RAW_BODY,  64 * KB,  "webhook.stripe"},
 

@@ -25,6 +25,9 @@ int purchases_get(struct request *req);
 /* The purchase flow with the caller's metadata passed on to Stripe (checkout.c). */
 int purchase_checkout(struct request *req, struct json_object *metadata);
 
+/* grants.c */
+int grants_list(struct request *req);
+
 /* webhook.c */
 int webhook_stripe(struct request *req);
 

@@ -11,7 +11,8 @@ def stack():
     their own loopback source address (stack.new_ip()) so they do not starve each other.
     Every DynamoDB call passes the SigV4-verifying front (t/e2e/sigfront.py)."""
     s = Stack(RATE_LIMIT_RPS=20, RATE_LIMIT_BURST=40, PRODENTHUB_WORKERS=2,
-              PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SIGFRONT=1)
+              PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SIGFRONT=1,
+              PRODENTHUB_ADMIN_TOKEN="e2e-admin-token")
     try:
         s.start()
         s.wait_ready()

@@ -177,3 +177,21 @@ def test_out_of_order_events(stack, ddb, first, second, final, review):
     assert p["status"]["S"] == final
     assert p["reviewNeeded"]["S"] == review
     assert len(grants(ddb, email)) == 1
+
+
+def test_access_grants_read_route_is_admin_only(stack):
+    r = stack.get("/v1/access-grants?email=loop@example.com")
+    assert_envelope(r, 401, "UNAUTHORIZED")
+    r = stack.get("/v1/access-grants?email=loop@example.com",
+                  headers={"Authorization": "Bearer not-it"})
+    assert_envelope(r, 403, "FORBIDDEN")
+    r = stack.get("/v1/access-grants?email=Loop@Example.com",
+                  headers={"Authorization": "Bearer e2e-admin-token"})
+    d = assert_envelope(r, 200)["data"]
+    assert d["email"] == "loop@example.com"
+    assert len(d["grants"]) == 1 and d["grants"][0]["productId"] == "full-6months"
+    r = stack.get("/v1/access-grants?email=nobody@example.com",
+                  headers={"Authorization": "Bearer e2e-admin-token"})
+    assert assert_envelope(r, 200)["data"]["grants"] == []
+    r = stack.get("/v1/access-grants", headers={"Authorization": "Bearer e2e-admin-token"})
+    assert_envelope(r, 400, "VALIDATION_ERROR")
