@@ -408,22 +408,12 @@ done:
     return rc;
 }
 
-static const char *
-member_s(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* Decide for one pending purchase (plain item): 1 released, 0 left alone, -1 error. */
 static int
 sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
 {
-    const char *pid = member_s(p, "purchaseId"), *sid = member_s(p, "stripeSessionId");
-    const char *code = member_s(p, "couponCode"), *email = member_s(p, "email"), *state;
+    const char *pid = json_str(p, "purchaseId"), *sid = json_str(p, "stripeSessionId");
+    const char *code = json_str(p, "couponCode"), *email = json_str(p, "email"), *state;
     struct json_object *session = NULL, *v;
     struct reservation r;
     struct app_error e;
@@ -449,7 +439,7 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
                 json_object_put(session);
             return -1;
         }
-        state = member_s(session, "status");
+        state = json_str(session, "status");
         if (state && strcmp(state, "open") == 0 &&
             json_object_object_get_ex(session, "expires_at", &v) &&
             json_object_get_int64(v) < (int64_t)now) {
@@ -469,7 +459,7 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
                     json_object_put(session);
                 return -1;
             }
-            state = member_s(session, "status");
+            state = json_str(session, "status");
         }
         rc = state && strcmp(state, "expired") == 0;
         json_object_put(session);

@@ -97,16 +97,6 @@ checkout_create(struct request *req)
     return reply_error(req, APP_EUNPROCESSABLE, "This campaign cannot be bought here yet", d);
 }
 
-static const char *
-str_member(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 int
 checkout_verify(struct request *req)
 {
@@ -136,12 +126,12 @@ checkout_verify(struct request *req)
     if (rc != APP_OK)
         goto done;
     json_object_object_get_ex(session, "metadata", &meta);
-    pid = str_member(meta, "purchaseId");
+    pid = json_str(meta, "purchaseId");
     d = json_object_new_object();
     json_object_object_add(d, "sessionId", json_object_new_string(sid));
-    status = str_member(session, "status");
+    status = json_str(session, "status");
     json_object_object_add(d, "status", json_object_new_string(status ? status : "unknown"));
-    status = str_member(session, "payment_status");
+    status = json_str(session, "payment_status");
     json_object_object_add(d, "paymentStatus",
                            json_object_new_string(status ? status : "unknown"));
     if (json_object_object_get_ex(session, "amount_total", &v))
@@ -160,12 +150,12 @@ checkout_verify(struct request *req)
         plain = item ? ddb_unmarshal_item(item) : NULL;
         json_object_object_add(d, "purchaseId", json_object_new_string(pid));
         if (plain) {
-            status = str_member(plain, "status");
+            status = json_str(plain, "status");
             json_object_object_add(d, "purchaseStatus",
                                    json_object_new_string(status ? status : "unknown"));
             if (json_object_object_get_ex(plain, "finalAmountCents", &v))
                 ours = json_object_get_int64(v);
-            status = str_member(plain, "stripeSessionId");
+            status = json_str(plain, "stripeSessionId");
             /* Consistent: the session is the one we recorded, for the amount we priced. */
             json_object_object_add(d, "consistent", json_object_new_boolean(
                 ours == total && status && strcmp(status, sid) == 0));

@@ -34,16 +34,6 @@
 #define CLAIM_S 60
 #define EVENT_KEEP_S (30 * 86400)
 
-static const char *
-str_at(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* Claim the event: 1 claimed, 0 already done, -1 being processed elsewhere, <-1 error. */
 static int
 claim(struct request *req, const char *id, const char *type, time_t now)
@@ -154,7 +144,7 @@ static int
 purchase_paid(struct request *req, struct json_object *session, const char *pid, time_t now)
 {
     struct json_object *p = NULL, *items, *w, *u, *vals, *names, *grant;
-    const char *status, *email, *plan, *code, *pi = str_at(session, "payment_intent");
+    const char *status, *email, *plan, *code, *pi = json_str(session, "payment_intent");
     char ts[32], until[32], token[40];
     struct tm tm;
     time_t end;
@@ -163,10 +153,10 @@ purchase_paid(struct request *req, struct json_object *session, const char *pid,
     rc = load_purchase(req, pid, &p);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;   /* not ours: nothing to do */
-    status = str_at(p, "status");
-    email = str_at(p, "email");
-    plan = str_at(p, "planId");
-    code = str_at(p, "couponCode");
+    status = json_str(p, "status");
+    email = json_str(p, "email");
+    plan = json_str(p, "planId");
+    code = json_str(p, "couponCode");
     if (!status || !email || !plan || strcmp(status, "paid") == 0) {
         json_object_put(p);
         return APP_OK;                               /* already paid: a repeat */
@@ -259,10 +249,10 @@ purchase_unpaid(struct request *req, const char *pid, const char *status, time_t
     rc = load_purchase(req, pid, &p);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
-    code = str_at(p, "couponCode");
+    code = json_str(p, "couponCode");
     r.purchase_id = pid;
     r.code = code ? code : "";
-    r.email = str_at(p, "email");
+    r.email = json_str(p, "email");
     r.usage_limit = 0;
     r.per_user_limit = 0;
     time_iso(now, ts, sizeof(ts));
@@ -283,11 +273,11 @@ apply(struct request *req, const char *type, struct json_object *obj, time_t now
     const char *campaign, *pid, *paid;
 
     json_object_object_get_ex(obj, "metadata", &meta);
-    campaign = str_at(meta, "campaignId");
-    pid = str_at(meta, "purchaseId");
+    campaign = json_str(meta, "campaignId");
+    pid = json_str(meta, "purchaseId");
     if (!campaign || strcmp(campaign, "discount-purchase") != 0 || !id_valid(pid, "pur_"))
         return APP_OK;
-    paid = str_at(obj, "payment_status");
+    paid = json_str(obj, "payment_status");
     if ((strcmp(type, "checkout.session.completed") == 0 && paid && strcmp(paid, "paid") == 0)
         || strcmp(type, "checkout.session.async_payment_succeeded") == 0)
         return purchase_paid(req, obj, pid, now);
@@ -316,8 +306,8 @@ webhook_stripe(struct request *req)
         return reply_error(req, APP_EBADREQUEST, "Invalid webhook signature", d);
     }
     ev = json_tokener_parse(req->body);
-    id = str_at(ev, "id");
-    type = str_at(ev, "type");
+    id = json_str(ev, "id");
+    type = json_str(ev, "type");
     if (!ev || !id || !type || !json_object_object_get_ex(ev, "data", &data) ||
         !json_object_object_get_ex(data, "object", &obj)) {
         if (ev)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coupon.h"
+#include "ddbjson.h"
 
 static const struct {
     const char *slug;
@@ -89,21 +90,11 @@ get_ll(struct json_object *item, const char *key, long long def)
     return json_object_get_int64(v);
 }
 
-static const char *
-get_str(struct json_object *item, const char *key)
-{
-    struct json_object *v;
-
-    if (!json_object_object_get_ex(item, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 int
 coupon_from_item(struct json_object *item, struct coupon *c)
 {
-    const char *code = get_str(item, "couponCode"), *type = get_str(item, "type");
-    const char *status = get_str(item, "status"), *from, *until;
+    const char *code = json_str(item, "couponCode"), *type = json_str(item, "type");
+    const char *status = json_str(item, "status"), *from, *until;
     struct json_object *plans;
     size_t i;
 
@@ -131,8 +122,8 @@ coupon_from_item(struct json_object *item, struct coupon *c)
     if (c->min_purchase_cents < 0 || c->max_discount_cents < 0 || c->usage_limit < 0 ||
         c->usage_count < 0 || c->per_user_limit < 0)
         return -1;
-    from = get_str(item, "validFrom");
-    until = get_str(item, "validUntil");
+    from = json_str(item, "validFrom");
+    until = json_str(item, "validUntil");
     c->valid_from = from ? coupon_parse_time(from) : 0;
     c->valid_until = until ? coupon_parse_time(until) : 0;
     if ((from && !c->valid_from) || (until && !c->valid_until))

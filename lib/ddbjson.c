@@ -22,6 +22,16 @@ ddb_av_s(const char *s)
     return av("S", json_object_new_string(s));
 }
 
+const char *
+json_str(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+
+    if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
 struct json_object *
 ddb_key_s(const char *name, const char *value)
 {

@@ -32,6 +32,9 @@ struct json_object *ddb_unmarshal_item(struct json_object *item);
 /* A key of one string attribute: {name: {"S": value}}. */
 struct json_object *ddb_key_s(const char *name, const char *value);
 
+/* The string member k of a plain object o; NULL when o is NULL, k is absent or not a string. */
+const char *json_str(struct json_object *o, const char *k);
+
 /* Small builders: {"S":s}, {"N":"n"}, {"SS":[...]} from a plain array of strings. */
 struct json_object *ddb_av_s(const char *s);
 struct json_object *ddb_av_n(long long n);
