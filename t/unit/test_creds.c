@@ -461,20 +461,6 @@ struct fake_imds {
     char endpoint[64];
 };
 
-static void
-write_all(int fd, const char *p, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, p, len);
-        if (n <= 0)
-            return;
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
 /* Read one request head into req, NUL-terminated; 0, or -1 if the client went away. */
 static int
 read_head(int fd, char *req, size_t len)
@@ -506,7 +492,7 @@ reply(int fd, int status, const char *body)
                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                  status, reason, strlen(body), body);
     if (n > 0 && (size_t)n < sizeof(out))
-        write_all(fd, out, (size_t)n);
+        unit_write_all(fd, out, (size_t)n);
 }
 
 /*
@@ -563,19 +549,8 @@ imds_serve(int lfd, const char *accept_token)
 static void
 imds_start(struct fake_imds *f, const char *accept_token)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = unit_listen_loopback(f->endpoint, sizeof(f->endpoint));
 
-    ck_assert_int_ge(fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = 0;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    snprintf(f->endpoint, sizeof(f->endpoint), "http://127.0.0.1:%d", (int)ntohs(sa.sin_port));
     f->pid = fork();
     ck_assert_int_ge(f->pid, 0);
     if (f->pid == 0) {

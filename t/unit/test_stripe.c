@@ -236,20 +236,6 @@ struct seen {
 
 #define SEEN_MAX 16
 
-static void
-write_all(int fd, const char *p, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, p, len);
-        if (n <= 0)
-            return;
-        p += n;
-        len -= (size_t)n;
-    }
-}
-
 /* Read one request (head and Content-Length body) into req; its length, or -1 at EOF. */
 static long
 read_request(int fd, char *req, size_t size)
@@ -334,8 +320,8 @@ fake_serve(int lfd, int wfd, const struct fake_reply *script, size_t nscript)
             if (len < 0)
                 break;
             n = snprintf(tag, sizeof(tag), "%d %ld\n", conn, len);
-            write_all(wfd, tag, (size_t)n);
-            write_all(wfd, req, (size_t)len);
+            unit_write_all(wfd, tag, (size_t)n);
+            unit_write_all(wfd, req, (size_t)len);
             r = next < nscript ? &script[next] : &exhausted;
             next++;
             if (r->status == 0) {
@@ -349,7 +335,7 @@ fake_serve(int lfd, int wfd, const struct fake_reply *script, size_t nscript)
                          r->status, reason(r->status), r->body ? strlen(r->body) : 0, next,
                          r->headers ? r->headers : "", r->body ? r->body : "");
             if (n > 0 && (size_t)n < sizeof(out))
-                write_all(fd, out, (size_t)n);
+                unit_write_all(fd, out, (size_t)n);
         }
         close(fd);
     }
@@ -358,18 +344,8 @@ fake_serve(int lfd, int wfd, const struct fake_reply *script, size_t nscript)
 static void
 fake_start(struct fake *f, const struct fake_reply *script, size_t nscript)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), p[2];
+    int fd = unit_listen_loopback(f->base, sizeof(f->base)), p[2];
 
-    ck_assert_int_ge(fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", (int)ntohs(sa.sin_port));
     ck_assert_int_eq(pipe(p), 0);
     f->pid = fork();
     ck_assert_int_ge(f->pid, 0);

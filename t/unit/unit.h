@@ -14,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "../../fcgi/request.h"
 #include "../../lib/cfg.h"
 #include "../../lib/mem.h"
@@ -187,6 +191,41 @@ unit_capture_end(struct unit_capture *c)
     ck_assert_int_ge(dup2(c->saved, STDERR_FILENO), 0);
     close(c->saved);
     return unit_read_fd(c->fds[0]);
+}
+
+/* Write all of p to fd (fake servers); gives up quietly if the peer went away. */
+static inline void
+unit_write_all(int fd, const char *p, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, p, len);
+        if (n <= 0)
+            return;
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* A listening socket on 127.0.0.1 and a free port, for a forked fake server; its base URL
+ * ("http://127.0.0.1:PORT") goes to url. */
+static inline int
+unit_listen_loopback(char *url, size_t urllen)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(url, urllen, "http://127.0.0.1:%d", (int)ntohs(sa.sin_port));
+    return fd;
 }
 
 #endif
