@@ -15,13 +15,19 @@
  *                        pending longer than SECONDS (default 3900), and the Stripe session
  *                        expired (an open one past its expiry is expired first) or never made.
  *                        Run it from a timer; it is safe to run twice at once.
+ *   prodenthubctl [-c FILE] send-mail [--loop]
+ *                        send the emails due in the outbox (lib/outbox.h), then exit; with
+ *                        --loop keep polling every OUTBOX_POLL_MS until SIGTERM (the
+ *                        prodenthub-mailer service).  Any number may run at once.
  *
  * SQLDIR defaults to PKGDATADIR/sql (installed) and can be set with PRODENTHUB_SQL_DIR.
  */
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +44,10 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
+#include "../lib/fmt.h"
 #include "../lib/log.h"
+#include "../lib/mailer.h"
+#include "../lib/outbox.h"
 #include "../lib/reservation.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
@@ -539,13 +548,80 @@ sweep_checkouts(struct ctl *c, long older_than)
     return failed ? 1 : 0;
 }
 
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static int
+send_mail(struct ctl *c, int loop)
+{
+    struct outbox_stats st, total;
+    struct sigaction sa;
+    struct app_error e;
+    struct timespec ts;
+    struct mailer *ml;
+    char host[200], me[256];
+    int rc = 0, worked;
+
+    ml = mailer_new(&c->cfg, c->creds);
+    if (!ml) {
+        fprintf(stderr, "prodenthubctl: cannot create the mailer\n");
+        return 1;
+    }
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(me, sizeof(me), "%s:%ld", host, (long)getpid());
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;           /* no SA_RESTART: the poll sleep ends at once */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    memset(&total, 0, sizeof(total));
+    if (loop)
+        log_msg(LL_INFO, "mailer: polling the outbox every %ld ms via %s",
+                c->cfg.outbox_poll_ms, c->cfg.email_transport);
+    while (!stopping) {
+        app_error_clear(&e);
+        rc = outbox_drain(c->ddb, &c->cfg, ml, me, 25, &st, &e);
+        if (rc != APP_OK) {
+            log_msg(LL_WARN, "mailer: cannot read the outbox: %s", e.msg);
+            if (!loop)
+                break;
+        }
+        total.sent += st.sent;
+        total.retry += st.retry;
+        total.failed += st.failed;
+        total.lost_race += st.lost_race;
+        worked = st.sent + st.retry + st.failed + st.lost_race > 0;
+        if (!loop && !worked)
+            break;
+        if (loop && !worked) {
+            ts.tv_sec = c->cfg.outbox_poll_ms / 1000;
+            ts.tv_nsec = (c->cfg.outbox_poll_ms % 1000) * 1000000L;
+            while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
+    }
+    if (!loop)
+        printf("{\"sent\":%d,\"retry\":%d,\"failed\":%d,\"lostRace\":%d}\n", total.sent,
+               total.retry, total.failed, total.lost_race);
+    mailer_free(ml);
+    return rc == APP_OK ? 0 : 1;
+}
+
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: prodenthubctl [-c FILE] [-s SQLDIR] create-tables | describe-tables |"
             " seed | delete-tables --yes\n"
             "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n"
-            "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n");
+            "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n"
+            "       prodenthubctl [-c FILE] send-mail [--loop]\n");
 }
 
 int
@@ -585,6 +661,7 @@ main(int argc, char **argv)
         return 1;
     }
     log_set_role("ctl");
+    fmt_init(c.cfg.email_timezone);
     log_level_min = log_level_parse(c.cfg.log_level);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c.creds = creds_new(&c.cfg);
@@ -613,6 +690,8 @@ main(int argc, char **argv)
         } else {
             rc = sweep_checkouts(&c, older);
         }
+    } else if (strcmp(cmd, "send-mail") == 0) {
+        rc = send_mail(&c, optind + 1 < argc && strcmp(argv[optind + 1], "--loop") == 0);
     } else if (strcmp(cmd, "delete-tables") == 0) {
         if (optind + 1 >= argc || strcmp(argv[optind + 1], "--yes") != 0) {
             fprintf(stderr, "prodenthubctl: delete-tables deletes every table and its data; "

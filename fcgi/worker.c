@@ -18,6 +18,7 @@
 #include "../lib/cfg.h"
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
+#include "../lib/fmt.h"
 #include "../lib/log.h"
 #include "../lib/stripe.h"
 #include "request.h"
@@ -196,6 +197,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     int ep, sigfd, rc;
 
     log_set_role("worker");
+    fmt_init(cfg->email_timezone);   /* dates in emails queued by handlers */
     ep = wait_setup(listen_fd, &sigfd);
     /* If the master dies, so do we: an orphan would keep accepting with stale config. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -15,7 +15,8 @@
 #include "handlers.h"
 
 static const char *const public_fields[] = {
-    "grantId", "productId", "validFrom", "validUntil", "source", "status", NULL,
+    "grantId", "productId", "validFrom", "validUntil", "source", "status", "revokedAt",
+    "revokeReason", NULL,
 };
 
 int

@@ -10,9 +10,9 @@
  *    repeated event never moves a record backwards.  If applying fails, the claim is
  *    dropped and the answer is 503: Stripe's retry does the work once.
  *
- * Discount purchases: checkout.session.completed (paid) / async_payment_succeeded → the
- * purchase is paid, its coupon redemption confirmed, access granted; expired /
- * async_payment_failed → the reservation is released.  Other events: 200, logged, ignored.
+ * 4. The event goes to its handler below; payments go to the campaign named by the
+ *    metadata's campaignId (fulfil.h), refunds and disputes through the payments table.
+ *    Unknown event types: 200, logged, ignored.  States and orders: docs/PAYMENTS.md.
  */
 #include "config.h"
 
@@ -26,10 +26,10 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
-#include "../lib/reservation.h"
 #include "../lib/stripe_webhook.h"
+#include "fulfil.h"
 #include "handlers.h"
-#include "lookup.h"
+#include "subscriptions.h"
 
 #define CLAIM_S 60
 #define EVENT_KEEP_S (30 * 86400)
@@ -100,192 +100,249 @@ finish(struct request *req, const char *id, int done)
     json_object_put(vals);
 }
 
-/* The purchase of a session's metadata, as a plain object (caller puts), or NULL. */
-static int
-load_purchase(struct request *req, const char *pid, struct json_object **out)
-{
-    struct json_object *k = ddb_key_s("purchaseId", pid), *item = NULL;
-    int rc;
+static const struct campaign *const campaigns[] = {
+    &campaign_discount_purchase,
+};
 
-    *out = NULL;
-    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
-                      &req->err);
-    json_object_put(k);
-    if (rc != APP_OK)
-        return rc;
-    *out = ddb_unmarshal_item(item);
-    json_object_put(item);
-    return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "purchase %s malformed", pid);
+static const struct campaign *
+campaign_named(const char *id)
+{
+    size_t i;
+
+    for (i = 0; id && i < sizeof(campaigns) / sizeof(campaigns[0]); i++)
+        if (strcmp(campaigns[i]->id, id) == 0)
+            return campaigns[i];
+    return NULL;
+}
+
+static const struct campaign *
+campaign_of(struct json_object *meta)
+{
+    return campaign_named(json_str(meta, "campaignId"));
 }
 
 static long long
-plan_months(struct request *req, const char *plan_id)
+num(struct json_object *o, const char *k)
 {
-    struct json_object *plan, *v;
-    struct buf b;
-    long long m = 0;
-    int hit;
+    struct json_object *v;
 
-    buf_init(&b, 16 * 1024);
-    if (lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
-                    plan_public_shape, &b, &hit) == APP_OK && b.len) {
-        plan = json_tokener_parse(b.data);
-        if (plan && json_object_object_get_ex(plan, "durationMonths", &v))
-            m = json_object_get_int64(v);
-        if (plan)
-            json_object_put(plan);
-    }
-    buf_free(&b);
-    return m;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
-/* pending → paid, redemption confirmed, access granted: one transaction. */
+struct event {
+    const char *type;
+    struct json_object *obj;       /* data.object */
+    long long created;
+    time_t now;
+    int attempt;
+};
+
 static int
-purchase_paid(struct request *req, struct json_object *session, const char *pid, time_t now)
+pay_event(const struct event *ev, struct pay_event *pe, const char *pi, long long amount)
 {
-    struct json_object *p = NULL, *items, *w, *u, *vals, *names, *grant;
-    const char *status, *email, *plan, *code, *pi = json_str(session, "payment_intent");
-    char ts[32], until[32], token[40];
-    struct tm tm;
-    time_t end;
-    int rc;
+    memset(pe, 0, sizeof(*pe));
+    pe->type = ev->type;
+    json_object_object_get_ex(ev->obj, "metadata", &pe->meta);
+    pe->payment_intent = pi;
+    pe->amount = amount;
+    pe->currency = json_str(ev->obj, "currency");
+    pe->now = ev->now;
+    return campaign_of(pe->meta) ? 1 : 0;
+}
 
-    rc = load_purchase(req, pid, &p);
+/* checkout.session.completed / async_payment_succeeded */
+static int
+on_session_paid(struct request *req, const struct event *ev)
+{
+    const char *paid = json_str(ev->obj, "payment_status"), *mode = json_str(ev->obj, "mode");
+    struct pay_event pe;
+
+    if (mode && strcmp(mode, "subscription") == 0)
+        return subscription_checkout(req, ev->obj, ev->now);
+    if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), num(ev->obj, "amount_total")))
+        return APP_OK;
+    /* "unpaid": an async method is still processing; its own event follows. */
+    if (!paid || (strcmp(paid, "paid") != 0 && strcmp(paid, "no_payment_required") != 0))
+        return APP_OK;
+    return campaign_of(pe.meta)->paid(req, &pe, ev->attempt);
+}
+
+static int
+on_session_unpaid(struct request *req, const struct event *ev)
+{
+    struct pay_event pe;
+
+    if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), 0))
+        return APP_OK;
+    return campaign_of(pe.meta)->unpaid(req, &pe, strcmp(ev->type, "checkout.session.expired")
+                                        == 0 ? "expired" : "failed");
+}
+
+static int
+on_pi_succeeded(struct request *req, const struct event *ev)
+{
+    struct pay_event pe;
+
+    if (!pay_event(ev, &pe, json_str(ev->obj, "id"), num(ev->obj, "amount_received")))
+        return APP_OK;
+    return campaign_of(pe.meta)->paid(req, &pe, ev->attempt);
+}
+
+static int
+on_pi_failed(struct request *req, const struct event *ev)
+{
+    struct json_object *err = NULL;
+    struct pay_event pe;
+
+    if (!pay_event(ev, &pe, json_str(ev->obj, "id"), 0))
+        return APP_OK;
+    json_object_object_get_ex(ev->obj, "last_payment_error", &err);
+    pe.reason = json_str(err, "message");
+    return campaign_of(pe.meta)->declined(req, &pe);
+}
+
+/*
+ * Refunds and disputes name the payment, not our record: the payments row finds it.  If the
+ * payment is not known yet (its event comes later), the row is started with what we learnt,
+ * and the payment applies it when it lands.
+ */
+static int
+early_note(struct request *req, struct json_object *item_vals, const char *pi,
+           const char *update, const char *cond)
+{
+    struct json_object *items = json_object_new_array();
+
+    json_object_array_add(items, txn_update(req->cfg->tbl_payments,
+                                            ddb_key_s("paymentIntentId", pi), update, cond,
+                                            item_vals));
+    return txn_run(req, items, NULL);
+}
+
+static int
+on_charge_refunded(struct request *req, const struct event *ev)
+{
+    const char *pi = json_str(ev->obj, "payment_intent");
+    long long amount = num(ev->obj, "amount"), refunded = num(ev->obj, "amount_refunded");
+    const struct campaign *c;
+    struct payment_row pr;
+    struct json_object *v, *b, *r;
+    int full, rc;
+    char ts[32];
+
+    r = NULL;
+    full = json_object_object_get_ex(ev->obj, "refunded", &r) && json_object_get_boolean(r);
+    full = full || (amount > 0 && refunded >= amount);
+    if (!pi || refunded <= 0)
+        return APP_OK;
+    rc = payment_get(req, pi, &pr);
     if (rc != APP_OK)
-        return rc == APP_ENOTFOUND ? APP_OK : rc;   /* not ours: nothing to do */
-    status = json_str(p, "status");
-    email = json_str(p, "email");
-    plan = json_str(p, "planId");
-    code = json_str(p, "couponCode");
-    if (!status || !email || !plan || strcmp(status, "paid") == 0) {
-        json_object_put(p);
-        return APP_OK;                               /* already paid: a repeat */
+        return rc;
+    if (pr.refunded >= refunded) {
+        rc = APP_OK;                                  /* an older or repeated refund */
+    } else if (pr.record) {
+        c = campaign_named(pr.campaign);
+        rc = c ? c->refunded(req, &pr, refunded, full, ev->now) : APP_OK;
+    } else {
+        time_iso(ev->now, ts, sizeof(ts));
+        v = json_object_new_object();
+        json_object_object_add(v, ":r", ddb_av_n(refunded));
+        b = json_object_new_object();
+        json_object_object_add(b, "BOOL", json_object_new_boolean(full));
+        json_object_object_add(v, ":full", b);
+        json_object_object_add(v, ":now", ddb_av_s(ts));
+        rc = early_note(req, v, pi, "SET amountRefundedCents = :r, refundedFull = :full, "
+                        "updatedAt = :now", "attribute_not_exists(recordId) AND "
+                        "(attribute_not_exists(amountRefundedCents) OR amountRefundedCents < :r)");
+        /* ECONDITION: linked or noted meanwhile: run again */
     }
-    if (strcmp(status, "pending") != 0)
-        req_log(req, LL_ERROR, "purchase %s was %s when its payment arrived; granting access "
-                "and flagging it for review", pid, status);
-    time_iso(now, ts, sizeof(ts));
-    gmtime_r(&now, &tm);
-    tm.tm_mon += (int)plan_months(req, plan);
-    end = timegm(&tm);
-    time_iso(end, until, sizeof(until));
-
-    items = json_object_new_array();
-    u = json_object_new_object();
-    json_object_object_add(u, "TableName",
-                           json_object_new_string(req->cfg->tbl_discount_purchases));
-    json_object_object_add(u, "Key", ddb_key_s("purchaseId", pid));
-    json_object_object_add(u, "UpdateExpression", json_object_new_string(
-        "SET #st = :paid, paidAt = :now, updatedAt = :now, stripePaymentIntentId = :pi, "
-        "reviewNeeded = :review"));
-    json_object_object_add(u, "ConditionExpression", json_object_new_string("#st = :was"));
-    names = json_object_new_object();
-    json_object_object_add(names, "#st", json_object_new_string("status"));
-    json_object_object_add(u, "ExpressionAttributeNames", names);
-    vals = json_object_new_object();
-    json_object_object_add(vals, ":paid", ddb_av_s("paid"));
-    json_object_object_add(vals, ":now", ddb_av_s(ts));
-    json_object_object_add(vals, ":pi", ddb_av_s(pi ? pi : ""));
-    json_object_object_add(vals, ":was", ddb_av_s(status));
-    json_object_object_add(vals, ":review", ddb_av_s(strcmp(status, "pending") ? "yes" : "no"));
-    json_object_object_add(u, "ExpressionAttributeValues", vals);
-    w = json_object_new_object();
-    json_object_object_add(w, "Update", u);
-    json_object_array_add(items, w);
-
-    grant = json_object_new_object();
-    json_object_object_add(grant, "email", ddb_av_s(email));
-    json_object_object_add(grant, "grantId", ddb_av_s(pid));
-    json_object_object_add(grant, "productId", ddb_av_s(plan));
-    json_object_object_add(grant, "validFrom", ddb_av_s(ts));
-    json_object_object_add(grant, "validUntil", ddb_av_s(until));
-    json_object_object_add(grant, "source", ddb_av_s("discount-purchase"));
-    json_object_object_add(grant, "status", ddb_av_s("active"));
-    u = json_object_new_object();
-    json_object_object_add(u, "TableName", json_object_new_string(req->cfg->tbl_access_grants));
-    json_object_object_add(u, "Item", grant);
-    w = json_object_new_object();
-    json_object_object_add(w, "Put", u);
-    json_object_array_add(items, w);
-
-    if (code && strcmp(status, "pending") == 0) {
-        u = json_object_new_object();
-        json_object_object_add(u, "TableName",
-                               json_object_new_string(req->cfg->tbl_coupon_usage));
-        json_object_object_add(u, "Key", ddb_key_s("usageId", pid));
-        json_object_object_add(u, "UpdateExpression",
-                               json_object_new_string("SET #st = :confirmed"));
-        names = json_object_new_object();
-        json_object_object_add(names, "#st", json_object_new_string("status"));
-        json_object_object_add(u, "ExpressionAttributeNames", names);
-        vals = json_object_new_object();
-        json_object_object_add(vals, ":confirmed", ddb_av_s("confirmed"));
-        json_object_object_add(u, "ExpressionAttributeValues", vals);
-        w = json_object_new_object();
-        json_object_object_add(w, "Update", u);
-        json_object_array_add(items, w);
-    }
-    snprintf(token, sizeof(token), "paid-%s", pid + 4);
-    rc = ddb_transact_write(req->worker->ddb, items, token, &req->err);
-    json_object_put(items);
-    json_object_put(p);
-    if (rc == APP_ECONDITION) {
-        app_error_clear(&req->err);
-        return APP_OK;       /* the state moved on meanwhile (paid by a concurrent delivery) */
-    }
+    payment_free(&pr);
     return rc;
 }
 
-/* An unpaid end (expired, failed): give the reservation back, if still pending. */
 static int
-purchase_unpaid(struct request *req, const char *pid, const char *status, time_t now)
+on_dispute(struct request *req, const struct event *ev)
 {
-    struct json_object *p = NULL;
-    struct reservation r;
-    const char *code;
+    const char *pi = json_str(ev->obj, "payment_intent"), *id = json_str(ev->obj, "id");
+    const char *reason = json_str(ev->obj, "reason");
+    const struct campaign *c;
+    struct payment_row pr;
+    struct json_object *v;
     char ts[32];
     int rc;
 
-    rc = load_purchase(req, pid, &p);
+    if (!pi || !id)
+        return APP_OK;
+    rc = payment_get(req, pi, &pr);
     if (rc != APP_OK)
-        return rc == APP_ENOTFOUND ? APP_OK : rc;
-    code = json_str(p, "couponCode");
-    r.purchase_id = pid;
-    r.code = code ? code : "";
-    r.email = json_str(p, "email");
-    r.usage_limit = 0;
-    r.per_user_limit = 0;
-    time_iso(now, ts, sizeof(ts));
-    rc = r.email ? reservation_release(req->worker->ddb, req->cfg, &r, status, ts, &req->err) :
-         APP_OK;
-    json_object_put(p);
-    if (rc == APP_ECONDITION) {
-        app_error_clear(&req->err);
-        return APP_OK;       /* no longer pending: paid or released already */
+        return rc;
+    req_log(req, LL_WARN, "dispute %s opened on %s (%s)", id, pi, reason ? reason : "?");
+    if (pr.dispute) {
+        rc = APP_OK;                                  /* known already */
+    } else if (pr.record) {
+        c = campaign_named(pr.campaign);
+        rc = c ? c->disputed(req, &pr, id, reason, ev->now) : APP_OK;
+    } else {
+        time_iso(ev->now, ts, sizeof(ts));
+        v = json_object_new_object();
+        json_object_object_add(v, ":d", ddb_av_s(id));
+        json_object_object_add(v, ":why", ddb_av_s(reason ? reason : ""));
+        json_object_object_add(v, ":now", ddb_av_s(ts));
+        rc = early_note(req, v, pi, "SET disputeId = :d, disputeReason = :why, updatedAt = :now",
+                        "attribute_not_exists(recordId) AND attribute_not_exists(disputeId)");
+        /* ECONDITION: linked meanwhile (run again) or noted by a concurrent delivery */
     }
+    payment_free(&pr);
     return rc;
 }
 
 static int
-apply(struct request *req, const char *type, struct json_object *obj, time_t now)
+on_subscription(struct request *req, const struct event *ev)
 {
-    struct json_object *meta = NULL;
-    const char *campaign, *pid, *paid;
+    return subscription_event(req, ev->type, ev->obj, ev->created, ev->now);
+}
 
-    json_object_object_get_ex(obj, "metadata", &meta);
-    campaign = json_str(meta, "campaignId");
-    pid = json_str(meta, "purchaseId");
-    if (!campaign || strcmp(campaign, "discount-purchase") != 0 || !id_valid(pid, "pur_"))
+static const struct {
+    const char *type;
+    int (*fn)(struct request *req, const struct event *ev);
+} handlers[] = {
+    { "checkout.session.completed",                on_session_paid },
+    { "checkout.session.async_payment_succeeded",  on_session_paid },
+    { "checkout.session.async_payment_failed",     on_session_unpaid },
+    { "checkout.session.expired",                  on_session_unpaid },
+    { "payment_intent.succeeded",                  on_pi_succeeded },
+    { "payment_intent.payment_failed",             on_pi_failed },
+    { "charge.refunded",                           on_charge_refunded },
+    { "charge.dispute.created",                    on_dispute },
+    { "customer.subscription.created",             on_subscription },
+    { "customer.subscription.updated",             on_subscription },
+    { "customer.subscription.deleted",             on_subscription },
+};
+
+#define ATTEMPTS 3
+
+/* Apply the event; when a record moved under us (a concurrent event), look again. */
+static int
+apply(struct request *req, const char *type, struct json_object *obj, long long created,
+      time_t now)
+{
+    struct event ev = { type, obj, created, now, 0 };
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+        if (strcmp(handlers[i].type, type) == 0)
+            break;
+    if (i == sizeof(handlers) / sizeof(handlers[0])) {
+        req_log(req, LL_INFO, "webhook: %s is not an event we act on", type);
         return APP_OK;
-    paid = json_str(obj, "payment_status");
-    if ((strcmp(type, "checkout.session.completed") == 0 && paid && strcmp(paid, "paid") == 0)
-        || strcmp(type, "checkout.session.async_payment_succeeded") == 0)
-        return purchase_paid(req, obj, pid, now);
-    if (strcmp(type, "checkout.session.expired") == 0)
-        return purchase_unpaid(req, pid, "expired", now);
-    if (strcmp(type, "checkout.session.async_payment_failed") == 0)
-        return purchase_unpaid(req, pid, "failed", now);
-    return APP_OK;
+    }
+    for (ev.attempt = 0; ev.attempt < ATTEMPTS; ev.attempt++) {
+        rc = handlers[i].fn(req, &ev);
+        if (rc != APP_ECONDITION)
+            return rc;
+        app_error_clear(&req->err);
+    }
+    return app_error_set(&req->err, APP_EUNAVAILABLE, "%s: the record kept changing", type);
 }
 
 int
@@ -335,7 +392,7 @@ webhook_stripe(struct request *req)
         json_object_put(ev);
         return c;
     }
-    rc = apply(req, type, obj, now);
+    rc = apply(req, type, obj, num(ev, "created"), now);
     finish(req, id, rc == APP_OK);
     if (rc != APP_OK)
         req_log(req, LL_ERROR, "webhook %s (%s) failed, Stripe will retry: %s", id, type,

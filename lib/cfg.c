@@ -14,6 +14,10 @@
 #include "mem.h"
 #include "strparse.h"
 
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/prodenthub"
+#endif
+
 enum cfg_type { CFG_STR, CFG_INT, CFG_OCTAL };
 
 #define CFG_SECRET   0x01   /* never printed; may be read from NAME_FILE */
@@ -79,10 +83,27 @@ static const struct cfg_def cfg_defs[] = {
       CFG_TABLE),
     S("DYNAMODB_EMAIL_OUTBOX_TABLE", "prodenthub-email-outbox", tbl_email_outbox, CFG_TABLE),
     S("DYNAMODB_ACCESS_GRANTS_TABLE", "prodenthub-access-grants", tbl_access_grants, CFG_TABLE),
+    S("DYNAMODB_PAYMENTS_TABLE", "prodenthub-payments", tbl_payments, CFG_TABLE),
     S("DATABASE_TABLE_NAME", "prodenthub-app", tbl_app, CFG_TABLE),
     S("DYNAMODB_TABLE_PREFIX", "", table_prefix, 0),
     S("S3_SCORE_REPORTS_BUCKET", "prodenthub-score-reports", s3_bucket, 0),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
+
+    S("EMAIL_TRANSPORT", "smtp", email_transport, 0),
+    S("EMAIL_FROM_NAME", "ProDentHub", email_from_name, 0),
+    S("EMAIL_TEMPLATE_DIR", PKGDATADIR "/templates", email_template_dir, 0),
+    S("SUPPORT_EMAIL", "support@prodenthub.com.au", support_email, 0),
+    S("OPS_EMAIL", "", ops_email, 0),
+    S("EMAIL_TIMEZONE", "Australia/Sydney", email_timezone, 0),
+    S("SMTP_URL", "smtp://127.0.0.1:25", smtp_url, 0),
+    S("SMTP_STARTTLS", "try", smtp_starttls, 0),
+    S("SMTP_USERNAME", "", smtp_username, 0),
+    S("SMTP_PASSWORD", "", smtp_password, CFG_SECRET),
+    I("SMTP_TIMEOUT_MS", "15000", 100, 120000, smtp_timeout_ms),
+    S("AWS_ENDPOINT_URL_SESV2", "", aws_endpoint_url_sesv2, 0),
+    I("OUTBOX_POLL_MS", "2000", 50, 600000, outbox_poll_ms),
+    I("OUTBOX_RETRY_BASE_MS", "30000", 10, 3600000, outbox_retry_base_ms),
+    I("OUTBOX_MAX_ATTEMPTS", "10", 1, 100, outbox_max_attempts),
 
     S("MEMCACHED_SERVERS", "127.0.0.1:11211", memcached_servers, 0),
     I("MEMCACHED_TIMEOUT_MS", "100", 5, 10000, memcached_timeout_ms),
@@ -326,6 +347,15 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         return errf(err, errlen, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     if (c->ddb_connect_timeout_ms > c->ddb_timeout_ms)
         return errf(err, errlen, "DYNAMODB_CONNECT_TIMEOUT_MS must not exceed DYNAMODB_TIMEOUT_MS");
+    if (strcmp(c->email_transport, "smtp") != 0 && strcmp(c->email_transport, "ses") != 0)
+        return errf(err, errlen, "EMAIL_TRANSPORT must be smtp or ses");
+    if (strncmp(c->smtp_url, "smtp://", 7) != 0 && strncmp(c->smtp_url, "smtps://", 8) != 0)
+        return errf(err, errlen, "SMTP_URL must start with smtp:// or smtps://");
+    if (strcmp(c->smtp_starttls, "none") != 0 && strcmp(c->smtp_starttls, "try") != 0 &&
+        strcmp(c->smtp_starttls, "required") != 0)
+        return errf(err, errlen, "SMTP_STARTTLS must be none, try or required");
+    if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
+        return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
     return 0;
 }
 

@@ -55,9 +55,27 @@ struct cfg {
     char *tbl_email_outbox;
     char *tbl_access_grants;
     char *tbl_app;
+    char *tbl_payments;
     char *table_prefix;
     char *s3_bucket;
     char *ses_from;
+
+    /* email */
+    char *email_transport;      /* smtp | ses */
+    char *email_from_name;
+    char *email_template_dir;
+    char *support_email;
+    char *ops_email;
+    char *email_timezone;
+    char *smtp_url;
+    char *smtp_starttls;        /* none | try | required */
+    char *smtp_username;
+    char *smtp_password;
+    long smtp_timeout_ms;
+    char *aws_endpoint_url_sesv2;
+    long outbox_poll_ms;
+    long outbox_retry_base_ms;
+    long outbox_max_attempts;
 
     /* memcached */
     char *memcached_servers;

@@ -11,6 +11,10 @@ DDB_PKG_INTEGRITY=sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFduta
 DDB_DIR=${DYNAMODB_LOCAL_DIR:-$PH_CACHE/dynamodb-local-$DDB_PKG_VERSION}
 LOOPBACK_SO=$PH_CACHE/libloopback-bind.so
 
+# The local services from npm (scripts/node: maildev, s3rver), installed by scripts/deps
+# with npm ci into a folder named after the lock file's hash: a new lock, a new install.
+NODE_DIR=$PH_CACHE/node-$(sha256sum "$PH_ROOT/scripts/node/package-lock.json" | cut -c1-16)
+
 # Debian's python3 (with python3-botocore and friends), not another one earlier on PATH.
 PH_PYTHON=${PYTHON3:-/usr/bin/python3}
 

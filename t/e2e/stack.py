@@ -140,6 +140,28 @@ class Stack:
         if streak < 6:
             raise AssertionError("memcached not back in use after %ss" % timeout)
 
+    # --- the local mail server (maildev) ---------------------------------------------------
+
+    def mails(self, to=None):
+        """Every message maildev holds (oldest first), optionally only those to one address."""
+        url = "http://127.0.0.1:%s/api/email" % self.ports["MAIL_WEB_PORT"]
+        msgs = http_json("GET", url)
+        if to:
+            msgs = [m for m in msgs if any(a["address"].lower() == to.lower() for a in m["to"])]
+        return msgs
+
+    def wait_mail(self, to, count=1, timeout=20):
+        """The messages to `to` once there are at least `count` of them."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.mails(to)
+            if len(got) >= count or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(got) >= count, "%d mail(s) to %s after %ss\n%s" % (
+            len(got), to, timeout, self.logs("mailer"))
+        return got
+
     def wait_ready(self, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """A local stand-in for the part of the Stripe API that prodenthub uses, for the tests and the
-local stack: Checkout Sessions, PaymentIntents, Charges, Refunds, Events and signed webhooks.
+local stack: Checkout Sessions, PaymentIntents, Charges, Refunds, Disputes, Events and signed
+webhooks.
 Standard library only.
 
     stripe_standin.py --listen PORT [--port-file FILE] [--secret-key sk_test_local]
@@ -30,6 +31,8 @@ The API (Stripe's wire format; point STRIPE_API_BASE at http://127.0.0.1:PORT):
     POST /v1/refunds                           payment_intent= or charge=, amount (default: the
                                                rest), reason, metadata
     GET  /v1/refunds/{id}
+    GET  /v1/disputes/{id}                     (expand[]=charge, payment_intent) disputes made
+                                               with POST /__stripe/charges/{id}/dispute
     GET  /v1/events, GET /v1/events/{id}        the events of the stand-in
     GET  /v1/prices/{id}                       prices registered with POST /__stripe/prices
 Events raised by API calls (expire, refund) and by automatic expiry are delivered to the
@@ -55,10 +58,18 @@ Control (same port, no auth, JSON bodies, all optional):
     POST /__stripe/payment_intents/{id}/fail    {"code", "decline_code", "message"}
     POST /__stripe/payment_intents/{id}/succeed (a processing PaymentIntent)
     POST /__stripe/charges/{id}/refund      {"amount": n, "reason": ...}  charge.refunded
-            (a pi_ id is accepted too)
+            (a pi_ id is accepted too; 409 if it cannot be refunded)
+    POST /__stripe/charges/{id}/dispute     {"reason": "fraudulent" (or any of Stripe's
+            dispute reasons), "amount": n (default: the charge amount minus what was
+            refunded), "is_charge_refundable": false, "metadata": {}}  a Dispute (status
+            needs_response, evidence due in 7 days), the charge disputed: true;
+            charge.dispute.created (a pi_ id is accepted too; 409 unless the charge
+            succeeded, is not yet disputed and is not fully refunded).  A disputed charge
+            cannot be refunded (charge_disputed) unless is_charge_refundable.
         Every one of these answers {"event": the main event, "events": [...], "delivery":
         {"status": HTTP status of the webhook endpoint or null, "body", "error", ...},
-        "deliveries": [...], and the objects touched}.  Delivery options: "deliver": false
+        "deliveries": [...], and the objects touched (session, payment_intent, charge,
+        refund, dispute)}.  Delivery options: "deliver": false
         (only create the events), "webhook_url", "secret" (sign with another secret),
         "timestamp" (sign with this t), "extra_v0"/"extra_v1" (add a v0 signature as test
         mode does, or a second v1 made with another secret as during a secret roll),
@@ -134,6 +145,25 @@ ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "
 MIN_AMOUNT = {"aud": 50, "usd": 50, "nzd": 50, "cad": 50, "eur": 50, "sgd": 50, "gbp": 30,
               "jpy": 50}
 MAX_AMOUNT = 99999999
+DISPUTE_REASONS = ("bank_cannot_process", "check_returned", "credit_not_processed",
+                   "customer_initiated", "debit_not_authorized", "duplicate", "fraudulent",
+                   "general", "incorrect_account_details", "insufficient_funds",
+                   "product_not_received", "product_unacceptable", "subscription_canceled",
+                   "unrecognized")
+DISPUTE_EVIDENCE_FIELDS = (
+    "access_activity_log", "billing_address", "cancellation_policy",
+    "cancellation_policy_disclosure", "cancellation_rebuttal", "customer_communication",
+    "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
+    "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id",
+    "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
+    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address",
+    "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
+    "uncategorized_file", "uncategorized_text")
+DISPUTE_RESPONSE_DAYS = 7
+# the card networks' reason codes Stripe reports in payment_method_details.card
+VISA_REASON_CODES = {"fraudulent": "10.4", "duplicate": "12.6.1", "credit_not_processed":
+                     "13.6", "product_not_received": "13.1", "product_unacceptable": "13.3",
+                     "subscription_canceled": "13.2", "unrecognized": "10.4"}
 SYMBOLS = {"aud": "A$", "usd": "$", "nzd": "NZ$", "cad": "CA$", "eur": "\u20ac",
            "gbp": "\u00a3"}
 CLOSED = object()       # marks an answer that must not be written
@@ -393,6 +423,7 @@ EXPANDABLE = {
     "charge": {"payment_intent": "payment_intent", "refunds": "refunds", "customer": None,
                "invoice": None, "review": None, "application": None},
     "refund": {"charge": "charge", "payment_intent": "payment_intent"},
+    "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "line_items": {}, "refunds": {}, "event": {}, "price": {}, "list": {},
 }
 
@@ -453,6 +484,7 @@ class Store:
             self.payment_intents = {}
             self.charges = {}
             self.refunds = {}
+            self.disputes = {}
             self.events = {}
             self.prices = {}
             self.idem = {}
@@ -484,7 +516,8 @@ class Store:
         with self.lock:
             data = {"version": 1, "saved_at": now(), "seq": self.seq,
                     "sessions": self.sessions, "payment_intents": self.payment_intents,
-                    "charges": self.charges, "refunds": self.refunds, "events": self.events,
+                    "charges": self.charges, "refunds": self.refunds,
+                    "disputes": self.disputes, "events": self.events,
                     "prices": self.prices, "idempotency": self.idem,
                     "deliveries": self.deliveries}
             tmp = "%s.tmp.%d" % (self.state_file, os.getpid())
@@ -503,8 +536,8 @@ class Store:
             return
         with self.lock:
             self.seq = int(data.get("seq", 0))
-            for name in ("sessions", "payment_intents", "charges", "refunds", "events",
-                         "prices", "idempotency", "deliveries"):
+            for name in ("sessions", "payment_intents", "charges", "refunds", "disputes",
+                         "events", "prices", "idempotency", "deliveries"):
                 attr = "idem" if name == "idempotency" else name
                 setattr(self, attr, dict(data.get(name) or {}))
         log("loaded %d session(s), %d event(s) from %s", len(self.sessions), len(self.events),
@@ -514,8 +547,8 @@ class Store:
 
     def lookup(self, kind, oid):
         table = {"checkout.session": self.sessions, "payment_intent": self.payment_intents,
-                 "charge": self.charges, "refund": self.refunds, "event": self.events,
-                 "price": self.prices}[kind]
+                 "charge": self.charges, "refund": self.refunds,
+                 "dispute": self.disputes, "event": self.events, "price": self.prices}[kind]
         return table.get(oid)
 
     def render(self, kind, obj, tree=None):
@@ -775,7 +808,8 @@ class Store:
                     "faults_pending": [dict(f) for f in self.faults],
                     "sessions": by_status, "sessions_by_payment_status": pay,
                     "payment_intents": pis, "charges": len(self.charges),
-                    "refunds": len(self.refunds), "events": len(self.events),
+                    "refunds": len(self.refunds), "disputes": len(self.disputes),
+                    "events": len(self.events),
                     "events_by_type": ev_types,
                     "webhook_deliveries": {"ok": self.webhook_ok,
                                            "failed": self.webhook_failed}}
@@ -1031,6 +1065,10 @@ class Store:
             if ch["refunded"] or ch["amount_refunded"] >= ch["amount"]:
                 raise ApiError(400, "Charge %s has already been refunded." % ch["id"],
                                code="charge_already_refunded", executed=True)
+            dp = self.dispute_of(ch)
+            if dp is not None and not dp["is_charge_refundable"]:
+                raise ApiError(400, "Charge %s has been charged back; cannot issue a refund."
+                               % ch["id"], code="charge_disputed", executed=True)
             rest = ch["amount"] - ch["amount_refunded"]
             if amount is None:
                 amount = rest
@@ -1057,6 +1095,70 @@ class Store:
             ev = self.event("charge.refunded", "charge", ch, target_url, request, previous)
             self.save()
             return re_, ch, [ev]
+
+    def dispute_of(self, ch):
+        """The (newest) dispute of a charge, or None (call with the lock)."""
+        found = [d for d in self.disputes.values() if d["charge"] == ch["id"]]
+        return max(found, key=lambda d: d["_seq"]) if found else None
+
+    def dispute(self, ch, opts):
+        """The cardholder disputes a succeeded charge (a control call; raises CtlError)."""
+        reason = opts.get("reason") or "fraudulent"
+        if reason not in DISPUTE_REASONS:
+            raise CtlError(400, "reason must be one of %s" % ", ".join(DISPUTE_REASONS))
+        amount = opts.get("amount")
+        if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool)
+                                   or amount < 1):
+            raise CtlError(400, "amount must be a positive integer")
+        metadata = opts.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            raise CtlError(400, "metadata must be an object")
+        refundable = opts.get("is_charge_refundable", False)
+        if not isinstance(refundable, bool):
+            raise CtlError(400, "is_charge_refundable must be true or false")
+        with self.lock:
+            if ch["status"] != "succeeded":
+                raise CtlError(409, "charge %s is %s, not succeeded, and cannot be disputed"
+                               % (ch["id"], ch["status"]))
+            if ch["disputed"] or self.dispute_of(ch) is not None:
+                raise CtlError(409, "charge %s is already disputed" % ch["id"])
+            rest = ch["amount"] - ch["amount_refunded"]
+            if rest <= 0:
+                raise CtlError(409, "charge %s is fully refunded; nothing left to dispute"
+                               % ch["id"])
+            if amount is None:
+                amount = rest
+            if amount > rest:
+                raise CtlError(400, "amount %d is greater than the charge's unrefunded amount "
+                               "%d" % (amount, rest))
+            created = now()
+            # evidence is due at the end of the day (UTC) DISPUTE_RESPONSE_DAYS from now
+            due_by = (created // 86400 + DISPUTE_RESPONSE_DAYS + 1) * 86400 - 1
+            pmd = ch.get("payment_method_details") or {}
+            if pmd.get("type") == "card":
+                dpmd = {"card": {"brand": (pmd.get("card") or {}).get("brand") or "visa",
+                                 "case_type": "chargeback",
+                                 "network_reason_code": VISA_REASON_CODES.get(reason,
+                                                                              "13.7")},
+                        "type": "card"}
+            else:
+                dpmd = None
+            dp = {"id": rid("dp_1", 23), "object": "dispute", "amount": amount,
+                  "balance_transactions": [], "charge": ch["id"], "created": created,
+                  "currency": ch["currency"],
+                  "evidence": {k: None for k in DISPUTE_EVIDENCE_FIELDS},
+                  "evidence_details": {"due_by": due_by, "has_evidence": False,
+                                       "past_due": False, "submission_count": 0},
+                  "is_charge_refundable": refundable,
+                  "livemode": False, "metadata": dict(metadata),
+                  "payment_intent": ch.get("payment_intent"),
+                  "payment_method_details": dpmd, "reason": reason,
+                  "status": "needs_response", "_seq": self.next_seq()}
+            self.disputes[dp["id"]] = dp
+            ch["disputed"] = True
+            ev = self.event("charge.dispute.created", "dispute", dp, opts.get("webhook_url"))
+            self.save()
+            return dp, ch, [ev]
 
 
 # --- the API ------------------------------------------------------------------------------
@@ -1482,6 +1584,7 @@ ROUTES = [
     ("GET", r"/v1/charges/([^/]+)", "/v1/charges/{id}", api_get("charge")),
     ("POST", r"/v1/refunds", "/v1/refunds", api_refund),
     ("GET", r"/v1/refunds/([^/]+)", "/v1/refunds/{id}", api_get("refund")),
+    ("GET", r"/v1/disputes/([^/]+)", "/v1/disputes/{id}", api_get("dispute")),
     ("GET", r"/v1/events", "/v1/events", api_list_events),
     ("GET", r"/v1/events/([^/]+)", "/v1/events/{id}", api_get("event")),
     ("GET", r"/v1/prices/([^/]+)", "/v1/prices/{id}", api_get("price")),
@@ -1880,13 +1983,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with st.lock:
                     pi = st.ctl_get("payment_intent", parts[1])
                 return st.async_result(pi, parts[2] == "succeed", opts)
+        if cmd == "POST" and n == 3 and parts[0] == "charges" and parts[2] == "dispute":
+            with st.lock:
+                ch = self._ctl_charge(st, parts[1])
+                dp, ch, events = st.dispute(ch, opts)
+            out = st.outcome(events, opts)
+            with st.lock:
+                out.update(dispute=st.render("dispute", dp), charge=st.render("charge", ch))
+            return out
         if cmd == "POST" and n == 3 and parts[0] == "charges" and parts[2] == "refund":
             with st.lock:
-                oid = parts[1]
-                if oid.startswith("pi_"):
-                    pi = st.ctl_get("payment_intent", oid)
-                    oid = pi.get("latest_charge") or ""
-                ch = st.ctl_get("charge", oid)
+                ch = self._ctl_charge(st, parts[1])
                 amount = opts.get("amount")
                 if amount is not None and (not isinstance(amount, int) or amount < 1):
                     raise CtlError(400, "amount must be a positive integer")
@@ -1901,6 +2008,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 out.update(refund=st.render("refund", re_), charge=st.render("charge", ch))
             return out
         return None
+
+    @staticmethod
+    def _ctl_charge(st, oid):
+        """A charge by its ch_ id, or the latest charge of a pi_ id (call with the lock)."""
+        if oid.startswith("pi_"):
+            pi = st.ctl_get("payment_intent", oid)
+            oid = pi.get("latest_charge") or ""
+            if not oid:
+                raise CtlError(409, "payment_intent %s has no charge" % pi["id"])
+        return st.ctl_get("charge", oid)
 
     @staticmethod
     def _queue_fault(st, spec):

@@ -1,0 +1,374 @@
+/*
+ * Fulfilment of discount purchases (campaignId "discount-purchase"); states in
+ * docs/PAYMENTS.md:
+ *
+ *   pending ──paid──▶ paid ──full refund──▶ refunded
+ *      │                 (partial refunds are recorded, access stays)
+ *      ├──expired / failed──▶ expired | failed ──late payment──▶ paid (reviewNeeded)
+ *      └──paid after a full refund arrived first──▶ refunded (no access, no email)
+ *
+ * Each move is one transaction guarded by the state it leaves, carrying everything the move
+ * implies: the access grant, the coupon redemption, the payment's row and the email.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
+#include "../lib/ids.h"
+#include "../lib/reservation.h"
+#include "fulfil.h"
+#include "handlers.h"
+#include "lookup.h"
+
+#define SOURCE "discount-purchase"
+
+static int
+load(struct request *req, const char *pid, struct json_object **out)
+{
+    struct json_object *k = ddb_key_s("purchaseId", pid), *item = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
+                      &req->err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(&req->err);
+        return APP_ENOTFOUND;
+    }
+    if (rc != APP_OK)
+        return rc;
+    *out = ddb_unmarshal_item(item);
+    json_object_put(item);
+    return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "purchase %s malformed", pid);
+}
+
+static long long
+num(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static long long
+plan_months(struct request *req, const char *plan_id)
+{
+    struct json_object *plan, *v;
+    struct buf b;
+    long long m = 0;
+    int hit;
+
+    buf_init(&b, 16 * 1024);
+    if (lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
+                    plan_public_shape, &b, &hit) == APP_OK && b.len) {
+        plan = json_tokener_parse(b.data);
+        if (plan && json_object_object_get_ex(plan, "durationMonths", &v))
+            m = json_object_get_int64(v);
+        if (plan)
+            json_object_put(plan);
+    }
+    buf_free(&b);
+    return m;
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void
+add_money(struct json_object *o, const char *k, long long cents, const char *cur)
+{
+    char s[48];
+
+    fmt_money(cents, cur, s, sizeof(s));
+    add_str(o, k, s);
+}
+
+/* The confirmation email, queued in the same transaction as the payment. */
+static struct json_object *
+confirmation(struct request *req, struct json_object *p, const char *pid, time_t from,
+             time_t until)
+{
+    struct json_object *vars = json_object_new_object(), *w;
+    const char *cur = json_str(p, "currency"), *code = json_str(p, "couponCode");
+    struct outbox_mail m;
+    char d[48], cause[64], url[512];
+
+    add_str(vars, "customerName", json_str(p, "name"));
+    add_str(vars, "planName", json_str(p, "planName"));
+    add_money(vars, "originalAmount", num(p, "originalAmountCents"), cur);
+    add_money(vars, "discountAmount", num(p, "discountCents"), cur);
+    add_money(vars, "finalAmount", num(p, "finalAmountCents"), cur);
+    add_str(vars, "couponCode", code);
+    fmt_date(from, d, sizeof(d));
+    add_str(vars, "accessFrom", d);
+    fmt_date(until, d, sizeof(d));
+    add_str(vars, "accessUntil", d);
+    snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
+    add_str(vars, "loginUrl", url);
+    add_str(vars, "purchaseId", pid);
+    snprintf(cause, sizeof(cause), "%s#paid", pid);
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = "purchase-confirmation";
+    m.to = json_str(p, "email");
+    m.to_name = json_str(p, "name");
+    m.vars = vars;
+    w = outbox_txn_put(req->cfg, &m, from);
+    json_object_put(vars);
+    return w;
+}
+
+static int
+paid(struct request *req, const struct pay_event *pe, int attempt)
+{
+    const char *pid = json_str(pe->meta, "purchaseId"), *status, *email, *plan, *code;
+    struct json_object *p = NULL, *items, *v, *b;
+    struct payment_row pr;
+    char ts[32], until[32], token[40];
+    int rc, review, gone;
+    struct tm tm;
+    time_t end;
+
+    if (!id_valid(pid, "pur_"))
+        return APP_OK;
+    rc = load(req, pid, &p);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;     /* not ours: nothing to do */
+    status = json_str(p, "status");
+    email = json_str(p, "email");
+    plan = json_str(p, "planId");
+    code = json_str(p, "couponCode");
+    if (!status || !email || !plan || !strcmp(status, "paid") || !strcmp(status, "refunded")) {
+        json_object_put(p);
+        return APP_OK;                                /* a repeat */
+    }
+    rc = payment_get(req, pe->payment_intent, &pr);
+    if (rc != APP_OK) {
+        json_object_put(p);
+        return rc;
+    }
+    if (pr.record) {                                  /* linked already: a repeat */
+        if (strcmp(pr.record, pid) != 0)
+            req_log(req, LL_ERROR, "payment %s belongs to %s, not %s", pe->payment_intent,
+                    pr.record, pid);
+        payment_free(&pr);
+        json_object_put(p);
+        return APP_OK;
+    }
+    gone = pr.refunded_full;                          /* refunded before we heard it paid */
+    review = strcmp(status, "pending") != 0 || pr.dispute;
+    if (strcmp(status, "pending") != 0)
+        req_log(req, LL_ERROR, "purchase %s was %s when its payment arrived; %s and flagging "
+                "it for review", pid, status, gone ? "recording it" : "granting access");
+    time_iso(pe->now, ts, sizeof(ts));
+    gmtime_r(&pe->now, &tm);
+    tm.tm_mon += (int)plan_months(req, plan);
+    end = timegm(&tm);
+    time_iso(end, until, sizeof(until));
+
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":was", ddb_av_s(status));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent ? pe->payment_intent : ""));
+    json_object_object_add(v, ":review", ddb_av_s(review ? "yes" : "no"));
+    if (gone) {
+        json_object_object_add(v, ":st", ddb_av_s("refunded"));
+        json_object_object_add(v, ":r", ddb_av_n(pr.refunded));
+        json_object_array_add(items, txn_update(
+            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            "SET #st = :st, paidAt = :now, refundedAt = :now, updatedAt = :now, "
+            "stripePaymentIntentId = :pi, amountRefundedCents = :r, reviewNeeded = :review",
+            "#st = :was", v));
+    } else {
+        json_object_object_add(v, ":st", ddb_av_s("paid"));
+        b = json_object_new_object();
+        json_object_object_add(b, "BOOL", json_object_new_boolean(pr.dispute ? 1 : 0));
+        json_object_object_add(v, ":disputed", b);
+        json_object_array_add(items, txn_update(
+            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            "SET #st = :st, paidAt = :now, updatedAt = :now, stripePaymentIntentId = :pi, "
+            "reviewNeeded = :review, disputed = :disputed", "#st = :was", v));
+        json_object_array_add(items, grant_put_txn(req->cfg, email, pid, plan, ts, until,
+                                                   SOURCE));
+        json_object_array_add(items, confirmation(req, p, pid, pe->now, end));
+    }
+    if (code && strcmp(status, "pending") == 0) {
+        v = json_object_new_object();
+        json_object_object_add(v, ":confirmed", ddb_av_s("confirmed"));
+        json_object_array_add(items, txn_update(req->cfg->tbl_coupon_usage,
+                                                ddb_key_s("usageId", pid),
+                                                "SET #st = :confirmed", NULL, v));
+    }
+    if (pe->payment_intent)
+        json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
+                                                      SOURCE, pid, email, pe->amount,
+                                                      pe->currency, ts));
+    snprintf(token, sizeof(token), "paid-%s-%d", pid + 4, attempt);
+    rc = txn_run(req, items, token);
+    payment_free(&pr);
+    json_object_put(p);
+    return rc;
+}
+
+/* An unpaid end (expired, failed): give the reservation back, if still pending. */
+static int
+unpaid(struct request *req, const struct pay_event *pe, const char *status)
+{
+    const char *pid = json_str(pe->meta, "purchaseId"), *code;
+    struct json_object *p = NULL;
+    struct reservation r;
+    char ts[32];
+    int rc;
+
+    if (!id_valid(pid, "pur_"))
+        return APP_OK;
+    rc = load(req, pid, &p);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    code = json_str(p, "couponCode");
+    r.purchase_id = pid;
+    r.code = code ? code : "";
+    r.email = json_str(p, "email");
+    r.usage_limit = 0;
+    r.per_user_limit = 0;
+    time_iso(pe->now, ts, sizeof(ts));
+    rc = r.email ? reservation_release(req->worker->ddb, req->cfg, &r, status, ts, &req->err) :
+         APP_OK;
+    json_object_put(p);
+    if (rc == APP_ECONDITION) {
+        app_error_clear(&req->err);
+        return APP_OK;       /* no longer pending: paid or released already */
+    }
+    return rc;
+}
+
+/* A declined attempt: noted on the purchase, and one "try again" email per PaymentIntent. */
+static int
+declined(struct request *req, const struct pay_event *pe)
+{
+    const char *pid = json_str(pe->meta, "purchaseId"), *url;
+    struct json_object *p = NULL, *items, *v, *vars;
+    struct outbox_mail m;
+    char ts[32], cause[96], amount[48], plans[512];
+    int rc;
+
+    if (!id_valid(pid, "pur_") || !pe->payment_intent)
+        return APP_OK;
+    rc = load(req, pid, &p);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    if (!json_str(p, "status") || strcmp(json_str(p, "status"), "pending") != 0 ||
+        !json_str(p, "email")) {
+        json_object_put(p);
+        return APP_OK;       /* paid meanwhile, or over: nothing to retry */
+    }
+    time_iso(pe->now, ts, sizeof(ts));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":pending", ddb_av_s("pending"));
+    json_object_object_add(v, ":why", ddb_av_s(pe->reason ? pe->reason : ""));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_array_add(items, txn_update(req->cfg->tbl_discount_purchases,
+                                            ddb_key_s("purchaseId", pid),
+                                            "SET lastPaymentError = :why, paymentFailedAt = "
+                                            ":now, updatedAt = :now", "#st = :pending", v));
+    vars = json_object_new_object();
+    add_str(vars, "customerName", json_str(p, "name"));
+    add_str(vars, "planName", json_str(p, "planName"));
+    fmt_money(num(p, "finalAmountCents"), json_str(p, "currency"), amount, sizeof(amount));
+    add_str(vars, "amount", amount);
+    add_str(vars, "reason", pe->reason);
+    url = json_str(p, "checkoutUrl");
+    snprintf(plans, sizeof(plans), "%s/plans", req->cfg->frontend_url);
+    add_str(vars, "retryUrl", url ? url : plans);
+    snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = "payment-failed";
+    m.to = json_str(p, "email");
+    m.to_name = json_str(p, "name");
+    m.vars = vars;
+    json_object_array_add(items, outbox_txn_put(req->cfg, &m, pe->now));
+    json_object_put(vars);
+    rc = txn_run(req, items, NULL);
+    json_object_put(p);
+    /* A second decline of the same PaymentIntent finds its email queued: done. */
+    return rc == APP_ECONDITION ? APP_OK : rc;
+}
+
+static int
+refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
+         time_t now)
+{
+    const char *pid = pr->record, *email = json_str(pr->row, "email");
+    const char *pi = json_str(pr->row, "paymentIntentId");
+    struct json_object *items = json_object_new_array(), *v;
+    char ts[32];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    json_object_object_add(v, ":r", ddb_av_n(amount));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    if (full) {
+        json_object_object_add(v, ":paid", ddb_av_s("paid"));
+        json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
+        json_object_array_add(items, txn_update(
+            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            "SET #st = :refunded, refundedAt = :now, updatedAt = :now, "
+            "amountRefundedCents = :r", "#st = :paid", v));
+        if (email)
+            json_object_array_add(items, grant_revoke_txn(req->cfg, email, pid, "refund", ts));
+    } else {
+        json_object_array_add(items, txn_update(
+            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            "SET amountRefundedCents = :r, updatedAt = :now",
+            "attribute_not_exists(amountRefundedCents) OR amountRefundedCents < :r", v));
+    }
+    json_object_array_add(items, payment_refund_txn(req->cfg, pi, amount, full, ts));
+    return txn_run(req, items, NULL);
+}
+
+static int
+disputed(struct request *req, const struct payment_row *pr, const char *dispute,
+         const char *reason, time_t now)
+{
+    struct json_object *items = json_object_new_array(), *v, *b, *alert;
+    const char *pi = json_str(pr->row, "paymentIntentId");
+    char ts[32];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    b = json_object_new_object();
+    json_object_object_add(b, "BOOL", json_object_new_boolean(1));
+    json_object_object_add(v, ":t", b);
+    json_object_object_add(v, ":d", ddb_av_s(dispute));
+    json_object_object_add(v, ":yes", ddb_av_s("yes"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_array_add(items, txn_update(
+        req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pr->record),
+        "SET disputed = :t, disputeId = :d, reviewNeeded = :yes, updatedAt = :now",
+        "attribute_exists(purchaseId)", v));
+    json_object_array_add(items, payment_dispute_txn(req->cfg, pi, dispute, reason, ts));
+    alert = dispute_alert_txn(req->cfg, "discount purchase", pr->record, pr, dispute, reason,
+                              now);
+    if (alert)
+        json_object_array_add(items, alert);
+    return txn_run(req, items, NULL);
+}
+
+const struct campaign campaign_discount_purchase = {
+    SOURCE, paid, unpaid, declined, refunded, disputed,
+};
