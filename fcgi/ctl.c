@@ -15,6 +15,10 @@
  *                        pending longer than SECONDS (default 3900), and the Stripe session
  *                        expired (an open one past its expiry is expired first) or never made.
  *                        Run it from a timer; it is safe to run twice at once.
+ *   prodenthubctl [-c FILE] expire-teams [--older-than SECONDS]
+ *                        teams not fully paid TEAM_PAY_DAYS after creation (or SECONDS) are
+ *                        expired and their paid shares refunded through Stripe (the refunds'
+ *                        webhooks then mark the shares refunded).  Safe to run twice at once.
  *   prodenthubctl [-c FILE] send-mail [--loop]
  *                        send the emails due in the outbox (lib/outbox.h), then exit; with
  *                        --loop keep polling every OUTBOX_POLL_MS until SIGTERM (the
@@ -51,6 +55,7 @@
 #include "../lib/reservation.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
+#include "../handlers/team.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -492,59 +497,106 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
     return 1;
 }
 
+/*
+ * Call fn on every item of table whose status-createdAt-index entry has status and was created
+ * before cutoff, page by page.  fn returns 1 (done something), 0 (nothing to do) or -1.
+ * Returns the number of -1s plus query failures; *done counts the 1s.
+ */
 static int
-sweep_checkouts(struct ctl *c, long older_than)
+each_old(struct ctl *c, const char *table, const char *status, const char *cutoff,
+         int (*fn)(struct ctl *, void *, struct json_object *), void *ctx, int *done)
 {
-    struct json_object *last = NULL, *items, *params;
-    struct stripe *st = stripe_new(&c->cfg);
-    time_t now = time(NULL);
-    char cutoff[32];
-    int released = 0, failed = 0;
+    struct json_object *last = NULL, *items, *params, *vals;
+    struct app_error e;
+    int failed = 0, r;
     size_t i;
 
-    if (!st)
-        return 1;
-    time_iso(now - older_than, cutoff, sizeof(cutoff));
     do {
-        struct app_error e;
-
         params = json_tokener_parse("{\"IndexName\":\"status-createdAt-index\","
                                     "\"KeyConditionExpression\":\"#st = :p AND createdAt < :c\","
                                     "\"ExpressionAttributeNames\":{\"#st\":\"status\"},"
                                     "\"Limit\":100}");
-        json_object_object_add(params, "TableName",
-                               json_object_new_string(c->cfg.tbl_discount_purchases));
-        json_object_object_add(params, "ExpressionAttributeValues", json_object_new_object());
-        {
-            struct json_object *vals;
-
-            json_object_object_get_ex(params, "ExpressionAttributeValues", &vals);
-            json_object_object_add(vals, ":p", ddb_av_s("pending"));
-            json_object_object_add(vals, ":c", ddb_av_s(cutoff));
-        }
+        json_object_object_add(params, "TableName", json_object_new_string(table));
+        vals = json_object_new_object();
+        json_object_object_add(vals, ":p", ddb_av_s(status));
+        json_object_object_add(vals, ":c", ddb_av_s(cutoff));
+        json_object_object_add(params, "ExpressionAttributeValues", vals);
         if (last)
             json_object_object_add(params, "ExclusiveStartKey", last);
         app_error_clear(&e);
         if (ddb_query(c->ddb, params, &items, &last, &e) != APP_OK) {
             fprintf(stderr, "prodenthubctl: %s\n", e.msg);
             json_object_put(params);
-            failed++;
-            break;
+            return failed + 1;
         }
         json_object_put(params);
         for (i = 0; i < json_object_array_length(items); i++) {
             struct json_object *plain = ddb_unmarshal_item(json_object_array_get_idx(items, i));
-            int r = plain ? sweep_one(c, st, plain, now) : -1;
 
-            released += r > 0;
+            r = plain ? fn(c, ctx, plain) : -1;
+            *done += r > 0;
             failed += r < 0;
             if (plain)
                 json_object_put(plain);
         }
         json_object_put(items);
     } while (last);
+    return failed;
+}
+
+static int
+sweep_cb(struct ctl *c, void *st, struct json_object *p)
+{
+    return sweep_one(c, st, p, time(NULL));
+}
+
+static int
+sweep_checkouts(struct ctl *c, long older_than)
+{
+    struct stripe *st = stripe_new(&c->cfg);
+    char cutoff[32];
+    int released = 0, failed;
+
+    if (!st)
+        return 1;
+    time_iso(time(NULL) - older_than, cutoff, sizeof(cutoff));
+    failed = each_old(c, c->cfg.tbl_discount_purchases, "pending", cutoff, sweep_cb, st,
+                      &released);
     stripe_free(st);
     printf("released %d, failed %d\n", released, failed);
+    return failed ? 1 : 0;
+}
+
+static int
+expire_cb(struct ctl *c, void *st, struct json_object *team)
+{
+    struct app_error e;
+    int rc;
+
+    app_error_clear(&e);
+    rc = team_expire(c->ddb, &c->cfg, st, team, time(NULL), &e);
+    if (rc < 0)
+        fprintf(stderr, "prodenthubctl: team %s: %s\n", json_str(team, "teamId"), e.msg);
+    return rc;
+}
+
+/* Teams not fully paid in time: expired, and the shares paid so far refunded. */
+static int
+expire_teams(struct ctl *c, long older_than)
+{
+    struct stripe *st = stripe_new(&c->cfg);
+    char cutoff[32];
+    int expired = 0, failed;
+
+    if (!st)
+        return 1;
+    time_iso(time(NULL) - older_than, cutoff, sizeof(cutoff));
+    failed = each_old(c, c->cfg.tbl_teams, "pending", cutoff, expire_cb, st, &expired);
+    failed += each_old(c, c->cfg.tbl_teams, "partially_paid", cutoff, expire_cb, st, &expired);
+    /* Expired teams whose refunds failed last time. */
+    failed += each_old(c, c->cfg.tbl_teams, "expired", cutoff, expire_cb, st, &expired);
+    stripe_free(st);
+    printf("{\"expired\":%d,\"failed\":%d}\n", expired, failed);
     return failed ? 1 : 0;
 }
 
@@ -621,6 +673,7 @@ usage(FILE *f)
             " seed | delete-tables --yes\n"
             "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n"
             "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n"
+            "       prodenthubctl [-c FILE] expire-teams [--older-than SECONDS]\n"
             "       prodenthubctl [-c FILE] send-mail [--loop]\n");
 }
 
@@ -689,6 +742,16 @@ main(int argc, char **argv)
             rc = 2;
         } else {
             rc = sweep_checkouts(&c, older);
+        }
+    } else if (strcmp(cmd, "expire-teams") == 0) {
+        long older = c.cfg.team_pay_days * 86400;
+
+        if (optind + 2 < argc && strcmp(argv[optind + 1], "--older-than") == 0 &&
+            str_to_long(argv[optind + 2], 0, 86400 * 365, &older) != 0) {
+            fprintf(stderr, "prodenthubctl: --older-than takes seconds\n");
+            rc = 2;
+        } else {
+            rc = expire_teams(&c, older);
         }
     } else if (strcmp(cmd, "send-mail") == 0) {
         rc = send_mail(&c, optind + 1 < argc && strcmp(argv[optind + 1], "--loop") == 0);

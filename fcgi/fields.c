@@ -26,11 +26,30 @@ member(struct request *req, const char *name)
     return v;
 }
 
+/* The member key of obj; NULL when obj is not an object or the member is absent or null. */
+static struct json_object *
+member_of(struct json_object *obj, const char *key)
+{
+    struct json_object *v = NULL;
+
+    if (!json_object_is_type(obj, json_type_object) ||
+        !json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v;
+}
+
 void
 field_string(struct request *req, const char *name, size_t min, size_t max, int required,
              const char **out)
 {
-    struct json_object *v = member(req, name);
+    field_string_at(req, req->json, name, name, min, max, required, out);
+}
+
+void
+field_string_at(struct request *req, struct json_object *obj, const char *key,
+                const char *name, size_t min, size_t max, int required, const char **out)
+{
+    struct json_object *v = member_of(obj, key);
     size_t n;
 
     *out = NULL;
@@ -79,11 +98,18 @@ field_int(struct request *req, const char *name, long long min, long long max, i
 void
 field_email(struct request *req, const char *name, int required, const char **out)
 {
+    field_email_at(req, req->json, name, name, required, out);
+}
+
+void
+field_email_at(struct request *req, struct json_object *obj, const char *key, const char *name,
+               int required, const char **out)
+{
     const char *s, *at, *dot, *p;
     size_t n, i;
     char *low;
 
-    field_string(req, name, 3, 254, required, &s);
+    field_string_at(req, obj, key, name, 3, 254, required, &s);
     *out = NULL;
     if (!s)
         return;
@@ -103,6 +129,50 @@ field_email(struct request *req, const char *name, int required, const char **ou
     for (i = 0; i <= n; i++)
         low[i] = (char)tolower((unsigned char)s[i]);
     *out = low;
+}
+
+struct json_object *
+field_array(struct request *req, const char *name, size_t min, size_t max, int required)
+{
+    struct json_object *v = member(req, name);
+    size_t n;
+
+    if (!v) {
+        if (required)
+            bad(req, name, "is required");
+        return NULL;
+    }
+    if (!json_object_is_type(v, json_type_array)) {
+        bad(req, name, "must be a list");
+        return NULL;
+    }
+    n = json_object_array_length(v);
+    if (n < min || n > max) {
+        bad(req, name, n < min ? "has too few entries" : "has too many entries");
+        return NULL;
+    }
+    return v;
+}
+
+struct json_object *
+field_object(struct request *req, struct json_object *v, const char *name, int required)
+{
+    if (!v) {
+        if (required)
+            bad(req, name, "is required");
+        return NULL;
+    }
+    if (!json_object_is_type(v, json_type_object)) {
+        bad(req, name, "must be an object");
+        return NULL;
+    }
+    return v;
+}
+
+void
+field_error(struct request *req, const char *name, const char *why)
+{
+    bad(req, name, why);
 }
 
 int

@@ -14,6 +14,9 @@
 #ifndef PH_FIELDS_H
 #define PH_FIELDS_H
 
+#include <stddef.h>
+
+struct json_object;
 struct request;
 
 #define FIELD_REQUIRED 1
@@ -28,6 +31,21 @@ int field_int(struct request *req, const char *name, long long min, long long ma
 /* An email address (one @, a dot in the domain, no spaces, at most 254 bytes), lower-cased
  * into the request's arena; *out NULL if absent. */
 void field_email(struct request *req, const char *name, int required, const char **out);
+
+/* The same checks on member key of obj (a nested object), reported under name, e.g.
+ * "members[2].email".  A missing or non-object obj counts as the member being absent. */
+void field_string_at(struct request *req, struct json_object *obj, const char *key,
+                     const char *name, size_t min, size_t max, int required, const char **out);
+void field_email_at(struct request *req, struct json_object *obj, const char *key,
+                    const char *name, int required, const char **out);
+/* The body's member name as an array of min..max entries, or NULL (recorded if wrong). */
+struct json_object *field_array(struct request *req, const char *name, size_t min, size_t max,
+                                int required);
+/* v (a member, or an array entry) as an object reported under name, or NULL. */
+struct json_object *field_object(struct request *req, struct json_object *v, const char *name,
+                                 int required);
+/* Record a problem the checks above cannot see (e.g. "appears twice"). */
+void field_error(struct request *req, const char *name, const char *why);
 
 /* APP_OK when every field passed; otherwise replies 400 with details.fields and returns
  * APP_EVALIDATION. */

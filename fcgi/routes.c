@@ -27,8 +27,9 @@ const struct route routes[] = {
     {M_POST, "/v1/webhook/stripe",                       webhook_stripe,  R_RAW_BODY,  64 * KB,  "webhook.stripe"},
     {M_POST, "/v1/stripe/webhook",                       webhook_stripe,  R_RAW_BODY,  64 * KB,  "webhook.stripe"},
 
-    {M_POST, "/v1/teams/create",                         not_implemented, R_JSON_BODY, 8 * KB,   "teams.create"},
-    {M_GET,  "/v1/teams/{teamId}",                       not_implemented, 0,           0,        "teams.get"},
+    {M_POST, "/v1/teams/create",                         teams_create,    R_JSON_BODY, 8 * KB,   "teams.create"},
+    {M_GET,  "/v1/teams/{teamId}",                       teams_get,       0,           0,        "teams.get"},
+    {M_GET,  "/v1/teams/{teamId}/members/{index}/pay",   teams_pay,       0,           0,        "teams.pay"},
     {M_POST, "/v1/scholarships/calculate",               not_implemented, R_JSON_BODY, 4 * KB,   "scholarships.calculate"},
     {M_POST, "/v1/scholarships/apply",                   not_implemented, R_JSON_BODY, 8 * KB,   "scholarships.apply"},
     {M_GET,  "/v1/scholarships/{scholarshipId}",         not_implemented, 0,           0,        "scholarships.get"},

@@ -15,16 +15,23 @@
 #include "../lib/fmt.h"
 #include "fulfil.h"
 
+/* The placeholders our expressions use for reserved words: #st status, #ttl ttl. */
 static void
-add_status_name(struct json_object *o, const char *a, const char *b)
+add_names(struct json_object *o, const char *a, const char *b)
 {
-    struct json_object *names;
+    static const char *const words[][2] = { { "#st", "status" }, { "#ttl", "ttl" } };
+    struct json_object *names = NULL;
+    size_t i;
 
-    if (!(a && strstr(a, "#st")) && !(b && strstr(b, "#st")))
-        return;                    /* DynamoDB refuses names an expression does not use */
-    names = json_object_new_object();
-    json_object_object_add(names, "#st", json_object_new_string("status"));
-    json_object_object_add(o, "ExpressionAttributeNames", names);
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (!(a && strstr(a, words[i][0])) && !(b && strstr(b, words[i][0])))
+            continue;              /* DynamoDB refuses names an expression does not use */
+        if (!names)
+            names = json_object_new_object();
+        json_object_object_add(names, words[i][0], json_object_new_string(words[i][1]));
+    }
+    if (names)
+        json_object_object_add(o, "ExpressionAttributeNames", names);
 }
 
 struct json_object *
@@ -38,7 +45,7 @@ txn_update(const char *table, struct json_object *key, const char *update,
     json_object_object_add(u, "UpdateExpression", json_object_new_string(update));
     if (condition)
         json_object_object_add(u, "ConditionExpression", json_object_new_string(condition));
-    add_status_name(u, update, condition);
+    add_names(u, update, condition);
     if (vals)
         json_object_object_add(u, "ExpressionAttributeValues", vals);
     json_object_object_add(w, "Update", u);
@@ -54,7 +61,7 @@ txn_put(const char *table, struct json_object *item, const char *condition)
     json_object_object_add(u, "Item", item);
     if (condition)
         json_object_object_add(u, "ConditionExpression", json_object_new_string(condition));
-    add_status_name(u, condition, NULL);
+    add_names(u, condition, NULL);
     json_object_object_add(w, "Put", u);
     return w;
 }

@@ -55,10 +55,12 @@ struct campaign {
 };
 
 extern const struct campaign campaign_discount_purchase;
+extern const struct campaign campaign_team;
 
 /* --- shared helpers (fulfil.c) ---------------------------------------------------------- */
 
-/* TransactWriteItems elements.  key, item and vals are taken; "#st" stands for status. */
+/* TransactWriteItems elements.  key, item and vals are taken; "#st" stands for status and
+ * "#ttl" for ttl (reserved words). */
 struct json_object *txn_update(const char *table, struct json_object *key, const char *update,
                                const char *condition, struct json_object *vals);
 struct json_object *txn_put(const char *table, struct json_object *item,

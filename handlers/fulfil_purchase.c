@@ -62,21 +62,14 @@ num(struct json_object *o, const char *k)
 static long long
 plan_months(struct request *req, const char *plan_id)
 {
-    struct json_object *plan, *v;
-    struct buf b;
+    struct json_object *plan = NULL, *v;
     long long m = 0;
-    int hit;
 
-    buf_init(&b, 16 * 1024);
-    if (lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
-                    plan_public_shape, &b, &hit) == APP_OK && b.len) {
-        plan = json_tokener_parse(b.data);
-        if (plan && json_object_object_get_ex(plan, "durationMonths", &v))
-            m = json_object_get_int64(v);
-        if (plan)
-            json_object_put(plan);
-    }
-    buf_free(&b);
+    if (catalogue_plan(req, plan_id, &plan) == APP_OK && plan &&
+        json_object_object_get_ex(plan, "durationMonths", &v))
+        m = json_object_get_int64(v);
+    if (plan)
+        json_object_put(plan);
     return m;
 }
 

@@ -28,6 +28,11 @@ int purchase_checkout(struct request *req, struct json_object *metadata);
 /* grants.c */
 int grants_list(struct request *req);
 
+/* teams.c */
+int teams_create(struct request *req);
+int teams_get(struct request *req);
+int teams_pay(struct request *req);
+
 /* webhook.c */
 int webhook_stripe(struct request *req);
 

@@ -3,8 +3,10 @@
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
 #include "../lib/cache.h"
+#include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "handlers.h"
 #include "lookup.h"
 
 int
@@ -59,4 +61,22 @@ void
 lookup_forget(struct request *req, const char *ns, const char *key)
 {
     cache_delete(req->worker ? req->worker->cache : NULL, ns, key);
+}
+
+int
+catalogue_plan(struct request *req, const char *plan_id, struct json_object **out)
+{
+    struct buf b;
+    int rc, hit;
+
+    *out = NULL;
+    if (!plan_id_valid(plan_id))
+        return APP_OK;
+    buf_init(&b, 16 * 1024);
+    rc = lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", plan_id,
+                     plan_public_shape, &b, &hit);
+    if (rc == APP_OK && b.len)
+        *out = json_tokener_parse(b.data);
+    buf_free(&b);
+    return rc;
 }

@@ -34,6 +34,10 @@ int lookup_item_after(struct request *req, const char *ns, const char *table,
 /* Drop a cached item (after a change). */
 void lookup_forget(struct request *req, const char *ns, const char *key);
 
+/* The catalogue's active plan plan_id, parsed (the caller puts it), or *out NULL when there is
+ * none; through the cache. */
+int catalogue_plan(struct request *req, const char *plan_id, struct json_object **out);
+
 /* The catalogue's public view of an active plan (handlers/plans.c). */
 int plan_public_shape(struct json_object *plain, struct buf *out);
 

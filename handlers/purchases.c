@@ -107,17 +107,9 @@ static int
 load_plan(struct request *req, struct purchase *p, struct json_object **out)
 {
     struct json_object *v;
-    struct buf b;
-    int rc, hit;
+    int rc;
 
-    *out = NULL;
-    buf_init(&b, 16 * 1024);
-    rc = plan_id_valid(p->plan_id) ?
-         lookup_item(req, "plan", req->cfg->tbl_catalogue, "planId", p->plan_id,
-                     plan_public_shape, &b, &hit) : APP_OK;
-    if (rc == APP_OK && b.len)
-        *out = json_tokener_parse(b.data);
-    buf_free(&b);
+    rc = catalogue_plan(req, p->plan_id, out);
     if (rc != APP_OK)
         return rc;
     if (!*out || !json_object_object_get_ex(*out, "pricing", &v) ||

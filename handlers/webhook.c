@@ -102,6 +102,7 @@ finish(struct request *req, const char *id, int done)
 
 static const struct campaign *const campaigns[] = {
     &campaign_discount_purchase,
+    &campaign_team,
 };
 
 static const struct campaign *

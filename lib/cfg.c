@@ -87,6 +87,12 @@ static const struct cfg_def cfg_defs[] = {
     S("DATABASE_TABLE_NAME", "prodenthub-app", tbl_app, CFG_TABLE),
     S("DYNAMODB_TABLE_PREFIX", "", table_prefix, 0),
     S("S3_SCORE_REPORTS_BUCKET", "prodenthub-score-reports", s3_bucket, 0),
+    S("AWS_ENDPOINT_URL_S3", "", aws_endpoint_url_s3, 0),
+    S("S3_ADDRESSING_STYLE", "virtual", s3_addressing_style, 0),
+    I("S3_UPLOAD_MAX_BYTES", "10485760", 1024, 104857600, s3_upload_max_bytes),
+    I("S3_UPLOAD_EXPIRES_S", "600", 60, 3600, s3_upload_expires_s),
+    I("S3_TIMEOUT_MS", "5000", 100, 60000, s3_timeout_ms),
+    I("TEAM_PAY_DAYS", "7", 1, 60, team_pay_days),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
 
     S("EMAIL_TRANSPORT", "smtp", email_transport, 0),
@@ -354,6 +360,11 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
     if (strcmp(c->smtp_starttls, "none") != 0 && strcmp(c->smtp_starttls, "try") != 0 &&
         strcmp(c->smtp_starttls, "required") != 0)
         return errf(err, errlen, "SMTP_STARTTLS must be none, try or required");
+    if (*c->aws_endpoint_url_s3 && !url_ok(c->aws_endpoint_url_s3))
+        return errf(err, errlen, "AWS_ENDPOINT_URL_S3 must start with http:// or https://");
+    if (strcmp(c->s3_addressing_style, "virtual") != 0 &&
+        strcmp(c->s3_addressing_style, "path") != 0)
+        return errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
     if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
         return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
     return 0;

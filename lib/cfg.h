@@ -58,6 +58,12 @@ struct cfg {
     char *tbl_payments;
     char *table_prefix;
     char *s3_bucket;
+    char *aws_endpoint_url_s3;
+    char *s3_addressing_style;  /* virtual | path */
+    long s3_upload_max_bytes;
+    long s3_upload_expires_s;
+    long s3_timeout_ms;
+    long team_pay_days;
     char *ses_from;
 
     /* email */

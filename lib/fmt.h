@@ -12,7 +12,7 @@
 void fmt_init(const char *tz);
 
 void fmt_money(long long cents, const char *currency, char *out, size_t n);
-void fmt_date(time_t t, char *out, size_t n);       /* Tue 9 Dec 2026 */
+void fmt_date(time_t t, char *out, size_t n);       /* Wed 9 Dec 2026 */
 void fmt_time(time_t t, char *out, size_t n);       /* 10:00 AEDT */
 
 #endif

@@ -63,6 +63,29 @@ b64(struct buf *out, const unsigned char *p, size_t n)
     return rc;
 }
 
+/* Plain ASCII text folded at spaces so no header line passes 78 columns where it can. */
+static int
+fold_ascii(struct buf *out, const char *s)
+{
+    size_t col = 9, n;             /* after "Subject: " */
+    const char *sp;
+    int rc = APP_OK;
+
+    while (*s && rc == APP_OK) {
+        sp = strchr(s + 1, ' ');
+        n = sp ? (size_t)(sp - s) : strlen(s);
+        if (col + n > 76 && col > 9 && *s == ' ') {
+            rc = buf_append(out, "\r\n", 2);   /* the space starts the continuation line */
+            col = 0;
+        }
+        if (rc == APP_OK)
+            rc = buf_append(out, s, n);
+        col += n;
+        s += n;
+    }
+    return rc;
+}
+
 /* A header value: as is when plain ASCII, else encoded words cut on UTF-8 boundaries. */
 static int
 header_text(struct buf *out, const char *s, int quote)
@@ -73,7 +96,7 @@ header_text(struct buf *out, const char *s, int quote)
 
     if (plain_ascii(s)) {
         if (!quote)
-            return buf_puts(out, s);
+            return fold_ascii(out, s);
         rc = buf_append(out, "\"", 1);
         for (; *s && rc == APP_OK; s++)
             rc = strchr("\"\\", *s) ? buf_printf(out, "\\%c", *s) : buf_append(out, s, 1);
@@ -81,8 +104,12 @@ header_text(struct buf *out, const char *s, int quote)
     }
     while (n && rc == APP_OK) {
         k = n < WORD_IN ? n : WORD_IN;
-        while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
-            k--;                   /* never split a UTF-8 sequence */
+        /* Never split a UTF-8 sequence (at most 3 bytes back); bytes that are not UTF-8
+         * at all are cut where they fall. */
+        while (k < n && k > WORD_IN - 3 && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k--;
+        if (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+            k = WORD_IN;
         len = EVP_EncodeBlock(enc, (const unsigned char *)s, (int)k);
         rc = buf_printf(out, "=?UTF-8?B?%.*s?=%s", len, enc, n > k ? "\r\n " : "");
         s += k;
@@ -130,13 +157,14 @@ mime_build(const struct mail *m, struct buf *out, struct app_error *err)
 {
     unsigned char rnd[12];
     char mixed[48], alt[48], date[64];
-    const char *domain = m->domain ? m->domain : strchr(m->from_addr, '@') + 1;
+    const char *domain;
     struct tm tm;
     size_t i;
     int rc;
 
     if (!mail_addr_ok(m->from_addr) || !mail_addr_ok(m->to_addr))
         return app_error_set(err, APP_EVALIDATION, "unusable address");
+    domain = m->domain ? m->domain : strchr(m->from_addr, '@') + 1;
     if (!safe_token(m->message_id, "._-") || !safe_token(domain, ".-"))
         return app_error_set(err, APP_EINTERNAL, "unusable Message-ID");
     for (i = 0; i < m->natt; i++)
@@ -162,10 +190,10 @@ mime_build(const struct mail *m, struct buf *out, struct app_error *err)
         rc = buf_printf(out, "\r\nDate: %s\r\nMessage-ID: <%s@%s>\r\nMIME-Version: 1.0\r\n",
                         date, m->message_id, domain);
     if (rc == APP_OK && m->natt)
-        rc = buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+        rc = buf_printf(out, "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n\r\n"
                         "--%s\r\n", mixed, mixed);
     if (rc == APP_OK)
-        rc = buf_printf(out, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n",
+        rc = buf_printf(out, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n",
                         alt);
     if (rc == APP_OK)
         rc = part(out, alt, "text/plain", m->text);

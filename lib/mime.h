@@ -28,7 +28,7 @@ struct mail {
     const char *subject;
     const char *text;
     const char *html;
-    const char *message_id;        /* the part before '@', [A-Za-z0-9._#-] */
+    const char *message_id;        /* the part before '@', [A-Za-z0-9._-] */
     const char *domain;            /* for Message-ID; NULL: the sender's domain */
     time_t date;
     const struct mail_attachment *att;

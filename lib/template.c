@@ -148,8 +148,7 @@ put_value(struct buf *out, struct json_object *v, enum tmpl_mode mode)
         s = num;
         break;
     case json_type_double:
-        snprintf(num, sizeof(num), "%g", json_object_get_double(v));
-        s = num;
+        s = json_object_to_json_string(v);     /* the number's own text, as parsed */
         break;
     case json_type_boolean:
         s = json_object_get_boolean(v) ? "true" : "false";
@@ -358,7 +357,7 @@ tmpl_load(const char *dir, const char *name, struct tmpl *t, struct app_error *e
     if (rc == APP_OK)
         rc = tmpl_parse(name, b.data ? b.data : "", b.len, t, err);
     else
-        app_error_set(err, APP_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE);
+        rc = app_error_set(err, APP_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE);
     buf_free(&b);
     return rc;
 }

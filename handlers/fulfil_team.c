@@ -1,0 +1,459 @@
+/*
+ * Fulfilment of team shares (campaignId "team-creation", metadata teamId + memberIndex).
+ *
+ * A share's payment marks that member paid and counts it, guarded by the count as read: of
+ * two shares arriving together one wins, the other reads again (fulfil.h).  The payment
+ * that completes the count activates the team in the same transaction: activatedAt,
+ * expiresAt (+ the plan's months), an access grant and the "team activated" email for every
+ * member.  A payment for a share already paid (a second session), or for a team that has
+ * expired, is refunded at once.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
+#include "../lib/ids.h"
+#include "../lib/log.h"
+#include "../lib/stripe.h"
+#include "../lib/strparse.h"
+#include "fulfil.h"
+#include "handlers.h"
+#include "lookup.h"
+#include "team.h"
+
+static long long
+num(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static int
+member_index(struct json_object *meta, long *out)
+{
+    return str_to_long(json_str(meta, "memberIndex"), 0, TEAM_MAX_MEMBERS - 1, out) == 0;
+}
+
+/* "team_…#2" → team id and index. */
+static int
+split_record(const char *record, char *team, size_t n, long *idx)
+{
+    const char *hash = record ? strchr(record, '#') : NULL;
+
+    if (!hash || (size_t)(hash - record) >= n)
+        return 0;
+    snprintf(team, n, "%.*s", (int)(hash - record), record);
+    return str_to_long(hash + 1, 0, TEAM_MAX_MEMBERS - 1, idx) == 0;
+}
+
+/* Give a payment back: the share was paid twice, or after the team expired. */
+int
+team_refund(struct request *req, struct stripe *st, const char *pi, const char *why,
+            struct app_error *err)
+{
+    struct stripe_params *sp = stripe_params_new();
+    struct json_object *out = NULL;
+    char key[96];
+    int rc;
+
+    stripe_params_add(sp, "payment_intent", pi);
+    stripe_params_add(sp, "reason", "requested_by_customer");
+    stripe_params_add(sp, "metadata[why]", why);
+    snprintf(key, sizeof(key), "refund-%s", pi);
+    rc = stripe_post(st, "/v1/refunds", sp, key, &out, err);
+    stripe_params_free(sp);
+    if (out)
+        json_object_put(out);
+    if (req)
+        req_log(req, rc == APP_OK ? LL_WARN : LL_ERROR, "refund of %s (%s): %s", pi, why,
+                rc == APP_OK ? "requested" : err->msg);
+    return rc;
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+/* The share arrived where no share is owed: note it on the member, then refund it. */
+static int
+unwanted(struct request *req, struct json_object *team, long i, const struct pay_event *pe,
+         const char *why)
+{
+    struct json_object *items = json_object_new_array(), *v = json_object_new_object();
+    char upd[200], ts[32];
+    int rc;
+
+    time_iso(pe->now, ts, sizeof(ts));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
+    json_object_object_add(v, ":why", ddb_av_s(why));
+    snprintf(upd, sizeof(upd), "SET reviewNeeded = :why, members[%ld].extraPayment = :pi", i);
+    json_object_array_add(items, txn_update(req->cfg->tbl_teams,
+                                            ddb_key_s("teamId", json_str(team, "teamId")),
+                                            upd, NULL, v));
+    rc = txn_run(req, items, NULL);
+    if (rc != APP_OK)
+        return rc;
+    return team_refund(req, req->worker->stripe, pe->payment_intent, why, &req->err);
+}
+
+static struct json_object *
+activation_mail(struct request *req, struct json_object *team, struct json_object *m,
+                const char *until_day, time_t now)
+{
+    struct json_object *vars = json_object_new_object(), *w;
+    struct outbox_mail om;
+    char cause[64], url[512];
+
+    add_str(vars, "memberName", json_str(m, "name"));
+    add_str(vars, "planName", json_str(team, "planName"));
+    add_str(vars, "leaderName", json_str(team, "leaderFirstName"));
+    json_object_object_add(vars, "memberCount",
+                           json_object_new_int64(num(team, "totalMembers")));
+    add_str(vars, "accessUntil", until_day);
+    snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
+    add_str(vars, "loginUrl", url);
+    snprintf(cause, sizeof(cause), "%s#activated", json_str(team, "teamId"));
+    memset(&om, 0, sizeof(om));
+    om.cause = cause;
+    om.tmpl = "team-activated";
+    om.to = json_str(m, "email");
+    om.to_name = json_str(m, "name");
+    om.vars = vars;
+    w = outbox_txn_put(req->cfg, &om, now);
+    json_object_put(vars);
+    return w;
+}
+
+static int
+paid(struct request *req, const struct pay_event *pe, int attempt)
+{
+    struct json_object *team = NULL, *m, *items, *v, *plan = NULL, *x;
+    const char *tid = json_str(pe->meta, "teamId"), *st, *mst, *plan_id;
+    long long k, n, months = 0;
+    char ts[32], until[32], day[48], upd[600], cond[300], rec[64], token[40];
+    struct payment_row pr;
+    struct tm tm;
+    time_t end;
+    long i, j;
+    int rc, last;
+
+    (void)attempt;
+    if (!member_index(pe->meta, &i) || !pe->payment_intent)
+        return APP_OK;
+    rc = team_load(req->worker->ddb, req->cfg, tid, &team, &req->err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    m = team_member(team, i);
+    st = json_str(team, "status");
+    mst = json_str(m, "status");
+    if (!m || !st || !mst) {
+        json_object_put(team);
+        return APP_OK;
+    }
+    if (strcmp(mst, "unpaid") != 0) {
+        rc = APP_OK;                  /* a repeat, or a second session paid: refund that */
+        if (json_str(m, "paymentIntentId") &&
+            strcmp(json_str(m, "paymentIntentId"), pe->payment_intent) != 0)
+            rc = unwanted(req, team, i, pe, "share paid twice");
+        json_object_put(team);
+        return rc;
+    }
+    if (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0) {
+        rc = unwanted(req, team, i, pe, "team expired");
+        json_object_put(team);
+        return rc;
+    }
+    rc = payment_get(req, pe->payment_intent, &pr);
+    if (rc != APP_OK) {
+        json_object_put(team);
+        return rc;
+    }
+    k = num(team, "paidCount");
+    n = num(team, "totalMembers");
+    last = k + 1 >= n;
+    plan_id = json_str(team, "planId");
+    time_iso(pe->now, ts, sizeof(ts));
+    if (last && catalogue_plan(req, plan_id, &plan) == APP_OK && plan &&
+        json_object_object_get_ex(plan, "durationMonths", &x))
+        months = json_object_get_int64(x);
+    if (plan)
+        json_object_put(plan);
+    gmtime_r(&pe->now, &tm);
+    tm.tm_mon += (int)months;
+    end = timegm(&tm);
+    time_iso(end, until, sizeof(until));
+    fmt_date(end, day, sizeof(day));
+
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":paid", ddb_av_s("paid"));
+    json_object_object_add(v, ":unpaid", ddb_av_s("unpaid"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
+    json_object_object_add(v, ":k", ddb_av_n(k));
+    json_object_object_add(v, ":k1", ddb_av_n(k + 1));
+    json_object_object_add(v, ":was", ddb_av_s(st));
+    json_object_object_add(v, ":st", ddb_av_s(last ? "fully_paid" : "partially_paid"));
+    if (last) {
+        json_object_object_add(v, ":until", ddb_av_s(until));
+        snprintf(upd, sizeof(upd), "SET members[%ld].#st = :paid, members[%ld].paidAt = :now, "
+                 "members[%ld].paymentIntentId = :pi, paidCount = :k1, #st = :st, "
+                 "activatedAt = :now, expiresAt = :until, updatedAt = :now REMOVE #ttl", i, i, i);
+    } else {
+        snprintf(upd, sizeof(upd), "SET members[%ld].#st = :paid, members[%ld].paidAt = :now, "
+                 "members[%ld].paymentIntentId = :pi, paidCount = :k1, #st = :st, "
+                 "updatedAt = :now", i, i, i);
+    }
+    snprintf(cond, sizeof(cond), "members[%ld].#st = :unpaid AND paidCount = :k AND #st = :was",
+             i);
+    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+                                            cond, v));
+    snprintf(rec, sizeof(rec), "%s#%ld", tid, i);
+    json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
+                                                  TEAM_CAMPAIGN, rec, json_str(m, "email"),
+                                                  pe->amount, pe->currency, ts));
+    for (j = 0; last && j < (long)n; j++) {
+        x = team_member(team, j);
+        if (!x || !json_str(x, "email"))
+            continue;
+        json_object_array_add(items, grant_put_txn(req->cfg, json_str(x, "email"), tid,
+                                                   plan_id, ts, until, TEAM_CAMPAIGN));
+        json_object_array_add(items, activation_mail(req, team, x, day, pe->now));
+    }
+    snprintf(token, sizeof(token), "share-%s-%ld", tid + 5, i);
+    rc = txn_run(req, items, token);
+    if (rc == APP_OK)
+        req_log(req, LL_INFO, "team %s: share %ld paid (%lld of %lld)%s", tid, i, k + 1, n,
+                last ? ", team active" : "");
+    payment_free(&pr);
+    json_object_put(team);
+    return rc;
+}
+
+static int
+unpaid(struct request *req, const struct pay_event *pe, const char *status)
+{
+    (void)req;
+    (void)pe;
+    (void)status;
+    return APP_OK;    /* a share's session ended unpaid: the pay link makes a new one */
+}
+
+static int
+declined(struct request *req, const struct pay_event *pe)
+{
+    struct json_object *team = NULL, *m, *vars, *items;
+    struct outbox_mail om;
+    char cause[96], amount[48];
+    long i;
+    int rc;
+
+    if (!member_index(pe->meta, &i) || !pe->payment_intent)
+        return APP_OK;
+    rc = team_load(req->worker->ddb, req->cfg, json_str(pe->meta, "teamId"), &team, &req->err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    m = team_member(team, i);
+    if (!m || !json_str(m, "status") || strcmp(json_str(m, "status"), "unpaid") != 0) {
+        json_object_put(team);
+        return APP_OK;
+    }
+    vars = json_object_new_object();
+    add_str(vars, "customerName", json_str(m, "name"));
+    add_str(vars, "planName", json_str(team, "planName"));
+    fmt_money(num(m, "shareCents"), "aud", amount, sizeof(amount));
+    add_str(vars, "amount", amount);
+    add_str(vars, "reason", pe->reason);
+    add_str(vars, "retryUrl", json_str(m, "sessionUrl") ? json_str(m, "sessionUrl") :
+            req->cfg->frontend_url);
+    snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
+    memset(&om, 0, sizeof(om));
+    om.cause = cause;
+    om.tmpl = "payment-failed";
+    om.to = json_str(m, "email");
+    om.to_name = json_str(m, "name");
+    om.vars = vars;
+    items = json_object_new_array();
+    json_object_array_add(items, outbox_txn_put(req->cfg, &om, pe->now));
+    json_object_put(vars);
+    rc = txn_run(req, items, NULL);
+    json_object_put(team);
+    return rc == APP_ECONDITION ? APP_OK : rc;
+}
+
+static int
+refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
+         time_t now)
+{
+    struct json_object *team = NULL, *items, *v, *m;
+    char tid[48], upd[300], cond[200], ts[32];
+    const char *pi = json_str(pr->row, "paymentIntentId");
+    long i;
+    int rc;
+
+    if (!split_record(pr->record, tid, sizeof(tid), &i))
+        return APP_OK;
+    rc = team_load(req->worker->ddb, req->cfg, tid, &team, &req->err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    m = team_member(team, i);
+    time_iso(now, ts, sizeof(ts));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":r", ddb_av_n(amount));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    if (full) {
+        json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
+        json_object_object_add(v, ":pi", ddb_av_s(pi));
+        snprintf(upd, sizeof(upd), "SET members[%ld].#st = :refunded, members[%ld].refundedAt = "
+                 ":now, members[%ld].amountRefundedCents = :r, updatedAt = :now", i, i, i);
+        snprintf(cond, sizeof(cond), "members[%ld].paymentIntentId = :pi", i);
+    } else {
+        snprintf(upd, sizeof(upd), "SET members[%ld].amountRefundedCents = :r, updatedAt = :now",
+                 i);
+        snprintf(cond, sizeof(cond), "attribute_exists(teamId)");
+    }
+    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+                                            cond, v));
+    /* A refunded member of an active team loses the access the team gave them. */
+    if (full && m && json_str(team, "status") && !strcmp(json_str(team, "status"), "fully_paid")
+        && json_str(m, "email"))
+        json_object_array_add(items, grant_revoke_txn(req->cfg, json_str(m, "email"), tid,
+                                                      "refund", ts));
+    json_object_array_add(items, payment_refund_txn(req->cfg, pi, amount, full, ts));
+    rc = txn_run(req, items, NULL);
+    json_object_put(team);
+    return rc;
+}
+
+static int
+disputed(struct request *req, const struct payment_row *pr, const char *dispute,
+         const char *reason, time_t now)
+{
+    struct json_object *items = json_object_new_array(), *v = json_object_new_object(), *alert;
+    char tid[48], upd[200], ts[32];
+    long i;
+
+    if (!split_record(pr->record, tid, sizeof(tid), &i)) {
+        json_object_put(items);
+        json_object_put(v);
+        return APP_OK;
+    }
+    time_iso(now, ts, sizeof(ts));
+    json_object_object_add(v, ":d", ddb_av_s(dispute));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    snprintf(upd, sizeof(upd), "SET members[%ld].disputeId = :d, reviewNeeded = :d, "
+             "updatedAt = :now", i);
+    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+                                            "attribute_exists(teamId)", v));
+    json_object_array_add(items, payment_dispute_txn(req->cfg, json_str(pr->row,
+                                                     "paymentIntentId"), dispute, reason, ts));
+    alert = dispute_alert_txn(req->cfg, "team share", pr->record, pr, dispute, reason, now);
+    if (alert)
+        json_object_array_add(items, alert);
+    return txn_run(req, items, NULL);
+}
+
+const struct campaign campaign_team = {
+    TEAM_CAMPAIGN, paid, unpaid, declined, refunded, disputed,
+};
+
+/* --- expiry (prodenthubctl expire-teams) ------------------------------------------------ */
+
+static int
+set_member(struct ddb *ddb, const struct cfg *cfg, const char *tid, long i, const char *from,
+           const char *to, struct app_error *err)
+{
+    struct json_object *k = ddb_key_s("teamId", tid), *names = json_object_new_object();
+    struct json_object *v = json_object_new_object();
+    char upd[100], cond[100];
+    int rc;
+
+    json_object_object_add(names, "#st", json_object_new_string("status"));
+    json_object_object_add(v, ":from", ddb_av_s(from));
+    json_object_object_add(v, ":to", ddb_av_s(to));
+    snprintf(upd, sizeof(upd), "SET members[%ld].#st = :to", i);
+    snprintf(cond, sizeof(cond), "members[%ld].#st = :from", i);
+    rc = ddb_update_item(ddb, cfg->tbl_teams, k, upd, cond, names, v, NULL, NULL, err);
+    json_object_put(k);
+    json_object_put(names);
+    json_object_put(v);
+    return rc;
+}
+
+int
+team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct json_object *team,
+            time_t now, struct app_error *err)
+{
+    const char *tid = json_str(team, "teamId"), *status = json_str(team, "status"), *sid;
+    struct json_object *k, *names, *v, *m, *out;
+    char ts[32], path[120], key[120];
+    int rc, failed = 0;
+    long i;
+
+    if (!tid || !status)
+        return 0;
+    if (strcmp(status, "expired") != 0) {
+        time_iso(now, ts, sizeof(ts));
+        k = ddb_key_s("teamId", tid);
+        names = json_object_new_object();
+        json_object_object_add(names, "#st", json_object_new_string("status"));
+        v = json_object_new_object();
+        json_object_object_add(v, ":expired", ddb_av_s("expired"));
+        json_object_object_add(v, ":seen", ddb_av_s(status));
+        json_object_object_add(v, ":k", ddb_av_n(num(team, "paidCount")));
+        json_object_object_add(v, ":now", ddb_av_s(ts));
+        rc = ddb_update_item(ddb, cfg->tbl_teams, k, "SET #st = :expired, expiredAt = :now, "
+                             "updatedAt = :now", "#st = :seen AND paidCount = :k", names, v,
+                             NULL, NULL, err);
+        json_object_put(k);
+        json_object_put(names);
+        json_object_put(v);
+        if (rc == APP_ECONDITION) {
+            app_error_clear(err);
+            return 0;             /* a share was paid meanwhile: the next run looks again */
+        }
+        if (rc != APP_OK)
+            return -1;
+        log_msg(LL_INFO, "team %s expired with %lld of %lld shares paid", tid,
+                num(team, "paidCount"), num(team, "totalMembers"));
+    }
+    for (i = 0; i < TEAM_MAX_MEMBERS; i++) {
+        m = team_member(team, i);
+        if (!m || !json_str(m, "status"))
+            break;
+        if (!strcmp(json_str(m, "status"), "paid") && json_str(m, "paymentIntentId")) {
+            if (team_refund(NULL, st, json_str(m, "paymentIntentId"), "team expired",
+                            err) != APP_OK ||
+                set_member(ddb, cfg, tid, i, "paid", "refund_pending", err) != APP_OK) {
+                log_msg(LL_ERROR, "team %s: refunding share %ld failed (next run retries): %s",
+                        tid, i, err->msg);
+                failed++;
+            }
+        } else if (!strcmp(json_str(m, "status"), "unpaid")) {
+            sid = json_str(m, "sessionId");
+            if (!sid)
+                continue;
+            /* So the link cannot take money any more; a payment racing this is refunded. */
+            snprintf(path, sizeof(path), "/v1/checkout/sessions/%s/expire", sid);
+            snprintf(key, sizeof(key), "expire-%s", sid);
+            out = NULL;
+            if (stripe_post(st, path, NULL, key, &out, err) != APP_OK)
+                app_error_clear(err);
+            if (out)
+                json_object_put(out);
+        }
+    }
+    return failed ? -1 : strcmp(status, "expired") != 0;
+}

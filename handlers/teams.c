@@ -1,0 +1,594 @@
+/*
+ * Team plans (campaignId "team-creation"; rules in docs/CAMPAIGNS.md):
+ *
+ *   POST /v1/teams/create                          a leader registers 2-5 members; each
+ *                                                  owes a share of the plan's price
+ *   GET  /v1/teams/{teamId}[?token=]               status and shares; member emails masked
+ *                                                  unless token is the leader's
+ *   GET  /v1/teams/{teamId}/members/{n}/pay?token= the member's own Checkout Session,
+ *                                                  created on demand (303 to Stripe)
+ *
+ * The team, its shares and the invitation emails are written in one transaction.  Every
+ * link carries a random token; the team keeps only the tokens' hashes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "../fcgi/fields.h"
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
+#include "../lib/ids.h"
+#include "../lib/mem.h"
+#include "../lib/money.h"
+#include "../lib/outbox.h"
+#include "../lib/stripe.h"
+#include "../lib/strparse.h"
+#include "fulfil.h"
+#include "handlers.h"
+#include "lookup.h"
+#include "team.h"
+
+#define DEFAULT_PLAN "team-full-6months"
+#define SESSION_LIFETIME_S 3600
+#define KEEP_AFTER_PAY_BY_S (90 * 86400)
+
+struct member {
+    const char *name;
+    const char *email;
+    long long share;
+    char token[40];
+    char hash[65];
+};
+
+struct team {
+    char id[40];
+    char token[40];
+    char hash[65];
+    const char *plan_id;
+    const char *plan_name;
+    const char *first, *last, *email, *country;
+    long long total;
+    size_t n;
+    struct member m[TEAM_MAX_MEMBERS];
+    time_t now, pay_by;
+};
+
+/* For arena_cleanup: json-c objects released with the request. */
+static void
+put_json(void *o)
+{
+    json_object_put(o);
+}
+
+/* --- shared with fulfilment and the tool ------------------------------------------------ */
+
+int
+team_load(struct ddb *ddb, const struct cfg *cfg, const char *team_id, struct json_object **out,
+          struct app_error *err)
+{
+    struct json_object *k, *item = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!id_valid(team_id, "team_"))
+        return APP_ENOTFOUND;
+    k = ddb_key_s("teamId", team_id);
+    rc = ddb_get_item(ddb, cfg->tbl_teams, k, 1, &item, err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(err);
+        return APP_ENOTFOUND;
+    }
+    if (rc != APP_OK)
+        return rc;
+    *out = ddb_unmarshal_item(item);
+    json_object_put(item);
+    return *out ? APP_OK : app_error_set(err, APP_EINTERNAL, "team %s malformed", team_id);
+}
+
+struct json_object *
+team_member(struct json_object *team, long long i)
+{
+    struct json_object *ms;
+
+    if (!json_object_object_get_ex(team, "members", &ms) ||
+        !json_object_is_type(ms, json_type_array) || i < 0 ||
+        (size_t)i >= json_object_array_length(ms))
+        return NULL;
+    return json_object_array_get_idx(ms, (size_t)i);
+}
+
+void
+team_token_hash(const char *token, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
+}
+
+/* 1 when token hashes to the stored hash (constant time). */
+static int
+token_ok(const char *token, const char *stored)
+{
+    char h[65];
+
+    if (!token || !stored || strlen(stored) != 64 || strlen(token) > 64)
+        return 0;
+    team_token_hash(token, h);
+    return str_ct_equal(h, stored, 64);
+}
+
+/* --- POST /v1/teams/create ------------------------------------------------------------- */
+
+static int
+parse(struct request *req, struct team *t)
+{
+    struct json_object *leader = NULL, *members, *m;
+    char name[48];
+    size_t i, j;
+
+    json_object_object_get_ex(req->json, "leader", &leader);
+    leader = field_object(req, leader, "leader", FIELD_REQUIRED);
+    field_string_at(req, leader, "firstName", "leader.firstName", 1, 100, FIELD_REQUIRED,
+                    &t->first);
+    field_string_at(req, leader, "lastName", "leader.lastName", 1, 100, FIELD_REQUIRED,
+                    &t->last);
+    field_email_at(req, leader, "email", "leader.email", FIELD_REQUIRED, &t->email);
+    field_string_at(req, leader, "country", "leader.country", 2, 64, FIELD_REQUIRED,
+                    &t->country);
+    field_string(req, "planId", 1, 64, 0, &t->plan_id);
+    members = field_array(req, "members", TEAM_MIN_MEMBERS, TEAM_MAX_MEMBERS, FIELD_REQUIRED);
+    t->n = members ? json_object_array_length(members) : 0;
+    for (i = 0; i < t->n; i++) {
+        snprintf(name, sizeof(name), "members[%zu]", i);
+        m = field_object(req, json_object_array_get_idx(members, i), name, FIELD_REQUIRED);
+        if (!m)
+            continue;
+        snprintf(name, sizeof(name), "members[%zu].name", i);
+        field_string_at(req, m, "name", arena_strdup(req->arena, name), 1, 200,
+                        FIELD_REQUIRED, &t->m[i].name);
+        snprintf(name, sizeof(name), "members[%zu].email", i);
+        field_email_at(req, m, "email", arena_strdup(req->arena, name), FIELD_REQUIRED,
+                       &t->m[i].email);
+        for (j = 0; t->m[i].email && j < i; j++)
+            if (t->m[j].email && strcmp(t->m[j].email, t->m[i].email) == 0)
+                field_error(req, arena_strdup(req->arena, name), "appears twice");
+    }
+    return fields_done(req);
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void
+add_money(struct json_object *o, const char *k, long long cents)
+{
+    char s[48];
+
+    fmt_money(cents, "aud", s, sizeof(s));
+    add_str(o, k, s);
+}
+
+static void
+pay_url(struct request *req, const struct team *t, size_t i, char *out, size_t n)
+{
+    snprintf(out, n, "%s/teams/%s/members/%zu/pay?token=%s", req->cfg->api_base_url, t->id, i,
+             t->m[i].token);
+}
+
+/* The team item, attribute values. */
+static struct json_object *
+item(const struct team *t, const char *now, const char *pay_by)
+{
+    struct json_object *o = json_object_new_object(), *ms = json_object_new_object(), *l, *m;
+    size_t i;
+
+    json_object_object_add(o, "teamId", ddb_av_s(t->id));
+    json_object_object_add(o, "campaignId", ddb_av_s(TEAM_CAMPAIGN));
+    json_object_object_add(o, "planId", ddb_av_s(t->plan_id));
+    json_object_object_add(o, "planName", ddb_av_s(t->plan_name));
+    json_object_object_add(o, "leaderFirstName", ddb_av_s(t->first));
+    json_object_object_add(o, "leaderLastName", ddb_av_s(t->last));
+    json_object_object_add(o, "leaderEmail", ddb_av_s(t->email));
+    json_object_object_add(o, "country", ddb_av_s(t->country));
+    json_object_object_add(o, "leaderTokenHash", ddb_av_s(t->hash));
+    json_object_object_add(o, "totalCents", ddb_av_n(t->total));
+    json_object_object_add(o, "currency", ddb_av_s("AUD"));
+    json_object_object_add(o, "totalMembers", ddb_av_n((long long)t->n));
+    json_object_object_add(o, "paidCount", ddb_av_n(0));
+    json_object_object_add(o, "status", ddb_av_s("pending"));
+    json_object_object_add(o, "createdAt", ddb_av_s(now));
+    json_object_object_add(o, "updatedAt", ddb_av_s(now));
+    json_object_object_add(o, "payBy", ddb_av_s(pay_by));
+    json_object_object_add(o, "ttl", ddb_av_n((long long)t->pay_by + KEEP_AFTER_PAY_BY_S));
+    l = json_object_new_array();
+    for (i = 0; i < t->n; i++) {
+        m = json_object_new_object();
+        json_object_object_add(m, "name", ddb_av_s(t->m[i].name));
+        json_object_object_add(m, "email", ddb_av_s(t->m[i].email));
+        json_object_object_add(m, "shareCents", ddb_av_n(t->m[i].share));
+        json_object_object_add(m, "status", ddb_av_s("unpaid"));
+        json_object_object_add(m, "tokenHash", ddb_av_s(t->m[i].hash));
+        json_object_object_add(m, "sessions", ddb_av_n(0));
+        ms = json_object_new_object();
+        json_object_object_add(ms, "M", m);
+        json_object_array_add(l, ms);
+    }
+    ms = json_object_new_object();
+    json_object_object_add(ms, "L", l);
+    json_object_object_add(o, "members", ms);
+    return o;
+}
+
+static struct json_object *
+mail(struct request *req, const char *cause, const char *tmpl, const char *to,
+     const char *to_name, struct json_object *vars, time_t now)
+{
+    struct outbox_mail m;
+    struct json_object *w;
+
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = tmpl;
+    m.to = to;
+    m.to_name = to_name;
+    m.vars = vars;
+    w = outbox_txn_put(req->cfg, &m, now);
+    json_object_put(vars);
+    return w;
+}
+
+static int
+reply_created(struct request *req, const struct team *t, const char *pay_by)
+{
+    struct json_object *d = json_object_new_object(), *l = json_object_new_array(), *m;
+    char url[512];
+    size_t i;
+
+    add_str(d, "teamId", t->id);
+    add_str(d, "status", "pending");
+    add_str(d, "planId", t->plan_id);
+    add_str(d, "planName", t->plan_name);
+    json_object_object_add(d, "totalCents", json_object_new_int64(t->total));
+    add_str(d, "currency", "AUD");
+    add_str(d, "payBy", pay_by);
+    snprintf(url, sizeof(url), "%s/teams/%s?token=%s", req->cfg->frontend_url, t->id, t->token);
+    add_str(d, "teamUrl", url);
+    for (i = 0; i < t->n; i++) {
+        m = json_object_new_object();
+        json_object_object_add(m, "index", json_object_new_int((int)i));
+        add_str(m, "name", t->m[i].name);
+        add_str(m, "email", t->m[i].email);
+        json_object_object_add(m, "shareCents", json_object_new_int64(t->m[i].share));
+        add_str(m, "status", "unpaid");
+        pay_url(req, t, i, url, sizeof(url));
+        add_str(m, "payUrl", url);
+        json_object_array_add(l, m);
+    }
+    json_object_object_add(d, "members", l);
+    return reply_json(req, 201, d);
+}
+
+int
+teams_create(struct request *req)
+{
+    struct json_object *plan = NULL, *v, *items, *vars, *list, *e;
+    long long shares[TEAM_MAX_MEMBERS];
+    char now[32], pay_by[32], day[48], cause[64], url[512], leader[220];
+    struct team t;
+    size_t i;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    if (parse(req, &t) != APP_OK)
+        return APP_EVALIDATION;
+    if (!t.plan_id)
+        t.plan_id = DEFAULT_PLAN;
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    rc = catalogue_plan(req, t.plan_id, &plan);
+    if (rc != APP_OK)
+        return rc;
+    if (!plan || !json_object_object_get_ex(plan, "pricing", &v) ||
+        strcmp(json_object_get_string(v), "split") != 0) {
+        if (plan)
+            json_object_put(plan);
+        field_error(req, "planId", "is not a team plan");
+        return fields_done(req);
+    }
+    arena_cleanup(req->arena, put_json, plan);
+    json_object_object_get_ex(plan, "amountCents", &v);
+    t.total = json_object_get_int64(v);
+    json_object_object_get_ex(plan, "name", &v);
+    t.plan_name = json_object_get_string(v);
+    money_split(t.total, t.n, shares);
+    if (id_new(t.id, sizeof(t.id), "team_") != 0 || id_new(t.token, sizeof(t.token), "") != 0)
+        return app_error_set(&req->err, APP_EINTERNAL, "no random bytes");
+    team_token_hash(t.token, t.hash);
+    for (i = 0; i < t.n; i++) {
+        t.m[i].share = shares[i];
+        if (id_new(t.m[i].token, sizeof(t.m[i].token), "") != 0)
+            return app_error_set(&req->err, APP_EINTERNAL, "no random bytes");
+        team_token_hash(t.m[i].token, t.m[i].hash);
+    }
+    t.now = time(NULL);
+    t.pay_by = t.now + req->cfg->team_pay_days * 86400;
+    time_iso(t.now, now, sizeof(now));
+    time_iso(t.pay_by, pay_by, sizeof(pay_by));
+    fmt_date(t.pay_by, day, sizeof(day));
+    snprintf(leader, sizeof(leader), "%s %s", t.first, t.last);
+
+    items = json_object_new_array();
+    json_object_array_add(items, txn_put(req->cfg->tbl_teams, item(&t, now, pay_by),
+                                         "attribute_not_exists(teamId)"));
+    /* The leader's confirmation, with every share. */
+    vars = json_object_new_object();
+    add_str(vars, "leaderName", t.first);
+    add_str(vars, "teamId", t.id);
+    add_str(vars, "planName", t.plan_name);
+    json_object_object_add(vars, "memberCount", json_object_new_int((int)t.n));
+    add_money(vars, "totalAmount", t.total);
+    list = json_object_new_array();
+    for (i = 0; i < t.n; i++) {
+        e = json_object_new_object();
+        add_str(e, "name", t.m[i].name);
+        add_str(e, "email", t.m[i].email);
+        add_money(e, "shareAmount", t.m[i].share);
+        json_object_array_add(list, e);
+    }
+    json_object_object_add(vars, "members", list);
+    snprintf(url, sizeof(url), "%s/teams/%s?token=%s", req->cfg->frontend_url, t.id, t.token);
+    add_str(vars, "teamUrl", url);
+    add_str(vars, "payBy", day);
+    snprintf(cause, sizeof(cause), "%s#created", t.id);
+    json_object_array_add(items, mail(req, cause, "team-created", t.email, leader, vars, t.now));
+    /* Each member's invitation, with a personal pay link. */
+    for (i = 0; i < t.n; i++) {
+        vars = json_object_new_object();
+        add_str(vars, "memberName", t.m[i].name);
+        add_str(vars, "leaderName", leader);
+        add_str(vars, "planName", t.plan_name);
+        add_money(vars, "shareAmount", t.m[i].share);
+        add_money(vars, "totalAmount", t.total);
+        json_object_object_add(vars, "memberCount", json_object_new_int((int)t.n));
+        pay_url(req, &t, i, url, sizeof(url));
+        add_str(vars, "payUrl", url);
+        add_str(vars, "payBy", day);
+        snprintf(url, sizeof(url), "%s/teams/%s", req->cfg->frontend_url, t.id);
+        add_str(vars, "teamUrl", url);
+        json_object_array_add(items, mail(req, cause, "team-invitation", t.m[i].email,
+                                          t.m[i].name, vars, t.now));
+    }
+    rc = txn_run(req, items, NULL);
+    if (rc != APP_OK)
+        return rc == APP_ECONDITION ? app_error_set(&req->err, APP_EINTERNAL, "team id clash")
+                                    : rc;
+    req_log(req, LL_INFO, "team %s created: %zu members, %lld cents", t.id, t.n, t.total);
+    return reply_created(req, &t, pay_by);
+}
+
+/* --- GET /v1/teams/{teamId} ------------------------------------------------------------ */
+
+static void
+mask(const char *email, char *out, size_t n)
+{
+    const char *at = email ? strchr(email, '@') : NULL;
+
+    if (!at || at == email)
+        snprintf(out, n, "***");
+    else
+        snprintf(out, n, "%c***%s", email[0], at);
+}
+
+static void
+copy(struct json_object *to, struct json_object *from, const char *k)
+{
+    struct json_object *v;
+
+    if (json_object_object_get_ex(from, k, &v))
+        json_object_object_add(to, k, json_object_get(v));
+}
+
+int
+teams_get(struct request *req)
+{
+    static const char *const fields[] = {
+        "teamId", "status", "planId", "planName", "totalCents", "currency", "totalMembers",
+        "paidCount", "createdAt", "payBy", "activatedAt", "expiresAt", NULL,
+    };
+    struct json_object *team = NULL, *d, *l, *m, *src;
+    const char *email;
+    char masked[300];
+    size_t i;
+    int rc, leader;
+
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
+    if (rc != APP_OK)
+        return rc;
+    leader = token_ok(req_query(req, "token"), json_str(team, "leaderTokenHash"));
+    d = json_object_new_object();
+    for (i = 0; fields[i]; i++)
+        copy(d, team, fields[i]);
+    m = json_object_new_object();
+    add_str(m, "firstName", json_str(team, "leaderFirstName"));
+    add_str(m, "country", json_str(team, "country"));
+    json_object_object_add(d, "leader", m);
+    json_object_object_add(d, "viewer", json_object_new_string(leader ? "leader" : "public"));
+    l = json_object_new_array();
+    for (i = 0; i < TEAM_MAX_MEMBERS; i++) {
+        src = team_member(team, (long long)i);
+        if (!src)
+            break;
+        m = json_object_new_object();
+        json_object_object_add(m, "index", json_object_new_int((int)i));
+        copy(m, src, "name");
+        email = json_str(src, "email");
+        mask(email, masked, sizeof(masked));
+        add_str(m, "email", leader ? email : masked);
+        copy(m, src, "shareCents");
+        copy(m, src, "status");
+        copy(m, src, "paidAt");
+        json_object_array_add(l, m);
+    }
+    json_object_object_add(d, "members", l);
+    json_object_put(team);
+    return reply_json(req, 200, d);
+}
+
+/* --- GET /v1/teams/{teamId}/members/{index}/pay ---------------------------------------- */
+
+static int
+new_session(struct request *req, struct json_object *team, long long idx, long long n,
+            struct json_object **out)
+{
+    struct json_object *m = team_member(team, idx);
+    struct stripe_params *sp = stripe_params_new();
+    const char *id = json_str(team, "teamId");
+    char url[512], name[300], key[80], idxs[16];
+    struct json_object *v;
+    long long share = 0;
+    int rc;
+
+    if (json_object_object_get_ex(m, "shareCents", &v))
+        share = json_object_get_int64(v);
+    snprintf(idxs, sizeof(idxs), "%lld", idx);
+    snprintf(name, sizeof(name), "%s - team share (%s)", json_str(team, "planName"),
+             json_str(m, "name"));
+    stripe_params_add(sp, "mode", "payment");
+    stripe_params_add(sp, "line_items[0][price_data][currency]", "aud");
+    stripe_params_add_long(sp, "line_items[0][price_data][unit_amount]", share);
+    if (*req->cfg->stripe_team_product)
+        stripe_params_add(sp, "line_items[0][price_data][product]",
+                          req->cfg->stripe_team_product);
+    else
+        stripe_params_add(sp, "line_items[0][price_data][product_data][name]", name);
+    stripe_params_add(sp, "line_items[0][quantity]", "1");
+    stripe_params_add(sp, "customer_email", json_str(m, "email"));
+    stripe_params_add(sp, "client_reference_id", id);
+    stripe_params_add(sp, "metadata[campaignId]", TEAM_CAMPAIGN);
+    stripe_params_add(sp, "metadata[teamId]", id);
+    stripe_params_add(sp, "metadata[memberIndex]", idxs);
+    stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", TEAM_CAMPAIGN);
+    stripe_params_add(sp, "payment_intent_data[metadata][teamId]", id);
+    stripe_params_add(sp, "payment_intent_data[metadata][memberIndex]", idxs);
+    stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
+    snprintf(url, sizeof(url), "%s/teams/%s?paid=%s", req->cfg->frontend_url, id, idxs);
+    stripe_params_add(sp, "success_url", url);
+    snprintf(url, sizeof(url), "%s/teams/%s", req->cfg->frontend_url, id);
+    stripe_params_add(sp, "cancel_url", url);
+    /* One key per (member, attempt): a retried call gets the same session back. */
+    snprintf(key, sizeof(key), "%s-m%lld-%lld", id, idx, n);
+    rc = stripe_post(req->worker->stripe, "/v1/checkout/sessions", sp, key, out, &req->err);
+    stripe_params_free(sp);
+    return rc;
+}
+
+static int
+reply_pay(struct request *req, const char *sid, const char *url)
+{
+    struct json_object *d = json_object_new_object();
+
+    add_str(d, "sessionId", sid);
+    add_str(d, "checkoutUrl", url);
+    req_add_header(req, "Location", url);
+    return reply_json(req, 303, d);
+}
+
+int
+teams_pay(struct request *req)
+{
+    struct json_object *team = NULL, *m, *v, *session = NULL, *vals, *k, *names;
+    const char *st, *url, *sid;
+    long long n = 0, until = 0;
+    char upd[400], cond[200];
+    long idx;
+    int rc;
+
+    if (!req->worker || !req->worker->ddb || !req->worker->stripe)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
+    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
+    if (rc != APP_OK)
+        return rc;
+    arena_cleanup(req->arena, put_json, team);
+    m = team_member(team, idx);
+    if (!m)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
+    if (!token_ok(req_query(req, "token"), json_str(m, "tokenHash")))
+        return app_error_set(&req->err, APP_EFORBIDDEN, "not this member's link");
+    st = json_str(team, "status");
+    if (!st || (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0))
+        return reply_error(req, APP_ECONFLICT, st && !strcmp(st, "expired") ?
+                           "This team expired before every share was paid" :
+                           "This team is no longer taking payments", NULL);
+    if (!json_str(m, "status") || strcmp(json_str(m, "status"), "unpaid") != 0)
+        return reply_error(req, APP_ECONFLICT, "This share is already paid", NULL);
+    if (json_object_object_get_ex(m, "sessionExpiresAt", &v))
+        until = json_object_get_int64(v);
+    url = json_str(m, "sessionUrl");
+    if (url && until > (long long)time(NULL) + 120)      /* still open: the same page */
+        return reply_pay(req, json_str(m, "sessionId"), url);
+    if (json_object_object_get_ex(m, "sessions", &v))
+        n = json_object_get_int64(v);
+    rc = new_session(req, team, idx, n, &session);
+    if (rc != APP_OK)
+        return rc == APP_EUNAVAILABLE || rc == APP_ETIMEOUT ? rc :
+               app_error_set(&req->err, APP_EUPSTREAM, "checkout session: %s", req->err.msg);
+    arena_cleanup(req->arena, put_json, session);
+    sid = json_str(session, "id");
+    url = json_str(session, "url");
+    if (!sid || !url)
+        return app_error_set(&req->err, APP_EUPSTREAM, "checkout session without a url");
+    vals = json_object_new_object();
+    json_object_object_add(vals, ":sid", ddb_av_s(sid));
+    json_object_object_add(vals, ":url", ddb_av_s(url));
+    json_object_object_add(vals, ":exp", ddb_av_n(
+        json_object_object_get_ex(session, "expires_at", &v) ? json_object_get_int64(v) : 0));
+    json_object_object_add(vals, ":n", ddb_av_n(n));
+    json_object_object_add(vals, ":n1", ddb_av_n(n + 1));
+    json_object_object_add(vals, ":unpaid", ddb_av_s("unpaid"));
+    names = json_object_new_object();
+    json_object_object_add(names, "#st", json_object_new_string("status"));
+    k = ddb_key_s("teamId", json_str(team, "teamId"));
+    snprintf(upd, sizeof(upd), "SET members[%ld].sessionId = :sid, members[%ld].sessionUrl = "
+             ":url, members[%ld].sessionExpiresAt = :exp, members[%ld].sessions = :n1", idx,
+             idx, idx, idx);
+    snprintf(cond, sizeof(cond), "members[%ld].#st = :unpaid AND members[%ld].sessions = :n",
+             idx, idx);
+    rc = ddb_update_item(req->worker->ddb, req->cfg->tbl_teams, k, upd, cond, names, vals, NULL,
+                         NULL, &req->err);
+    json_object_put(k);
+    json_object_put(names);
+    json_object_put(vals);
+    if (rc == APP_ECONDITION) {
+        /* Another request made a session meanwhile (or the share got paid): either way this
+         * session is still a valid way to pay; a second payment would be refunded. */
+        app_error_clear(&req->err);
+    } else if (rc != APP_OK) {
+        return rc;
+    }
+    return reply_pay(req, sid, url);
+}
