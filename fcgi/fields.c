@@ -131,6 +131,24 @@ field_email_at(struct request *req, struct json_object *obj, const char *key, co
     *out = low;
 }
 
+int
+field_bool(struct request *req, const char *name, int required, int *out)
+{
+    struct json_object *v = member(req, name);
+
+    if (!v) {
+        if (required)
+            bad(req, name, "is required");
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_boolean)) {
+        bad(req, name, "must be true or false");
+        return 0;
+    }
+    *out = json_object_get_boolean(v);
+    return 1;
+}
+
 struct json_object *
 field_array(struct request *req, const char *name, size_t min, size_t max, int required)
 {

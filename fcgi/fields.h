@@ -38,6 +38,8 @@ void field_string_at(struct request *req, struct json_object *obj, const char *k
                      const char *name, size_t min, size_t max, int required, const char **out);
 void field_email_at(struct request *req, struct json_object *obj, const char *key,
                     const char *name, int required, const char **out);
+/* true or false (JSON booleans only); *out untouched if absent.  1 when present and valid. */
+int field_bool(struct request *req, const char *name, int required, int *out);
 /* The body's member name as an array of min..max entries, or NULL (recorded if wrong). */
 struct json_object *field_array(struct request *req, const char *name, size_t min, size_t max,
                                 int required);

@@ -90,6 +90,11 @@ main(int argc, char **argv)
         fprintf(stderr, "prodenthub-fcgi: configuration error: %s\n", err);
         return 1;
     }
+    if (cfg_load_rules(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "prodenthub-fcgi: rules error: %s\n", err);
+        cfg_free(&cfg);
+        return 1;
+    }
     if (print)
         cfg_dump(&cfg, STDOUT_FILENO);
     if (check || print) {

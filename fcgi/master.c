@@ -288,6 +288,11 @@ reload(struct master *m)
         log_msg(LL_ERROR, "reload refused, keeping the running configuration: %s", err);
         return;
     }
+    if (cfg_load_rules(&nc, err, sizeof(err)) != 0) {
+        log_msg(LL_ERROR, "reload refused, keeping the running rules: %s", err);
+        cfg_free(&nc);
+        return;
+    }
     if (strcmp(nc.listen, m->cfg->listen) != 0) {
         log_msg(LL_WARN, "PRODENTHUB_LISTEN changed; a new listen address needs a restart");
         free(nc.listen);

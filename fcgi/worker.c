@@ -20,6 +20,7 @@
 #include "../lib/ddb.h"
 #include "../lib/fmt.h"
 #include "../lib/log.h"
+#include "../lib/s3.h"
 #include "../lib/stripe.h"
 #include "request.h"
 #include "routes.h"
@@ -222,6 +223,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.ddb = ddb_new(cfg, w.creds);
     w.cache = cache_new(cfg);
     w.stripe = stripe_new(cfg);
+    w.s3 = s3_new(cfg, w.creds);
     if (!w.ddb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
     arena_init(&arena, 16384);
@@ -250,6 +252,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     creds_free(w.creds);
     cache_free(w.cache);
     stripe_free(w.stripe);
+    s3_free(w.s3);
     curl_global_cleanup();
     close(ep);
     close(sigfd);

@@ -15,6 +15,7 @@ struct ddb;
 struct cache;
 struct creds_provider;
 struct stripe;
+struct s3;
 
 /*
  * The scoreboard: one slot per worker in memory shared with the master, so the master can
@@ -38,6 +39,7 @@ struct worker {
     struct ddb *ddb;
     struct cache *cache;
     struct stripe *stripe;
+    struct s3 *s3;
 };
 
 /* Run the accept loop until SIGTERM; never returns. */

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
@@ -13,7 +14,9 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
+#include "../lib/ids.h"
 #include "fulfil.h"
+#include "lookup.h"
 
 /* The placeholders our expressions use for reserved words: #st status, #ttl ttl. */
 static void
@@ -245,4 +248,214 @@ dispute_alert_txn(const struct cfg *cfg, const char *record_type, const char *re
     w = outbox_txn_put(cfg, &m, now);
     json_object_put(vars);
     return w;
+}
+
+time_t
+plan_until(struct request *req, const char *plan_id, time_t from)
+{
+    struct json_object *plan = NULL, *v;
+    long long months = 0;
+    struct tm tm;
+
+    if (catalogue_plan(req, plan_id, &plan) == APP_OK && plan &&
+        json_object_object_get_ex(plan, "durationMonths", &v))
+        months = json_object_get_int64(v);
+    if (plan)
+        json_object_put(plan);
+    gmtime_r(&from, &tm);
+    tm.tm_mon += (int)months;
+    return timegm(&tm);
+}
+
+int
+record_refunded(struct request *req, const char *table, const char *key_name,
+                const char *paid_status, const struct payment_row *pr, long long amount,
+                int full, time_t now)
+{
+    const char *email = json_str(pr->row, "email"), *pi = json_str(pr->row, "paymentIntentId");
+    struct json_object *items = json_object_new_array(), *v;
+    char ts[32];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    json_object_object_add(v, ":r", ddb_av_n(amount));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    if (full) {
+        json_object_object_add(v, ":paid", ddb_av_s(paid_status));
+        json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
+        json_object_array_add(items, txn_update(
+            table, ddb_key_s(key_name, pr->record),
+            "SET #st = :refunded, refundedAt = :now, updatedAt = :now, "
+            "amountRefundedCents = :r", "#st = :paid", v));
+        if (email)
+            json_object_array_add(items, grant_revoke_txn(req->cfg, email, pr->record,
+                                                          "refund", ts));
+    } else {
+        json_object_array_add(items, txn_update(
+            table, ddb_key_s(key_name, pr->record),
+            "SET amountRefundedCents = :r, updatedAt = :now",
+            "attribute_not_exists(amountRefundedCents) OR amountRefundedCents < :r", v));
+    }
+    json_object_array_add(items, payment_refund_txn(req->cfg, pi, amount, full, ts));
+    return txn_run(req, items, NULL);
+}
+
+int
+record_disputed(struct request *req, const char *table, const char *key_name,
+                const char *record_type, const struct payment_row *pr, const char *dispute,
+                const char *reason, time_t now)
+{
+    struct json_object *items = json_object_new_array(), *v, *b, *alert;
+    const char *pi = json_str(pr->row, "paymentIntentId");
+    char ts[32], cond[80];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    b = json_object_new_object();
+    json_object_object_add(b, "BOOL", json_object_new_boolean(1));
+    json_object_object_add(v, ":t", b);
+    json_object_object_add(v, ":d", ddb_av_s(dispute));
+    json_object_object_add(v, ":yes", ddb_av_s("yes"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    snprintf(cond, sizeof(cond), "attribute_exists(%s)", key_name);
+    json_object_array_add(items, txn_update(
+        table, ddb_key_s(key_name, pr->record),
+        "SET disputed = :t, disputeId = :d, reviewNeeded = :yes, updatedAt = :now", cond, v));
+    json_object_array_add(items, payment_dispute_txn(req->cfg, pi, dispute, reason, ts));
+    alert = dispute_alert_txn(req->cfg, record_type, pr->record, pr, dispute, reason, now);
+    if (alert)
+        json_object_array_add(items, alert);
+    return txn_run(req, items, NULL);
+}
+
+int
+record_paid(struct request *req, const struct pay_event *pe, const struct record_pay *rp)
+{
+    struct json_object *items, *v;
+    char ts[32], until[32], day[48], cause[96], token[40];
+    struct payment_row pr;
+    struct outbox_mail m;
+    time_t end;
+    int rc;
+
+    rc = payment_get(req, pe->payment_intent, &pr);
+    if (rc != APP_OK || pr.record) {                /* linked already: a repeat */
+        payment_free(&pr);
+        json_object_put(rp->vars);
+        return rc;
+    }
+    time_iso(pe->now, ts, sizeof(ts));
+    end = plan_until(req, rp->plan_id, pe->now);
+    time_iso(end, until, sizeof(until));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":from", ddb_av_s(rp->from_status));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_object_add(v, ":until", ddb_av_s(until));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
+    if (pr.refunded_full) {                         /* refunded before we heard it paid */
+        json_object_object_add(v, ":st", ddb_av_s("refunded"));
+        json_object_array_add(items, txn_update(
+            rp->table, ddb_key_s(rp->key_name, rp->id),
+            "SET #st = :st, paidAt = :now, refundedAt = :now, stripePaymentIntentId = :pi, "
+            "updatedAt = :now", "#st = :from", v));
+        json_object_put(rp->vars);
+    } else {
+        json_object_object_add(v, ":st", ddb_av_s(rp->to_status));
+        if (pr.dispute)             /* a dispute was opened before we heard it paid */
+            json_object_object_add(v, ":d", ddb_av_s(pr.dispute));
+        json_object_array_add(items, txn_update(
+            rp->table, ddb_key_s(rp->key_name, rp->id),
+            pr.dispute ? "SET #st = :st, paidAt = :now, accessFrom = :now, accessUntil = "
+            ":until, stripePaymentIntentId = :pi, updatedAt = :now, disputeId = :d, "
+            "reviewNeeded = :d" :
+            "SET #st = :st, paidAt = :now, accessFrom = :now, accessUntil = :until, "
+            "stripePaymentIntentId = :pi, updatedAt = :now", "#st = :from", v));
+        json_object_array_add(items, grant_put_txn(req->cfg, rp->email, rp->id, rp->plan_id,
+                                                   ts, until, rp->campaign));
+        fmt_date(pe->now, day, sizeof(day));
+        json_object_object_add(rp->vars, "accessFrom", json_object_new_string(day));
+        fmt_date(end, day, sizeof(day));
+        json_object_object_add(rp->vars, "accessUntil", json_object_new_string(day));
+        snprintf(cause, sizeof(cause), "%s#paid", rp->id);
+        memset(&m, 0, sizeof(m));
+        m.cause = cause;
+        m.tmpl = rp->tmpl;
+        m.to = rp->email;
+        m.to_name = rp->name;
+        m.vars = rp->vars;
+        json_object_array_add(items, outbox_txn_put(req->cfg, &m, pe->now));
+        json_object_put(rp->vars);
+    }
+    json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
+                                                  rp->campaign, rp->id, rp->email,
+                                                  pe->amount, pe->currency, ts));
+    snprintf(token, sizeof(token), "paid-%.24s-%d", strchr(rp->id, '_') ?
+             strchr(rp->id, '_') + 1 : rp->id, rp->attempt);
+    rc = txn_run(req, items, token);
+    payment_free(&pr);
+    return rc;
+}
+
+int
+record_declined(struct request *req, const struct pay_event *pe, struct json_object *rec,
+                const char *payable_status, const char *plan_name_key)
+{
+    struct json_object *vars, *items, *v;
+    struct outbox_mail m;
+    char cause[96], amount[48];
+    int rc;
+
+    if (!pe->payment_intent || !json_str(rec, "status") || !json_str(rec, "email") ||
+        strcmp(json_str(rec, "status"), payable_status) != 0)
+        return APP_OK;                            /* paid meanwhile, or over */
+    vars = json_object_new_object();
+    json_object_object_add(vars, "customerName", json_object_new_string(
+        json_str(rec, "firstName") ? json_str(rec, "firstName") : ""));
+    json_object_object_add(vars, "planName", json_object_new_string(
+        json_str(rec, plan_name_key) ? json_str(rec, plan_name_key) : ""));
+    fmt_money(json_object_object_get_ex(rec, "priceCents", &v) ? json_object_get_int64(v) : 0,
+              "aud", amount, sizeof(amount));
+    json_object_object_add(vars, "amount", json_object_new_string(amount));
+    json_object_object_add(vars, "reason", json_object_new_string(pe->reason ? pe->reason :
+                                                                  ""));
+    json_object_object_add(vars, "retryUrl", json_object_new_string(
+        json_str(rec, "sessionUrl") ? json_str(rec, "sessionUrl") : req->cfg->frontend_url));
+    snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = "payment-failed";
+    m.to = json_str(rec, "email");
+    m.to_name = json_str(rec, "firstName");
+    m.vars = vars;
+    items = json_object_new_array();
+    json_object_array_add(items, outbox_txn_put(req->cfg, &m, pe->now));
+    json_object_put(vars);
+    rc = txn_run(req, items, NULL);
+    return rc == APP_ECONDITION ? APP_OK : rc;    /* queued already for this payment */
+}
+
+int
+record_load(struct request *req, const char *table, const char *key_name, const char *id,
+            const char *prefix, struct json_object **out)
+{
+    struct json_object *k, *item = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!id_valid(id, prefix))
+        return APP_ENOTFOUND;
+    k = ddb_key_s(key_name, id);
+    rc = ddb_get_item(req->worker->ddb, table, k, 1, &item, &req->err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(&req->err);
+        return APP_ENOTFOUND;
+    }
+    if (rc != APP_OK)
+        return rc;
+    *out = ddb_unmarshal_item(item);
+    json_object_put(item);
+    return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "%s %s malformed", table,
+                                         id);
 }

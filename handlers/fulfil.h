@@ -56,6 +56,8 @@ struct campaign {
 
 extern const struct campaign campaign_discount_purchase;
 extern const struct campaign campaign_team;
+extern const struct campaign campaign_scholarship;
+extern const struct campaign campaign_personal;
 
 /* --- shared helpers (fulfil.c) ---------------------------------------------------------- */
 
@@ -94,6 +96,48 @@ struct json_object *grant_revoke_txn(const struct cfg *cfg, const char *email,
 struct json_object *dispute_alert_txn(const struct cfg *cfg, const char *record_type,
                                       const char *record, const struct payment_row *p,
                                       const char *dispute, const char *reason, time_t now);
+
+/* from + the catalogue plan's durationMonths (calendar months, UTC). */
+time_t plan_until(struct request *req, const char *plan_id, time_t from);
+
+/* A one-record campaign's refund and dispute: the record (table, key_name = the payment
+ * row's recordId) goes paid_status → refunded with its grant revoked on a full refund, records a
+ * partial one, or is flagged for a dispute (ops alerted); the payment row follows. */
+int record_refunded(struct request *req, const char *table, const char *key_name,
+                    const char *paid_status, const struct payment_row *pr, long long amount,
+                    int full, time_t now);
+int record_disputed(struct request *req, const char *table, const char *key_name,
+                    const char *record_type, const struct payment_row *pr,
+                    const char *dispute, const char *reason, time_t now);
+
+/*
+ * A one-record campaign's payment: the record (table, key_name = id) moves from_status →
+ * to_status with paidAt, accessFrom/accessUntil (the plan's months) and the PaymentIntent, in
+ * one transaction with the access grant, the payment's row and the email tmpl (vars taken,
+ * accessFrom/accessUntil added).  A full refund recorded before the payment makes it
+ * "refunded" instead, without access or email.  The caller checked the status as read.
+ */
+struct record_pay {
+    const char *table, *key_name, *id;
+    const char *from_status, *to_status;
+    const char *email, *name;
+    const char *plan_id;
+    const char *campaign;
+    const char *tmpl;
+    struct json_object *vars;
+    int attempt;
+};
+int record_paid(struct request *req, const struct pay_event *pe, const struct record_pay *rp);
+
+/* A declined attempt on a one-record campaign: the "payment failed, try again" email, once
+ * per PaymentIntent, while the record is still payable_status. */
+int record_declined(struct request *req, const struct pay_event *pe, struct json_object *rec,
+                    const char *payable_status, const char *plan_name_key);
+
+/* The record id (whose id starts with prefix) of table, plain (the caller puts it);
+ * APP_ENOTFOUND when there is none or the id is malformed. */
+int record_load(struct request *req, const char *table, const char *key_name, const char *id,
+                const char *prefix, struct json_object **out);
 
 /* Run items as one transaction (token may be NULL); items are released. */
 int txn_run(struct request *req, struct json_object *items, const char *token);

@@ -51,42 +51,6 @@ load(struct request *req, const char *pid, struct json_object **out)
     return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "purchase %s malformed", pid);
 }
 
-static long long
-num(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
-static long long
-plan_months(struct request *req, const char *plan_id)
-{
-    struct json_object *plan = NULL, *v;
-    long long m = 0;
-
-    if (catalogue_plan(req, plan_id, &plan) == APP_OK && plan &&
-        json_object_object_get_ex(plan, "durationMonths", &v))
-        m = json_object_get_int64(v);
-    if (plan)
-        json_object_put(plan);
-    return m;
-}
-
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-static void
-add_money(struct json_object *o, const char *k, long long cents, const char *cur)
-{
-    char s[48];
-
-    fmt_money(cents, cur, s, sizeof(s));
-    add_str(o, k, s);
-}
 
 /* The confirmation email, queued in the same transaction as the payment. */
 static struct json_object *
@@ -98,19 +62,19 @@ confirmation(struct request *req, struct json_object *p, const char *pid, time_t
     struct outbox_mail m;
     char d[48], cause[64], url[512];
 
-    add_str(vars, "customerName", json_str(p, "name"));
-    add_str(vars, "planName", json_str(p, "planName"));
-    add_money(vars, "originalAmount", num(p, "originalAmountCents"), cur);
-    add_money(vars, "discountAmount", num(p, "discountCents"), cur);
-    add_money(vars, "finalAmount", num(p, "finalAmountCents"), cur);
-    add_str(vars, "couponCode", code);
+    json_add_str(vars, "customerName", json_str(p, "name"));
+    json_add_str(vars, "planName", json_str(p, "planName"));
+    fmt_money_add(vars, "originalAmount", json_int(p, "originalAmountCents"), cur);
+    fmt_money_add(vars, "discountAmount", json_int(p, "discountCents"), cur);
+    fmt_money_add(vars, "finalAmount", json_int(p, "finalAmountCents"), cur);
+    json_add_str(vars, "couponCode", code);
     fmt_date(from, d, sizeof(d));
-    add_str(vars, "accessFrom", d);
+    json_add_str(vars, "accessFrom", d);
     fmt_date(until, d, sizeof(d));
-    add_str(vars, "accessUntil", d);
+    json_add_str(vars, "accessUntil", d);
     snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
-    add_str(vars, "loginUrl", url);
-    add_str(vars, "purchaseId", pid);
+    json_add_str(vars, "loginUrl", url);
+    json_add_str(vars, "purchaseId", pid);
     snprintf(cause, sizeof(cause), "%s#paid", pid);
     memset(&m, 0, sizeof(m));
     m.cause = cause;
@@ -131,7 +95,6 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     struct payment_row pr;
     char ts[32], until[32], token[40];
     int rc, review, gone;
-    struct tm tm;
     time_t end;
 
     if (!id_valid(pid, "pur_"))
@@ -166,9 +129,7 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         req_log(req, LL_ERROR, "purchase %s was %s when its payment arrived; %s and flagging "
                 "it for review", pid, status, gone ? "recording it" : "granting access");
     time_iso(pe->now, ts, sizeof(ts));
-    gmtime_r(&pe->now, &tm);
-    tm.tm_mon += (int)plan_months(req, plan);
-    end = timegm(&tm);
+    end = plan_until(req, plan, pe->now);
     time_iso(end, until, sizeof(until));
 
     items = json_object_new_array();
@@ -279,14 +240,14 @@ declined(struct request *req, const struct pay_event *pe)
                                             "SET lastPaymentError = :why, paymentFailedAt = "
                                             ":now, updatedAt = :now", "#st = :pending", v));
     vars = json_object_new_object();
-    add_str(vars, "customerName", json_str(p, "name"));
-    add_str(vars, "planName", json_str(p, "planName"));
-    fmt_money(num(p, "finalAmountCents"), json_str(p, "currency"), amount, sizeof(amount));
-    add_str(vars, "amount", amount);
-    add_str(vars, "reason", pe->reason);
+    json_add_str(vars, "customerName", json_str(p, "name"));
+    json_add_str(vars, "planName", json_str(p, "planName"));
+    fmt_money(json_int(p, "finalAmountCents"), json_str(p, "currency"), amount, sizeof(amount));
+    json_add_str(vars, "amount", amount);
+    json_add_str(vars, "reason", pe->reason);
     url = json_str(p, "checkoutUrl");
     snprintf(plans, sizeof(plans), "%s/plans", req->cfg->frontend_url);
-    add_str(vars, "retryUrl", url ? url : plans);
+    json_add_str(vars, "retryUrl", url ? url : plans);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
     memset(&m, 0, sizeof(m));
     m.cause = cause;
@@ -306,60 +267,16 @@ static int
 refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
          time_t now)
 {
-    const char *pid = pr->record, *email = json_str(pr->row, "email");
-    const char *pi = json_str(pr->row, "paymentIntentId");
-    struct json_object *items = json_object_new_array(), *v;
-    char ts[32];
-
-    time_iso(now, ts, sizeof(ts));
-    v = json_object_new_object();
-    json_object_object_add(v, ":r", ddb_av_n(amount));
-    json_object_object_add(v, ":now", ddb_av_s(ts));
-    if (full) {
-        json_object_object_add(v, ":paid", ddb_av_s("paid"));
-        json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
-        json_object_array_add(items, txn_update(
-            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
-            "SET #st = :refunded, refundedAt = :now, updatedAt = :now, "
-            "amountRefundedCents = :r", "#st = :paid", v));
-        if (email)
-            json_object_array_add(items, grant_revoke_txn(req->cfg, email, pid, "refund", ts));
-    } else {
-        json_object_array_add(items, txn_update(
-            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
-            "SET amountRefundedCents = :r, updatedAt = :now",
-            "attribute_not_exists(amountRefundedCents) OR amountRefundedCents < :r", v));
-    }
-    json_object_array_add(items, payment_refund_txn(req->cfg, pi, amount, full, ts));
-    return txn_run(req, items, NULL);
+    return record_refunded(req, req->cfg->tbl_discount_purchases, "purchaseId", "paid", pr,
+                           amount, full, now);
 }
 
 static int
 disputed(struct request *req, const struct payment_row *pr, const char *dispute,
          const char *reason, time_t now)
 {
-    struct json_object *items = json_object_new_array(), *v, *b, *alert;
-    const char *pi = json_str(pr->row, "paymentIntentId");
-    char ts[32];
-
-    time_iso(now, ts, sizeof(ts));
-    v = json_object_new_object();
-    b = json_object_new_object();
-    json_object_object_add(b, "BOOL", json_object_new_boolean(1));
-    json_object_object_add(v, ":t", b);
-    json_object_object_add(v, ":d", ddb_av_s(dispute));
-    json_object_object_add(v, ":yes", ddb_av_s("yes"));
-    json_object_object_add(v, ":now", ddb_av_s(ts));
-    json_object_array_add(items, txn_update(
-        req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pr->record),
-        "SET disputed = :t, disputeId = :d, reviewNeeded = :yes, updatedAt = :now",
-        "attribute_exists(purchaseId)", v));
-    json_object_array_add(items, payment_dispute_txn(req->cfg, pi, dispute, reason, ts));
-    alert = dispute_alert_txn(req->cfg, "discount purchase", pr->record, pr, dispute, reason,
-                              now);
-    if (alert)
-        json_object_array_add(items, alert);
-    return txn_run(req, items, NULL);
+    return record_disputed(req, req->cfg->tbl_discount_purchases, "purchaseId",
+                           "discount purchase", pr, dispute, reason, now);
 }
 
 const struct campaign campaign_discount_purchase = {

@@ -29,14 +29,6 @@
 #include "lookup.h"
 #include "team.h"
 
-static long long
-num(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 static int
 member_index(struct json_object *meta, long *out)
 {
@@ -79,12 +71,6 @@ team_refund(struct request *req, struct stripe *st, const char *pi, const char *
     return rc;
 }
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
 /* The share arrived where no share is owed: note it on the member, then refund it. */
 static int
 unwanted(struct request *req, struct json_object *team, long i, const struct pay_event *pe,
@@ -115,14 +101,14 @@ activation_mail(struct request *req, struct json_object *team, struct json_objec
     struct outbox_mail om;
     char cause[64], url[512];
 
-    add_str(vars, "memberName", json_str(m, "name"));
-    add_str(vars, "planName", json_str(team, "planName"));
-    add_str(vars, "leaderName", json_str(team, "leaderFirstName"));
+    json_add_str(vars, "memberName", json_str(m, "name"));
+    json_add_str(vars, "planName", json_str(team, "planName"));
+    json_add_str(vars, "leaderName", json_str(team, "leaderFirstName"));
     json_object_object_add(vars, "memberCount",
-                           json_object_new_int64(num(team, "totalMembers")));
-    add_str(vars, "accessUntil", until_day);
+                           json_object_new_int64(json_int(team, "totalMembers")));
+    json_add_str(vars, "accessUntil", until_day);
     snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
-    add_str(vars, "loginUrl", url);
+    json_add_str(vars, "loginUrl", url);
     snprintf(cause, sizeof(cause), "%s#activated", json_str(team, "teamId"));
     memset(&om, 0, sizeof(om));
     om.cause = cause;
@@ -138,12 +124,11 @@ activation_mail(struct request *req, struct json_object *team, struct json_objec
 static int
 paid(struct request *req, const struct pay_event *pe, int attempt)
 {
-    struct json_object *team = NULL, *m, *items, *v, *plan = NULL, *x;
+    struct json_object *team = NULL, *m, *items, *v, *x;
     const char *tid = json_str(pe->meta, "teamId"), *st, *mst, *plan_id;
-    long long k, n, months = 0;
+    long long k, n;
     char ts[32], until[32], day[48], upd[600], cond[300], rec[64], token[40];
     struct payment_row pr;
-    struct tm tm;
     time_t end;
     long i, j;
     int rc, last;
@@ -179,19 +164,12 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         json_object_put(team);
         return rc;
     }
-    k = num(team, "paidCount");
-    n = num(team, "totalMembers");
+    k = json_int(team, "paidCount");
+    n = json_int(team, "totalMembers");
     last = k + 1 >= n;
     plan_id = json_str(team, "planId");
     time_iso(pe->now, ts, sizeof(ts));
-    if (last && catalogue_plan(req, plan_id, &plan) == APP_OK && plan &&
-        json_object_object_get_ex(plan, "durationMonths", &x))
-        months = json_object_get_int64(x);
-    if (plan)
-        json_object_put(plan);
-    gmtime_r(&pe->now, &tm);
-    tm.tm_mon += (int)months;
-    end = timegm(&tm);
+    end = plan_until(req, plan_id, pe->now);
     time_iso(end, until, sizeof(until));
     fmt_date(end, day, sizeof(day));
 
@@ -270,12 +248,12 @@ declined(struct request *req, const struct pay_event *pe)
         return APP_OK;
     }
     vars = json_object_new_object();
-    add_str(vars, "customerName", json_str(m, "name"));
-    add_str(vars, "planName", json_str(team, "planName"));
-    fmt_money(num(m, "shareCents"), "aud", amount, sizeof(amount));
-    add_str(vars, "amount", amount);
-    add_str(vars, "reason", pe->reason);
-    add_str(vars, "retryUrl", json_str(m, "sessionUrl") ? json_str(m, "sessionUrl") :
+    json_add_str(vars, "customerName", json_str(m, "name"));
+    json_add_str(vars, "planName", json_str(team, "planName"));
+    fmt_money(json_int(m, "shareCents"), "aud", amount, sizeof(amount));
+    json_add_str(vars, "amount", amount);
+    json_add_str(vars, "reason", pe->reason);
+    json_add_str(vars, "retryUrl", json_str(m, "sessionUrl") ? json_str(m, "sessionUrl") :
             req->cfg->frontend_url);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
     memset(&om, 0, sizeof(om));
@@ -412,7 +390,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
         v = json_object_new_object();
         json_object_object_add(v, ":expired", ddb_av_s("expired"));
         json_object_object_add(v, ":seen", ddb_av_s(status));
-        json_object_object_add(v, ":k", ddb_av_n(num(team, "paidCount")));
+        json_object_object_add(v, ":k", ddb_av_n(json_int(team, "paidCount")));
         json_object_object_add(v, ":now", ddb_av_s(ts));
         rc = ddb_update_item(ddb, cfg->tbl_teams, k, "SET #st = :expired, expiredAt = :now, "
                              "updatedAt = :now", "#st = :seen AND paidCount = :k", names, v,
@@ -427,7 +405,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
         if (rc != APP_OK)
             return -1;
         log_msg(LL_INFO, "team %s expired with %lld of %lld shares paid", tid,
-                num(team, "paidCount"), num(team, "totalMembers"));
+                json_int(team, "paidCount"), json_int(team, "totalMembers"));
     }
     for (i = 0; i < TEAM_MAX_MEMBERS; i++) {
         m = team_member(team, i);

@@ -28,6 +28,19 @@ int purchase_checkout(struct request *req, struct json_object *metadata);
 /* grants.c */
 int grants_list(struct request *req);
 
+/* personal.c */
+int personal_assess(struct request *req);
+int personal_upload(struct request *req);
+int personal_create(struct request *req);
+int personal_get(struct request *req);
+int personal_pay(struct request *req);
+
+/* scholarships.c */
+int scholarships_calculate(struct request *req);
+int scholarships_apply(struct request *req);
+int scholarships_get(struct request *req);
+int scholarships_pay(struct request *req);
+
 /* teams.c */
 int teams_create(struct request *req);
 int teams_get(struct request *req);

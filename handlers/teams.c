@@ -30,15 +30,14 @@
 #include "../lib/mem.h"
 #include "../lib/money.h"
 #include "../lib/outbox.h"
-#include "../lib/stripe.h"
 #include "../lib/strparse.h"
 #include "fulfil.h"
 #include "handlers.h"
 #include "lookup.h"
+#include "paylink.h"
 #include "team.h"
 
 #define DEFAULT_PLAN "team-full-6months"
-#define SESSION_LIFETIME_S 3600
 #define KEEP_AFTER_PAY_BY_S (90 * 86400)
 
 struct member {
@@ -63,12 +62,6 @@ struct team {
 };
 
 /* For arena_cleanup: json-c objects released with the request. */
-static void
-put_json(void *o)
-{
-    json_object_put(o);
-}
-
 /* --- shared with fulfilment and the tool ------------------------------------------------ */
 
 int
@@ -171,21 +164,6 @@ parse(struct request *req, struct team *t)
 }
 
 static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
-}
-
-static void
-add_money(struct json_object *o, const char *k, long long cents)
-{
-    char s[48];
-
-    fmt_money(cents, "aud", s, sizeof(s));
-    add_str(o, k, s);
-}
-
-static void
 pay_url(struct request *req, const struct team *t, size_t i, char *out, size_t n)
 {
     snprintf(out, n, "%s/teams/%s/members/%zu/pay?token=%s", req->cfg->api_base_url, t->id, i,
@@ -261,24 +239,24 @@ reply_created(struct request *req, const struct team *t, const char *pay_by)
     char url[512];
     size_t i;
 
-    add_str(d, "teamId", t->id);
-    add_str(d, "status", "pending");
-    add_str(d, "planId", t->plan_id);
-    add_str(d, "planName", t->plan_name);
+    json_add_str(d, "teamId", t->id);
+    json_add_str(d, "status", "pending");
+    json_add_str(d, "planId", t->plan_id);
+    json_add_str(d, "planName", t->plan_name);
     json_object_object_add(d, "totalCents", json_object_new_int64(t->total));
-    add_str(d, "currency", "AUD");
-    add_str(d, "payBy", pay_by);
+    json_add_str(d, "currency", "AUD");
+    json_add_str(d, "payBy", pay_by);
     snprintf(url, sizeof(url), "%s/teams/%s?token=%s", req->cfg->frontend_url, t->id, t->token);
-    add_str(d, "teamUrl", url);
+    json_add_str(d, "teamUrl", url);
     for (i = 0; i < t->n; i++) {
         m = json_object_new_object();
         json_object_object_add(m, "index", json_object_new_int((int)i));
-        add_str(m, "name", t->m[i].name);
-        add_str(m, "email", t->m[i].email);
+        json_add_str(m, "name", t->m[i].name);
+        json_add_str(m, "email", t->m[i].email);
         json_object_object_add(m, "shareCents", json_object_new_int64(t->m[i].share));
-        add_str(m, "status", "unpaid");
+        json_add_str(m, "status", "unpaid");
         pay_url(req, t, i, url, sizeof(url));
-        add_str(m, "payUrl", url);
+        json_add_str(m, "payUrl", url);
         json_object_array_add(l, m);
     }
     json_object_object_add(d, "members", l);
@@ -312,7 +290,7 @@ teams_create(struct request *req)
         field_error(req, "planId", "is not a team plan");
         return fields_done(req);
     }
-    arena_cleanup(req->arena, put_json, plan);
+    arena_cleanup(req->arena, json_put_cb, plan);
     json_object_object_get_ex(plan, "amountCents", &v);
     t.total = json_object_get_int64(v);
     json_object_object_get_ex(plan, "name", &v);
@@ -339,39 +317,39 @@ teams_create(struct request *req)
                                          "attribute_not_exists(teamId)"));
     /* The leader's confirmation, with every share. */
     vars = json_object_new_object();
-    add_str(vars, "leaderName", t.first);
-    add_str(vars, "teamId", t.id);
-    add_str(vars, "planName", t.plan_name);
+    json_add_str(vars, "leaderName", t.first);
+    json_add_str(vars, "teamId", t.id);
+    json_add_str(vars, "planName", t.plan_name);
     json_object_object_add(vars, "memberCount", json_object_new_int((int)t.n));
-    add_money(vars, "totalAmount", t.total);
+    fmt_money_add(vars, "totalAmount", t.total, "aud");
     list = json_object_new_array();
     for (i = 0; i < t.n; i++) {
         e = json_object_new_object();
-        add_str(e, "name", t.m[i].name);
-        add_str(e, "email", t.m[i].email);
-        add_money(e, "shareAmount", t.m[i].share);
+        json_add_str(e, "name", t.m[i].name);
+        json_add_str(e, "email", t.m[i].email);
+        fmt_money_add(e, "shareAmount", t.m[i].share, "aud");
         json_object_array_add(list, e);
     }
     json_object_object_add(vars, "members", list);
     snprintf(url, sizeof(url), "%s/teams/%s?token=%s", req->cfg->frontend_url, t.id, t.token);
-    add_str(vars, "teamUrl", url);
-    add_str(vars, "payBy", day);
+    json_add_str(vars, "teamUrl", url);
+    json_add_str(vars, "payBy", day);
     snprintf(cause, sizeof(cause), "%s#created", t.id);
     json_object_array_add(items, mail(req, cause, "team-created", t.email, leader, vars, t.now));
     /* Each member's invitation, with a personal pay link. */
     for (i = 0; i < t.n; i++) {
         vars = json_object_new_object();
-        add_str(vars, "memberName", t.m[i].name);
-        add_str(vars, "leaderName", leader);
-        add_str(vars, "planName", t.plan_name);
-        add_money(vars, "shareAmount", t.m[i].share);
-        add_money(vars, "totalAmount", t.total);
+        json_add_str(vars, "memberName", t.m[i].name);
+        json_add_str(vars, "leaderName", leader);
+        json_add_str(vars, "planName", t.plan_name);
+        fmt_money_add(vars, "shareAmount", t.m[i].share, "aud");
+        fmt_money_add(vars, "totalAmount", t.total, "aud");
         json_object_object_add(vars, "memberCount", json_object_new_int((int)t.n));
         pay_url(req, &t, i, url, sizeof(url));
-        add_str(vars, "payUrl", url);
-        add_str(vars, "payBy", day);
+        json_add_str(vars, "payUrl", url);
+        json_add_str(vars, "payBy", day);
         snprintf(url, sizeof(url), "%s/teams/%s", req->cfg->frontend_url, t.id);
-        add_str(vars, "teamUrl", url);
+        json_add_str(vars, "teamUrl", url);
         json_object_array_add(items, mail(req, cause, "team-invitation", t.m[i].email,
                                           t.m[i].name, vars, t.now));
     }
@@ -430,8 +408,8 @@ teams_get(struct request *req)
     for (i = 0; fields[i]; i++)
         copy(d, team, fields[i]);
     m = json_object_new_object();
-    add_str(m, "firstName", json_str(team, "leaderFirstName"));
-    add_str(m, "country", json_str(team, "country"));
+    json_add_str(m, "firstName", json_str(team, "leaderFirstName"));
+    json_add_str(m, "country", json_str(team, "country"));
     json_object_object_add(d, "leader", m);
     json_object_object_add(d, "viewer", json_object_new_string(leader ? "leader" : "public"));
     l = json_object_new_array();
@@ -444,7 +422,7 @@ teams_get(struct request *req)
         copy(m, src, "name");
         email = json_str(src, "email");
         mask(email, masked, sizeof(masked));
-        add_str(m, "email", leader ? email : masked);
+        json_add_str(m, "email", leader ? email : masked);
         copy(m, src, "shareCents");
         copy(m, src, "status");
         copy(m, src, "paidAt");
@@ -457,74 +435,17 @@ teams_get(struct request *req)
 
 /* --- GET /v1/teams/{teamId}/members/{index}/pay ---------------------------------------- */
 
-static int
-new_session(struct request *req, struct json_object *team, long long idx, long long n,
-            struct json_object **out)
-{
-    struct json_object *m = team_member(team, idx);
-    struct stripe_params *sp = stripe_params_new();
-    const char *id = json_str(team, "teamId");
-    char url[512], name[300], key[80], idxs[16];
-    struct json_object *v;
-    long long share = 0;
-    int rc;
-
-    if (json_object_object_get_ex(m, "shareCents", &v))
-        share = json_object_get_int64(v);
-    snprintf(idxs, sizeof(idxs), "%lld", idx);
-    snprintf(name, sizeof(name), "%s - team share (%s)", json_str(team, "planName"),
-             json_str(m, "name"));
-    stripe_params_add(sp, "mode", "payment");
-    stripe_params_add(sp, "line_items[0][price_data][currency]", "aud");
-    stripe_params_add_long(sp, "line_items[0][price_data][unit_amount]", share);
-    if (*req->cfg->stripe_team_product)
-        stripe_params_add(sp, "line_items[0][price_data][product]",
-                          req->cfg->stripe_team_product);
-    else
-        stripe_params_add(sp, "line_items[0][price_data][product_data][name]", name);
-    stripe_params_add(sp, "line_items[0][quantity]", "1");
-    stripe_params_add(sp, "customer_email", json_str(m, "email"));
-    stripe_params_add(sp, "client_reference_id", id);
-    stripe_params_add(sp, "metadata[campaignId]", TEAM_CAMPAIGN);
-    stripe_params_add(sp, "metadata[teamId]", id);
-    stripe_params_add(sp, "metadata[memberIndex]", idxs);
-    stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", TEAM_CAMPAIGN);
-    stripe_params_add(sp, "payment_intent_data[metadata][teamId]", id);
-    stripe_params_add(sp, "payment_intent_data[metadata][memberIndex]", idxs);
-    stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
-    snprintf(url, sizeof(url), "%s/teams/%s?paid=%s", req->cfg->frontend_url, id, idxs);
-    stripe_params_add(sp, "success_url", url);
-    snprintf(url, sizeof(url), "%s/teams/%s", req->cfg->frontend_url, id);
-    stripe_params_add(sp, "cancel_url", url);
-    /* One key per (member, attempt): a retried call gets the same session back. */
-    snprintf(key, sizeof(key), "%s-m%lld-%lld", id, idx, n);
-    rc = stripe_post(req->worker->stripe, "/v1/checkout/sessions", sp, key, out, &req->err);
-    stripe_params_free(sp);
-    return rc;
-}
-
-static int
-reply_pay(struct request *req, const char *sid, const char *url)
-{
-    struct json_object *d = json_object_new_object();
-
-    add_str(d, "sessionId", sid);
-    add_str(d, "checkoutUrl", url);
-    req_add_header(req, "Location", url);
-    return reply_json(req, 303, d);
-}
-
 int
 teams_pay(struct request *req)
 {
-    struct json_object *team = NULL, *m, *v, *session = NULL, *vals, *k, *names;
-    const char *st, *url, *sid;
-    long long n = 0, until = 0;
-    char upd[400], cond[200];
+    struct json_object *team = NULL, *m, *v = NULL;
+    char path[32], idxs[16], name[300], ok[512], cancel[512];
+    struct paylink pl;
+    const char *st;
     long idx;
     int rc;
 
-    if (!req->worker || !req->worker->ddb || !req->worker->stripe)
+    if (!req->worker || !req->worker->ddb)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
@@ -533,7 +454,7 @@ teams_pay(struct request *req)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
     if (rc != APP_OK)
         return rc;
-    arena_cleanup(req->arena, put_json, team);
+    arena_cleanup(req->arena, json_put_cb, team);
     m = team_member(team, idx);
     if (!m)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
@@ -546,49 +467,32 @@ teams_pay(struct request *req)
                            "This team is no longer taking payments", NULL);
     if (!json_str(m, "status") || strcmp(json_str(m, "status"), "unpaid") != 0)
         return reply_error(req, APP_ECONFLICT, "This share is already paid", NULL);
-    if (json_object_object_get_ex(m, "sessionExpiresAt", &v))
-        until = json_object_get_int64(v);
-    url = json_str(m, "sessionUrl");
-    if (url && until > (long long)time(NULL) + 120)      /* still open: the same page */
-        return reply_pay(req, json_str(m, "sessionId"), url);
-    if (json_object_object_get_ex(m, "sessions", &v))
-        n = json_object_get_int64(v);
-    rc = new_session(req, team, idx, n, &session);
-    if (rc != APP_OK)
-        return rc == APP_EUNAVAILABLE || rc == APP_ETIMEOUT ? rc :
-               app_error_set(&req->err, APP_EUPSTREAM, "checkout session: %s", req->err.msg);
-    arena_cleanup(req->arena, put_json, session);
-    sid = json_str(session, "id");
-    url = json_str(session, "url");
-    if (!sid || !url)
-        return app_error_set(&req->err, APP_EUPSTREAM, "checkout session without a url");
-    vals = json_object_new_object();
-    json_object_object_add(vals, ":sid", ddb_av_s(sid));
-    json_object_object_add(vals, ":url", ddb_av_s(url));
-    json_object_object_add(vals, ":exp", ddb_av_n(
-        json_object_object_get_ex(session, "expires_at", &v) ? json_object_get_int64(v) : 0));
-    json_object_object_add(vals, ":n", ddb_av_n(n));
-    json_object_object_add(vals, ":n1", ddb_av_n(n + 1));
-    json_object_object_add(vals, ":unpaid", ddb_av_s("unpaid"));
-    names = json_object_new_object();
-    json_object_object_add(names, "#st", json_object_new_string("status"));
-    k = ddb_key_s("teamId", json_str(team, "teamId"));
-    snprintf(upd, sizeof(upd), "SET members[%ld].sessionId = :sid, members[%ld].sessionUrl = "
-             ":url, members[%ld].sessionExpiresAt = :exp, members[%ld].sessions = :n1", idx,
-             idx, idx, idx);
-    snprintf(cond, sizeof(cond), "members[%ld].#st = :unpaid AND members[%ld].sessions = :n",
-             idx, idx);
-    rc = ddb_update_item(req->worker->ddb, req->cfg->tbl_teams, k, upd, cond, names, vals, NULL,
-                         NULL, &req->err);
-    json_object_put(k);
-    json_object_put(names);
-    json_object_put(vals);
-    if (rc == APP_ECONDITION) {
-        /* Another request made a session meanwhile (or the share got paid): either way this
-         * session is still a valid way to pay; a second payment would be refunded. */
-        app_error_clear(&req->err);
-    } else if (rc != APP_OK) {
-        return rc;
-    }
-    return reply_pay(req, sid, url);
+    memset(&pl, 0, sizeof(pl));
+    snprintf(path, sizeof(path), "members[%ld].", idx);
+    snprintf(idxs, sizeof(idxs), "%ld", idx);
+    snprintf(name, sizeof(name), "%s - team share (%s)", json_str(team, "planName"),
+             json_str(m, "name"));
+    snprintf(ok, sizeof(ok), "%s/teams/%s?paid=%ld", req->cfg->frontend_url,
+             json_str(team, "teamId"), idx);
+    snprintf(cancel, sizeof(cancel), "%s/teams/%s", req->cfg->frontend_url,
+             json_str(team, "teamId"));
+    pl.table = req->cfg->tbl_teams;
+    pl.key_name = "teamId";
+    pl.key = json_str(team, "teamId");
+    pl.path = path;
+    pl.holder = m;
+    pl.unpaid_status = "unpaid";
+    json_object_object_get_ex(m, "shareCents", &v);
+    pl.amount_cents = json_object_get_int64(v);
+    pl.product_id = req->cfg->stripe_team_product;
+    pl.product_name = name;
+    pl.email = json_str(m, "email");
+    pl.campaign = TEAM_CAMPAIGN;
+    pl.meta_keys[0] = "teamId";
+    pl.meta_vals[0] = pl.key;
+    pl.meta_keys[1] = "memberIndex";
+    pl.meta_vals[1] = idxs;
+    pl.success_url = ok;
+    pl.cancel_url = cancel;
+    return paylink_reply(req, &pl);
 }

@@ -103,6 +103,8 @@ finish(struct request *req, const char *id, int done)
 static const struct campaign *const campaigns[] = {
     &campaign_discount_purchase,
     &campaign_team,
+    &campaign_scholarship,
+    &campaign_personal,
 };
 
 static const struct campaign *
@@ -120,14 +122,6 @@ static const struct campaign *
 campaign_of(struct json_object *meta)
 {
     return campaign_named(json_str(meta, "campaignId"));
-}
-
-static long long
-num(struct json_object *o, const char *k)
-{
-    struct json_object *v;
-
-    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
 struct event {
@@ -160,7 +154,7 @@ on_session_paid(struct request *req, const struct event *ev)
 
     if (mode && strcmp(mode, "subscription") == 0)
         return subscription_checkout(req, ev->obj, ev->now);
-    if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), num(ev->obj, "amount_total")))
+    if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), json_int(ev->obj, "amount_total")))
         return APP_OK;
     /* "unpaid": an async method is still processing; its own event follows. */
     if (!paid || (strcmp(paid, "paid") != 0 && strcmp(paid, "no_payment_required") != 0))
@@ -184,7 +178,7 @@ on_pi_succeeded(struct request *req, const struct event *ev)
 {
     struct pay_event pe;
 
-    if (!pay_event(ev, &pe, json_str(ev->obj, "id"), num(ev->obj, "amount_received")))
+    if (!pay_event(ev, &pe, json_str(ev->obj, "id"), json_int(ev->obj, "amount_received")))
         return APP_OK;
     return campaign_of(pe.meta)->paid(req, &pe, ev->attempt);
 }
@@ -223,7 +217,7 @@ static int
 on_charge_refunded(struct request *req, const struct event *ev)
 {
     const char *pi = json_str(ev->obj, "payment_intent");
-    long long amount = num(ev->obj, "amount"), refunded = num(ev->obj, "amount_refunded");
+    long long amount = json_int(ev->obj, "amount"), refunded = json_int(ev->obj, "amount_refunded");
     const struct campaign *c;
     struct payment_row pr;
     struct json_object *v, *b, *r;
@@ -393,7 +387,7 @@ webhook_stripe(struct request *req)
         json_object_put(ev);
         return c;
     }
-    rc = apply(req, type, obj, num(ev, "created"), now);
+    rc = apply(req, type, obj, json_int(ev, "created"), now);
     finish(req, id, rc == APP_OK);
     if (rc != APP_OK)
         req_log(req, LL_ERROR, "webhook %s (%s) failed, Stripe will retry: %s", id, type,

@@ -166,3 +166,27 @@ buf_json_escape(struct buf *b, const char *s, size_t n)
         rc = buf_append(b, s + start, n - start);
     return rc;
 }
+
+int
+buf_read_file(struct buf *b, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    size_t start = b->len, got;
+    char chunk[8192];
+    int rc = APP_OK;
+
+    if (!f)
+        return APP_ENOTFOUND;
+    while (rc == APP_OK) {
+        got = fread(chunk, 1, sizeof(chunk), f);
+        if (got == 0)
+            break;
+        rc = buf_append(b, chunk, got);
+    }
+    if (rc == APP_OK && ferror(f))
+        rc = APP_EINTERNAL;
+    fclose(f);
+    if (rc == APP_OK && b->data && memchr(b->data + start, '\0', b->len - start))
+        rc = APP_EINTERNAL;        /* text files only */
+    return rc;
+}

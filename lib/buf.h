@@ -29,6 +29,10 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((forma
  * so curl aborts the transfer instead of buffering without bound. */
 size_t buf_write_cb(char *p, size_t size, size_t n, void *ud);
 
+/* Append the whole file path (up to the ceiling).  APP_OK; APP_ENOTFOUND when it cannot be
+ * opened; APP_ETOOLARGE past the ceiling; APP_EINTERNAL on a read error or a NUL byte. */
+int buf_read_file(struct buf *b, const char *path);
+
 /* Append s as the inside of a JSON string (quotes not included). */
 int buf_json_escape(struct buf *b, const char *s, size_t n);
 

@@ -10,8 +10,10 @@
 
 #include "awsconfig.h"
 #include "cfg.h"
+#include "cluster.h"
 #include "log.h"
 #include "mem.h"
+#include "scholarship.h"
 #include "strparse.h"
 
 #ifndef PKGDATADIR
@@ -93,6 +95,8 @@ static const struct cfg_def cfg_defs[] = {
     I("S3_UPLOAD_EXPIRES_S", "600", 60, 3600, s3_upload_expires_s),
     I("S3_TIMEOUT_MS", "5000", 100, 60000, s3_timeout_ms),
     I("TEAM_PAY_DAYS", "7", 1, 60, team_pay_days),
+    S("SCHOLARSHIP_RULES_FILE", PKGDATADIR "/rules/scholarship.json", scholarship_rules_file, 0),
+    S("CLUSTER_RULES_FILE", PKGDATADIR "/rules/clusters.json", cluster_rules_file, 0),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
 
     S("EMAIL_TRANSPORT", "smtp", email_transport, 0),
@@ -450,6 +454,22 @@ cfg_free(struct cfg *c)
             *str_slot(c, &cfg_defs[i]) = NULL;
         }
     }
+    scholarship_rules_free(c->scholarship);
+    c->scholarship = NULL;
+    cluster_rules_free(c->clusters);
+    c->clusters = NULL;
+}
+
+int
+cfg_load_rules(struct cfg *c, char *err, size_t errlen)
+{
+    scholarship_rules_free(c->scholarship);
+    c->scholarship = scholarship_rules_load(c->scholarship_rules_file, err, errlen);
+    if (!c->scholarship)
+        return -1;
+    cluster_rules_free(c->clusters);
+    c->clusters = cluster_rules_load(c->cluster_rules_file, err, errlen);
+    return c->clusters ? 0 : -1;
 }
 
 void

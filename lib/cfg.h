@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 
+struct cluster_rules;
+struct scholarship_rules;
+
 struct cfg {
     /* the service */
     char *stage;
@@ -64,6 +67,10 @@ struct cfg {
     long s3_upload_expires_s;
     long s3_timeout_ms;
     long team_pay_days;
+    char *scholarship_rules_file;
+    struct scholarship_rules *scholarship;   /* cfg_load_rules(); NULL until then */
+    char *cluster_rules_file;
+    struct cluster_rules *clusters;          /* cfg_load_rules(); NULL until then */
     char *ses_from;
 
     /* email */
@@ -114,6 +121,13 @@ struct cfg {
  */
 int cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t errlen);
 void cfg_free(struct cfg *c);
+
+/*
+ * Load the rule files the settings name (scholarships, clusters), checking them: the daemon
+ * does it at start, for -t and on reload, so a bad file is refused before any worker sees
+ * it.  Tools and tests that need no rules skip it.  -1 with a message naming the file on failure.
+ */
+int cfg_load_rules(struct cfg *c, char *err, size_t errlen);
 
 /* Write every setting as NAME=value lines, secrets as "(set, hidden)". */
 void cfg_dump(const struct cfg *c, int fd);

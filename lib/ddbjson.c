@@ -220,3 +220,23 @@ ddb_unmarshal_item(struct json_object *item)
     }
     return out;
 }
+
+long long
+json_int(struct json_object *o, const char *k)
+{
+    struct json_object *v;
+
+    return o && json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+void
+json_add_str(struct json_object *o, const char *k, const char *v)
+{
+    json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+void
+json_put_cb(void *o)
+{
+    json_object_put(o);
+}

@@ -35,6 +35,13 @@ struct json_object *ddb_key_s(const char *name, const char *value);
 /* The string member k of a plain object o; NULL when o is NULL, k is absent or not a string. */
 const char *json_str(struct json_object *o, const char *k);
 
+/* The integer member k of a plain object o; 0 when o is NULL or k is absent. */
+long long json_int(struct json_object *o, const char *k);
+/* o[k] = the string v ("" for NULL). */
+void json_add_str(struct json_object *o, const char *k, const char *v);
+/* json_object_put as a cleanup callback (arena_cleanup). */
+void json_put_cb(void *o);
+
 /* Small builders: {"S":s}, {"N":"n"}, {"SS":[...]} from a plain array of strings. */
 struct json_object *ddb_av_s(const char *s);
 struct json_object *ddb_av_n(long long n);

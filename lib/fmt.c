@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/json.h>
+
 #include "fmt.h"
 
 void
@@ -65,4 +67,13 @@ fmt_time(time_t t, char *out, size_t n)
 
     localtime_r(&t, &tm);
     strftime(out, n, "%H:%M %Z", &tm);
+}
+
+void
+fmt_money_add(struct json_object *o, const char *k, long long cents, const char *currency)
+{
+    char s[48];
+
+    fmt_money(cents, currency, s, sizeof(s));
+    json_object_object_add(o, k, json_object_new_string(s));
 }

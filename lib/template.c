@@ -329,10 +329,8 @@ tmpl_load(const char *dir, const char *name, struct tmpl *t, struct app_error *e
 {
     char path[1024];
     struct buf b;
-    FILE *f;
-    size_t i, got;
-    char chunk[8192];
-    int rc = APP_OK;
+    size_t i;
+    int rc;
 
     memset(t, 0, sizeof(*t));
     for (i = 0; name[i]; i++)
@@ -341,23 +339,16 @@ tmpl_load(const char *dir, const char *name, struct tmpl *t, struct app_error *e
             return app_error_set(err, APP_EINTERNAL, "bad template name");
     if (!i || (size_t)snprintf(path, sizeof(path), "%s/%s.tmpl", dir, name) >= sizeof(path))
         return app_error_set(err, APP_EINTERNAL, "bad template name");
-    f = fopen(path, "r");
-    if (!f)
-        return app_error_set(err, APP_ECONFIG, "%s: %s", path, strerror(errno));
     buf_init(&b, MAX_FILE);
-    while (rc == APP_OK) {
-        got = fread(chunk, 1, sizeof(chunk), f);
-        if (got == 0)
-            break;
-        rc = buf_append(&b, chunk, got);
-    }
-    if (ferror(f))
-        rc = app_error_set(err, APP_ECONFIG, "%s: read error", path);
-    fclose(f);
-    if (rc == APP_OK)
-        rc = tmpl_parse(name, b.data ? b.data : "", b.len, t, err);
-    else
+    rc = buf_read_file(&b, path);
+    if (rc == APP_ENOTFOUND)
+        rc = app_error_set(err, APP_ECONFIG, "%s: %s", path, strerror(errno));
+    else if (rc == APP_ETOOLARGE)
         rc = app_error_set(err, APP_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE);
+    else if (rc != APP_OK)
+        rc = app_error_set(err, APP_ECONFIG, "%s: read error or NUL byte", path);
+    else
+        rc = tmpl_parse(name, b.data ? b.data : "", b.len, t, err);
     buf_free(&b);
     return rc;
 }

@@ -22,6 +22,8 @@ binds a session token to a key: requests with that key must carry exactly that
 X-Amz-Security-Token.  Without --keys-file the only key is local/local.  A key named
 ASIA... always needs a token, and a token sent as a header must be signed (unless
 --allow-unsigned-token).  X-Amz-Date may be off by --max-skew (900) seconds at most.
+A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method, no Authorization)
+is never signed, as with AWS: it is forwarded unchecked, less any presign parameters.
 
 Control (same port, no auth):
     POST /__front/fail   {"count": N, "status": 400, "type": "...#ThrottlingException",
@@ -369,6 +371,22 @@ S3_CODES = {
 }
 
 
+def is_preflight(method, headers):
+    """A CORS preflight: browsers never sign it (they send it, to the signed request's URL,
+    before that request), and AWS answers it from the CORS rules alone."""
+    return (method == "OPTIONS" and headers.get("Authorization") is None
+            and bool(headers.get("Origin"))
+            and bool(headers.get("Access-Control-Request-Method")))
+
+
+def strip_presign(path):
+    """path without the query-string auth parameters."""
+    base, _, query = path.partition("?")
+    query = "&".join(p for p in query.split("&")
+                     if urllib.parse.unquote(p.partition("=")[0]) not in PRESIGN_PARAMS)
+    return base + ("?" + query if query else "")
+
+
 def is_json_protocol(headers):
     return bool(headers.get("X-Amz-Target")) or (
         headers.get("Content-Type") or "").startswith("application/x-amz-json")
@@ -579,6 +597,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.server.state
         opts = self.server.opts
         request_id = uuid.uuid4().hex.upper()
+        if is_preflight(self.command, self.headers):
+            # Unsigned by design: forwarded as it is, less the presign parameters of the URL
+            # (a stand-in such as s3rver would check those and refuse the preflight).
+            return self._forward(body, None, None)
         try:
             v = verify(self.command, self.path, self.headers, body, self.server.keys,
                        opts.max_skew, opts.allow_unsigned_token)
@@ -652,7 +674,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = u.netloc
         path = u.path.rstrip("/") + self.path
         headers = [(k, val) for k, val in self.headers.items() if k.lower() not in HOP_BY_HOP]
-        if self.server.resign:
+        if v is None:
+            path = strip_presign(path)
+        elif self.server.resign:
             path, headers = self._resign(path, headers, body, v)
         headers.append(("Host", host))
         send_body = body if body or self.command in ("POST", "PUT", "PATCH") else None
@@ -681,18 +705,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.upstream_conn = None
             return self._send(502, [("Content-Type", "text/plain")],
                               ("sigfront: upstream %s: %s\n" % (u.geturl(), err)).encode(),
-                              "akid=%s UPSTREAM ERROR %s" % (v.akid, err))
+                              "akid=%s UPSTREAM ERROR %s" % (v.akid if v else "-", err))
         if resp.will_close:
             conn.close()
             self.upstream_conn = None
-        with st.lock:
-            st.ok += 1
+        if v is not None:
+            with st.lock:
+                st.ok += 1
         out = []
         for k, val in resp.getheaders():
             lk = k.lower()
             if lk in HOP_BY_HOP and not (lk == "content-length" and self.command == "HEAD"):
                 continue
             out.append((k, val))
+        if v is None:
+            return self._send(resp.status, out, data, "CORS preflight -> upstream")
         self._send(resp.status, out, data, "akid=%s %s%s-> upstream" % (
             v.akid, "presigned " if v.presigned else "", (target + " ") if target else ""))
 
@@ -702,12 +729,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         akid, secret = self.server.resign
         drop = {"authorization", "x-amz-date", "x-amz-security-token",
                 "x-amz-content-sha256"}
-        base, _, query = path.partition("?")
         if v.presigned:
-            query = "&".join(p for p in query.split("&")
-                             if urllib.parse.unquote(p.partition("=")[0])
-                             not in PRESIGN_PARAMS)
-            path = base + ("?" + query if query else "")
+            path = strip_presign(path)
         kept = [(k, val) for k, val in headers if k.lower() not in drop]
         u = self.server.upstream
         req = AWSRequest(method=self.command, url="%s://%s%s" % (u.scheme, u.netloc, path),

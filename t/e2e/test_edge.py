@@ -90,9 +90,10 @@ def test_wrong_content_type_is_415(stack):
 
 
 def test_valid_json_reaches_the_handler(stack):
-    # The route exists and its body passed every check; the resource itself is not built yet.
+    # The body passed every check of the edge and the dispatcher: the handler judges it.
     r = stack.post("/v1/teams/create", body={"planId": "full-6months"})
-    assert_envelope(r, 501, "NOT_IMPLEMENTED")
+    body = assert_envelope(r, 400, "VALIDATION_ERROR")
+    assert body["details"]["fields"]["leader"] == "is required"
 
 
 def test_body_over_the_edge_limit_is_413(stack):
@@ -113,13 +114,13 @@ def test_burst_over_the_rate_limit_is_429(stack):
     ip = stack.new_ip()
     statuses = [stack.get("/v1/teams/t1", source_ip=ip).status for _ in range(120)]
     assert 429 in statuses, statuses
-    assert statuses[0] == 501
+    assert statuses[0] == 404                      # the handler's answer: no such team
     r = stack.get("/v1/teams/t1", source_ip=ip)
     if r.status == 429:
         assert_envelope(r, 429, "RATE_LIMITED")
         assert r.header("retry-after") == "1"
     # Another client is not affected.
-    assert stack.get("/v1/teams/t1", source_ip=stack.new_ip()).status == 501
+    assert stack.get("/v1/teams/t1", source_ip=stack.new_ip()).status == 404
 
 
 def test_health_and_ready_are_not_rate_limited(stack):

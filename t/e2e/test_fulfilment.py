@@ -224,7 +224,7 @@ ORDERS = [
 
 @pytest.mark.parametrize("seq,final,grant", ORDERS, ids=["-".join(o[0]) for o in ORDERS])
 def test_out_of_order_sequences(stack, ddb, seq, final, grant):
-    email = "order-%s@example.com" % "-".join(seq)
+    email = "seq-%s@example.com" % "-".join(seq)
     d = buy(stack, email)
     pi = "pi_ord_" + d["purchaseId"][4:]
     total = d["finalAmountCents"]

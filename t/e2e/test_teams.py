@@ -138,6 +138,7 @@ def test_a_team_that_never_completes_expires_and_paid_shares_are_refunded(stack,
     out = pay_member(stack, t, 0)
     pi = out["event"]["data"]["object"]["payment_intent"]
     assert get_team(stack, t["teamId"])["status"] == "partially_paid"
+    time.sleep(1.1)                      # created strictly before the cutoff "now - 0"
     got = json.loads(ctl(stack, "expire-teams", "--older-than", "0"))
     assert got["expired"] >= 1 and got["failed"] == 0, got
     deadline = time.time() + 15

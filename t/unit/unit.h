@@ -49,34 +49,15 @@ unit_run(Suite *s)
 static inline void
 unit_clean_env(void)
 {
-    static const char *const names[] = {
-        "STAGE", "PRODENTHUB_LISTEN", "PRODENTHUB_SOCKET_MODE", "PRODENTHUB_WORKERS",
-        "PRODENTHUB_BACKLOG", "PRODENTHUB_MAX_BODY", "PRODENTHUB_JSON_MAX_DEPTH",
-        "PRODENTHUB_SHUTDOWN_TIMEOUT", "PRODENTHUB_READY_TIMEOUT_MS", "PRODENTHUB_LOG_LEVEL",
-        "CORS_ALLOWED_ORIGINS", "CORS_MAX_AGE", "API_BASE_URL", "FRONTEND_URL",
-        "PRODENTHUB_ADMIN_TOKEN", "PRODENTHUB_ADMIN_TOKEN_FILE",
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY_FILE",
-        "AWS_SESSION_TOKEN", "AWS_SESSION_TOKEN_FILE",
-        "DYNAMODB_CONNECT_TIMEOUT_MS", "DYNAMODB_TIMEOUT_MS",
-        "DYNAMODB_TEAMS_TABLE", "DYNAMODB_SCHOLARSHIPS_TABLE", "DYNAMODB_COUPONS_TABLE",
-        "DYNAMODB_COUPON_USAGE_TABLE", "DYNAMODB_DISCOUNT_PURCHASES_TABLE",
-        "DYNAMODB_PERSONALIZED_PLANS_TABLE", "DYNAMODB_MOCK_EXAMS_TABLE",
-        "DYNAMODB_MOCK_REGISTRATIONS_TABLE", "DYNAMODB_MOCK_STATISTICS_TABLE",
-        "S3_SCORE_REPORTS_BUCKET", "SES_FROM_EMAIL", "MEMCACHED_SERVERS",
-        "MEMCACHED_TIMEOUT_MS",
-        "STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_FILE",
-        "STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_FILE",
-        "STRIPE_TEAM_PRODUCT_ID", "STRIPE_SCHOLARSHIP_PRODUCT_ID",
-        "STRIPE_CLUSTER1_PRODUCT_ID", "STRIPE_CLUSTER2_PRODUCT_ID",
-        "STRIPE_CLUSTER3_PRODUCT_ID", "STRIPE_CLUSTER4_PRODUCT_ID",
-        "STRIPE_MOCK_PREMIUM_PRODUCT_ID",
-    };
+    char file[160];
+    const char *n;
     size_t i;
 
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        unsetenv(names[i]);
+    for (i = 0; (n = cfg_setting_name(i)); i++) {   /* checksrc: ok */
+        unsetenv(n);
+        snprintf(file, sizeof(file), "%s_FILE", n);
+        unsetenv(file);
+    }
 }
 
 /* A request as a handler sees it, with everything it points to. */
