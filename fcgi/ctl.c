@@ -19,6 +19,14 @@
  *                        teams not fully paid TEAM_PAY_DAYS after creation (or SECONDS) are
  *                        expired and their paid shares refunded through Stripe (the refunds'
  *                        webhooks then mark the shares refunded).  Safe to run twice at once.
+ *   prodenthubctl [-c FILE] send-reminders
+ *                        queue the "mock exam reminder" (with its .ics) for every confirmed
+ *                        registration of exams starting within MOCK_REMINDER_LEAD_HOURS; each
+ *                        registration is reminded once however often or concurrently it runs
+ *   prodenthubctl [-c FILE] import-results EXAM FILE.csv
+ *                        results of a mock exam from CSV: a header row
+ *                        email,totalScore,maxScore,passed[,<section name>...], one row per
+ *                        candidate (passed: true/false/yes/no/1/0); rows that fail are listed
  *   prodenthubctl [-c FILE] send-mail [--loop]
  *                        send the emails due in the outbox (lib/outbox.h), then exit; with
  *                        --loop keep polling every OUTBOX_POLL_MS until SIGTERM (the
@@ -55,6 +63,7 @@
 #include "../lib/reservation.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
+#include "../handlers/mock.h"
 #include "../handlers/team.h"
 
 #ifndef SYSCONFDIR
@@ -600,6 +609,102 @@ expire_teams(struct ctl *c, long older_than)
     return failed ? 1 : 0;
 }
 
+static int
+send_reminders(struct ctl *c)
+{
+    struct app_error e;
+    int queued = 0, rc;
+
+    app_error_clear(&e);
+    rc = mock_send_reminders(c->ddb, &c->cfg, time(NULL), &queued, &e);
+    if (rc != APP_OK)
+        fprintf(stderr, "prodenthubctl: %s\n", e.msg);
+    printf("{\"queued\":%d}\n", queued);
+    return rc == APP_OK ? 0 : 1;
+}
+
+/* Split one CSV line in place on commas (no quoting: names and numbers only). */
+static size_t
+csv_fields(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    char *p = line, *q;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < max) {
+        f[n++] = p;
+        q = strchr(p, ',');
+        if (!q)
+            break;
+        *q = '\0';
+        p = q + 1;
+    }
+    return n;
+}
+
+static int
+import_results(struct ctl *c, const char *exam, const char *path)
+{
+    char head[4096], line[4096], *h[40], *f[40];
+    struct json_object *row, *secs;
+    struct app_error e;
+    size_t nh, nf, i;
+    int lineno = 1, ok = 0, bad = 0;
+    long v;
+    FILE *in = fopen(path, "r");
+
+    if (!in) {
+        fprintf(stderr, "prodenthubctl: %s: cannot open\n", path);
+        return 1;
+    }
+    nh = fgets(head, sizeof(head), in) ? csv_fields(head, h, 40) : 0;
+    if (nh < 4 || strcmp(h[0], "email") || strcmp(h[1], "totalScore") || strcmp(h[2], "maxScore") ||
+        strcmp(h[3], "passed")) {
+        fprintf(stderr, "prodenthubctl: %s: the header must be "
+                "email,totalScore,maxScore,passed[,section...]\n", path);
+        fclose(in);
+        return 1;
+    }
+    while (fgets(line, sizeof(line), in)) {
+        lineno++;
+        if (line[strspn(line, " \r\n")] == '\0')
+            continue;
+        nf = csv_fields(line, f, 40);
+        row = json_object_new_object();
+        secs = json_object_new_object();
+        json_object_object_add(row, "email", json_object_new_string(f[0]));
+        for (i = 1; i < nf && i < nh; i++) {
+            if (i == 3) {
+                json_object_object_add(row, "passed", json_object_new_boolean(
+                    !strcmp(f[i], "true") || !strcmp(f[i], "yes") || !strcmp(f[i], "1")));
+                if (strcmp(f[i], "true") && strcmp(f[i], "yes") && strcmp(f[i], "1") &&
+                    strcmp(f[i], "false") && strcmp(f[i], "no") && strcmp(f[i], "0"))
+                    json_object_object_add(row, "passed", json_object_new_string(f[i]));
+            } else if (str_to_long(f[i], 0, 100000, &v) == 0) {
+                json_object_object_add(i < 4 ? row : secs, h[i], json_object_new_int64(v));
+            } else {
+                json_object_object_add(i < 4 ? row : secs, h[i], json_object_new_string(f[i]));
+            }
+        }
+        json_object_object_add(row, "sections", secs);
+        app_error_clear(&e);
+        if (nf != nh)
+            app_error_set(&e, APP_EVALIDATION, "%zu fields, the header has %zu", nf, nh);
+        else
+            mock_result_apply(c->ddb, &c->cfg, exam, row, &e);
+        if (e.code) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, e.msg);
+            bad++;
+        } else {
+            ok++;
+        }
+        json_object_put(row);
+    }
+    fclose(in);
+    printf("{\"imported\":%d,\"failed\":%d}\n", ok, bad);
+    return bad ? 1 : 0;
+}
+
 static volatile sig_atomic_t stopping;
 
 static void
@@ -674,6 +779,7 @@ usage(FILE *f)
             "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n"
             "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n"
             "       prodenthubctl [-c FILE] expire-teams [--older-than SECONDS]\n"
+            "       prodenthubctl [-c FILE] send-reminders | import-results EXAM FILE.csv\n"
             "       prodenthubctl [-c FILE] send-mail [--loop]\n");
 }
 
@@ -753,6 +859,10 @@ main(int argc, char **argv)
         } else {
             rc = expire_teams(&c, older);
         }
+    } else if (strcmp(cmd, "send-reminders") == 0) {
+        rc = send_reminders(&c);
+    } else if (strcmp(cmd, "import-results") == 0 && optind + 2 < argc) {
+        rc = import_results(&c, argv[optind + 1], argv[optind + 2]);
     } else if (strcmp(cmd, "send-mail") == 0) {
         rc = send_mail(&c, optind + 1 < argc && strcmp(argv[optind + 1], "--loop") == 0);
     } else if (strcmp(cmd, "delete-tables") == 0) {

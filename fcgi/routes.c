@@ -40,10 +40,12 @@ const struct route routes[] = {
     {M_GET,  "/v1/personalized-plans/{planId}",          personal_get,    0,           0,        "personal.get"},
     {M_GET,  "/v1/personalized-plans/{planId}/pay",      personal_pay,    0,           0,        "personal.pay"},
 
-    {M_GET,  "/v1/mock-exams",                           not_implemented, 0,           0,        "mockexams.list"},
-    {M_POST, "/v1/mock-exams/register",                  not_implemented, R_JSON_BODY, 4 * KB,   "mockexams.register"},
-    {M_GET,  "/v1/mock-exams/{mockExamId}/stats",        not_implemented, 0,           0,        "mockexams.stats"},
-    {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats", not_implemented, R_ADMIN,     0,     "mockexams.calculate_stats"},
+    {M_GET,  "/v1/mock-exams",                           mock_list,       0,           0,        "mockexams.list"},
+    {M_POST, "/v1/mock-exams/register",                  mock_register,   R_JSON_BODY, 4 * KB,   "mockexams.register"},
+    {M_GET,  "/v1/mock-exams/registrations/{registrationId}/pay", mock_pay, 0,         0,        "mockexams.pay"},
+    {M_GET,  "/v1/mock-exams/{mockExamId}/stats",        mock_stats,      0,           0,        "mockexams.stats"},
+    {M_POST, "/v1/mock-exams/{mockExamId}/results",      mock_results,    R_ADMIN | R_JSON_BODY, 256 * KB, "mockexams.results"},
+    {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats", mock_calculate_stats, R_ADMIN, 0,    "mockexams.calculate_stats"},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

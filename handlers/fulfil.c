@@ -18,11 +18,13 @@
 #include "fulfil.h"
 #include "lookup.h"
 
-/* The placeholders our expressions use for reserved words: #st status, #ttl ttl. */
+/* The placeholders our expressions use for reserved words: #st, #ttl, #cap. */
 static void
 add_names(struct json_object *o, const char *a, const char *b)
 {
-    static const char *const words[][2] = { { "#st", "status" }, { "#ttl", "ttl" } };
+    static const char *const words[][2] = {
+        { "#st", "status" }, { "#ttl", "ttl" }, { "#cap", "capacity" },
+    };
     struct json_object *names = NULL;
     size_t i;
 

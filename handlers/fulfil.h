@@ -58,11 +58,12 @@ extern const struct campaign campaign_discount_purchase;
 extern const struct campaign campaign_team;
 extern const struct campaign campaign_scholarship;
 extern const struct campaign campaign_personal;
+extern const struct campaign campaign_mock;
 
 /* --- shared helpers (fulfil.c) ---------------------------------------------------------- */
 
 /* TransactWriteItems elements.  key, item and vals are taken; "#st" stands for status and
- * "#ttl" for ttl (reserved words). */
+ * "#ttl" for ttl, "#cap" for capacity (reserved words). */
 struct json_object *txn_update(const char *table, struct json_object *key, const char *update,
                                const char *condition, struct json_object *vals);
 struct json_object *txn_put(const char *table, struct json_object *item,

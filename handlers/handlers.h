@@ -28,6 +28,18 @@ int purchase_checkout(struct request *req, struct json_object *metadata);
 /* grants.c */
 int grants_list(struct request *req);
 
+/* mockexams.c, mockstats.c */
+int mock_list(struct request *req);
+int mock_register(struct request *req);
+int mock_pay(struct request *req);
+/* A premium seat's Checkout: replied (reply set) or its url returned. */
+struct json_object;
+int mock_pay_session(struct request *req, struct json_object *reg, int reply,
+                     const char **url);
+int mock_results(struct request *req);
+int mock_calculate_stats(struct request *req);
+int mock_stats(struct request *req);
+
 /* personal.c */
 int personal_assess(struct request *req);
 int personal_upload(struct request *req);
@@ -52,8 +64,5 @@ int webhook_stripe(struct request *req);
 /* checkout.c */
 int checkout_create(struct request *req);
 int checkout_verify(struct request *req);
-
-/* pending.c: routes of the published API whose resource is not built yet */
-int not_implemented(struct request *req);
 
 #endif

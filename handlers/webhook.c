@@ -105,6 +105,7 @@ static const struct campaign *const campaigns[] = {
     &campaign_team,
     &campaign_scholarship,
     &campaign_personal,
+    &campaign_mock,
 };
 
 static const struct campaign *

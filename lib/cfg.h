@@ -67,6 +67,9 @@ struct cfg {
     long s3_upload_expires_s;
     long s3_timeout_ms;
     long team_pay_days;
+    long mock_close_hours;
+    long mock_reminder_hours;
+    long mock_min_cohort;
     char *scholarship_rules_file;
     struct scholarship_rules *scholarship;   /* cfg_load_rules(); NULL until then */
     char *cluster_rules_file;

@@ -157,6 +157,12 @@ classify(long status, struct json_object *body, int *code, struct app_error *err
         *code = app_error_set(err, APP_ECONDITION, "dynamodb: %s", type);
         return O_FAIL;
     }
+    if (strcmp(type, "TransactionCanceledException") == 0 &&
+        reasons_include(body, "TransactionConflict")) {
+        /* Another transaction held one of the items: nothing was written, try again. */
+        *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s: conflict", type);
+        return O_RETRY;
+    }
     if (strcmp(type, "TransactionCanceledException") == 0) {
         *code = app_error_set(err, APP_ECONFLICT, "dynamodb: %s: %s", type, msg);
         return O_FAIL;

@@ -720,7 +720,7 @@ START_TEST(test_body_valid_json)
     /* Served 5 bytes at a time: the reader is called until Content-Length is reached. */
     fake_init(&fb, body, 5);
     run(&u, envp, &fb);
-    expect_error(&u.req, 501, "NOT_IMPLEMENTED");
+    expect_error(&u.req, 400, "VALIDATION_ERROR");   /* the handler judged the body */
     ck_assert_int_eq(fb.calls, (int)((strlen(body) + 4) / 5));
     ck_assert_uint_eq(u.req.body_len, strlen(body));
     ck_assert_str_eq(u.req.body, body);
@@ -741,7 +741,7 @@ START_TEST(test_body_only_content_length_read)
     /* The reader has more than Content-Length: only Content-Length bytes are taken. */
     fake_init(&fb, "{}garbage", 0);
     run(&u, envp, &fb);
-    expect_error(&u.req, 501, "NOT_IMPLEMENTED");
+    expect_error(&u.req, 400, "VALIDATION_ERROR");   /* the handler judged the body */
     ck_assert_uint_eq(u.req.body_len, 2);
     ck_assert_uint_eq(fb.pos, 2);
     unit_req_free(&u);
@@ -764,7 +764,7 @@ START_TEST(test_body_at_route_limit)
     body[4096] = '\0';
     fake_init(&fb, body, 0);
     run(&u, envp, &fb);
-    expect_error(&u.req, 501, "NOT_IMPLEMENTED");
+    expect_error(&u.req, 400, "VALIDATION_ERROR");   /* the handler judged the body */
     ck_assert_uint_eq(u.req.body_len, 4096);
     unit_req_free(&u);
     free(body);
@@ -845,12 +845,12 @@ START_TEST(test_admin_right_token)
 
     setenv("PRODENTHUB_ADMIN_TOKEN", ADMIN_TOKEN, 1);
     run(&u, envp, NULL);
-    expect_error(&u.req, 501, "NOT_IMPLEMENTED");
+    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted: the handler ran */
     ck_assert_str_eq(u.req.route->name, "mockexams.calculate_stats");
     ck_assert_pstr_eq(req_path_param(&u.req, "mockExamId"), "x");
     unit_req_free(&u);
     run(&u, lower, NULL);
-    expect_error(&u.req, 501, "NOT_IMPLEMENTED");
+    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted: the handler ran */
     unit_req_free(&u);
     unsetenv("PRODENTHUB_ADMIN_TOKEN");
 }

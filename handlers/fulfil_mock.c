@@ -1,0 +1,187 @@
+/*
+ * Fulfilment of premium mock-exam seats (campaignId "mock-exam", metadata registrationId):
+ * pending → confirmed with the registration email (and its .ics), access to the premium
+ * product until 30 days after the exam, and the payment's row; a checkout that ends unpaid
+ * gives the seat back; declines, refunds and disputes as every one-record campaign.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../fcgi/request.h"
+#include "../fcgi/worker.h"
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
+#include "../lib/ids.h"
+#include "fulfil.h"
+#include "mock.h"
+
+#define ACCESS_AFTER_EXAM_S (30 * 86400)
+
+static int
+load(struct request *req, const struct pay_event *pe, struct json_object **reg,
+     struct json_object **exam)
+{
+    int rc;
+
+    *exam = NULL;
+    rc = mock_registration_load(req->worker->ddb, req->cfg,
+                                json_str(pe->meta, "registrationId"), reg, &req->err);
+    if (rc != APP_OK)
+        return rc;
+    rc = mock_exam_load(req->worker->ddb, req->cfg, json_str(*reg, "mockExamId"), exam,
+                        &req->err);
+    if (rc != APP_OK) {
+        json_object_put(*reg);
+        *reg = NULL;
+    }
+    return rc;
+}
+
+static int
+paid(struct request *req, const struct pay_event *pe, int attempt)
+{
+    struct json_object *reg = NULL, *exam = NULL, *items, *v, *w;
+    const char *rid, *st;
+    char ts[32], until[32], amount[48], token[40];
+    struct payment_row pr;
+    struct tm tm;
+    time_t end;
+    int rc;
+
+    if (!pe->payment_intent)
+        return APP_OK;
+    rc = load(req, pe, &reg, &exam);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    rid = json_str(reg, "registrationId");
+    st = json_str(reg, "status");
+    rc = payment_get(req, pe->payment_intent, &pr);
+    if (rc != APP_OK || pr.record || !st || strcmp(st, "pending") != 0 ||
+        !json_str(reg, "email")) {
+        if (rc == APP_OK && !pr.record && st && strcmp(st, "released") == 0)
+            req_log(req, LL_ERROR, "seat %s was released when its payment arrived; it needs "
+                    "a person (seat or refund)", rid);
+        payment_free(&pr);
+        json_object_put(reg);
+        json_object_put(exam);
+        return rc;
+    }
+    time_iso(pe->now, ts, sizeof(ts));
+    memset(&tm, 0, sizeof(tm));
+    end = pe->now;
+    if (json_str(exam, "examDate") && strptime(json_str(exam, "examDate"), "%Y-%m-%dT%H:%M:%S",
+                                               &tm))
+        end = timegm(&tm);
+    time_iso(end + ACCESS_AFTER_EXAM_S, until, sizeof(until));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":pending", ddb_av_s("pending"));
+    json_object_object_add(v, ":confirmed", ddb_av_s("confirmed"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
+    json_object_array_add(items, txn_update(
+        req->cfg->tbl_mock_registrations, ddb_key_s("registrationId", rid),
+        "SET #st = :confirmed, paidAt = :now, stripePaymentIntentId = :pi, updatedAt = :now",
+        "#st = :pending", v));
+    if (!pr.refunded_full) {
+        json_object_array_add(items, grant_put_txn(req->cfg, json_str(reg, "email"), rid,
+                                                   "mock-exam-premium", ts, until,
+                                                   MOCK_CAMPAIGN));
+        fmt_money(pe->amount, "aud", amount, sizeof(amount));
+        json_object_object_add(reg, "status", json_object_new_string("confirmed"));
+        w = mock_sitting_mail(req->cfg, "mock-registration", exam, reg, amount, pe->now);
+        if (w)
+            json_object_array_add(items, w);
+    }
+    json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
+                                                  MOCK_CAMPAIGN, rid, json_str(reg, "email"),
+                                                  pe->amount, pe->currency, ts));
+    snprintf(token, sizeof(token), "paid-%.24s-%d", rid + 4, attempt);
+    rc = txn_run(req, items, token);
+    payment_free(&pr);
+    json_object_put(reg);
+    json_object_put(exam);
+    return rc;
+}
+
+/* The checkout ended unpaid: the seat goes back to the exam, in one transaction. */
+static int
+unpaid(struct request *req, const struct pay_event *pe, const char *status)
+{
+    struct json_object *reg = NULL, *items, *v;
+    char ts[32];
+    int rc;
+
+    (void)status;
+    rc = mock_registration_load(req->worker->ddb, req->cfg,
+                                json_str(pe->meta, "registrationId"), &reg, &req->err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "pending") != 0) {
+        json_object_put(reg);
+        return APP_OK;
+    }
+    time_iso(pe->now, ts, sizeof(ts));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":one", ddb_av_n(1));
+    json_object_array_add(items, txn_update(req->cfg->tbl_mock_exams,
+                                            ddb_key_s("mockExamId", json_str(reg, "mockExamId")),
+                                            "SET seatsTaken = seatsTaken - :one",
+                                            "seatsTaken >= :one", v));
+    v = json_object_new_object();
+    json_object_object_add(v, ":pending", ddb_av_s("pending"));
+    json_object_object_add(v, ":released", ddb_av_s("released"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_array_add(items, txn_update(req->cfg->tbl_mock_registrations,
+                                            ddb_key_s("registrationId",
+                                                      json_str(reg, "registrationId")),
+                                            "SET #st = :released, updatedAt = :now",
+                                            "#st = :pending", v));
+    rc = txn_run(req, items, NULL);
+    if (rc == APP_OK)
+        req_log(req, LL_INFO, "seat %s released (checkout %s)", json_str(reg, "registrationId"),
+                status);
+    json_object_put(reg);
+    return rc;
+}
+
+static int
+declined(struct request *req, const struct pay_event *pe)
+{
+    struct json_object *reg = NULL;
+    int rc;
+
+    rc = mock_registration_load(req->worker->ddb, req->cfg,
+                                json_str(pe->meta, "registrationId"), &reg, &req->err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    rc = record_declined(req, pe, reg, "pending", "planName");
+    json_object_put(reg);
+    return rc;
+}
+
+static int
+refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
+         time_t now)
+{
+    return record_refunded(req, req->cfg->tbl_mock_registrations, "registrationId",
+                           "confirmed", pr, amount, full, now);
+}
+
+static int
+disputed(struct request *req, const struct payment_row *pr, const char *dispute,
+         const char *reason, time_t now)
+{
+    return record_disputed(req, req->cfg->tbl_mock_registrations, "registrationId",
+                           "mock exam seat", pr, dispute, reason, now);
+}
+
+const struct campaign campaign_mock = {
+    MOCK_CAMPAIGN, paid, unpaid, declined, refunded, disputed,
+};
