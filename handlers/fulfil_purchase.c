@@ -33,22 +33,7 @@
 static int
 load(struct request *req, const char *pid, struct json_object **out)
 {
-    struct json_object *k = ddb_key_s("purchaseId", pid), *item = NULL;
-    int rc;
-
-    *out = NULL;
-    rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
-                      &req->err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(&req->err);
-        return APP_ENOTFOUND;
-    }
-    if (rc != APP_OK)
-        return rc;
-    *out = ddb_unmarshal_item(item);
-    json_object_put(item);
-    return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "purchase %s malformed", pid);
+    return record_load(req, req->cfg->tbl_discount_purchases, "purchaseId", pid, "pur_", out);
 }
 
 

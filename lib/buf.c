@@ -190,3 +190,15 @@ buf_read_file(struct buf *b, const char *path)
         rc = APP_EINTERNAL;        /* text files only */
     return rc;
 }
+
+int
+buf_read_text(struct buf *b, const char *path, char *err, size_t errlen)
+{
+    int rc = buf_read_file(b, path);
+
+    if (rc == APP_OK)
+        return 0;
+    snprintf(err, errlen, "%s: %s", path, rc == APP_ENOTFOUND ? "cannot open" :
+             rc == APP_ETOOLARGE ? "too large" : "cannot read it, or it holds a NUL byte");
+    return -1;
+}

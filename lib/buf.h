@@ -33,6 +33,9 @@ size_t buf_write_cb(char *p, size_t size, size_t n, void *ud);
  * opened; APP_ETOOLARGE past the ceiling; APP_EINTERNAL on a read error or a NUL byte. */
 int buf_read_file(struct buf *b, const char *path);
 
+/* buf_read_file with the reason in err ("PATH: cannot open", ...); 0 or -1. */
+int buf_read_text(struct buf *b, const char *path, char *err, size_t errlen);
+
 /* Append s as the inside of a JSON string (quotes not included). */
 int buf_json_escape(struct buf *b, const char *s, size_t n);
 

@@ -505,16 +505,9 @@ cluster_rules_load(const char *path, char *err, size_t errlen)
     struct cluster_rules *r = NULL;
     char msg[512];
     struct buf b;
-    int rc;
 
     buf_init(&b, MAX_FILE);
-    rc = buf_read_file(&b, path);
-    if (rc == APP_ENOTFOUND)
-        fail(err, errlen, "%s: cannot open", path);
-    else if (rc != APP_OK)
-        fail(err, errlen, "%s: cannot read it, it holds a NUL byte, or it is larger than %d "
-             "bytes", path, MAX_FILE);
-    else {
+    if (buf_read_text(&b, path, err, errlen) == 0) {
         r = cluster_rules_parse(b.data ? b.data : "", msg, sizeof(msg));
         if (!r)
             fail(err, errlen, "%s: %s", path, msg);
