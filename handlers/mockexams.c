@@ -209,6 +209,15 @@ mock_list(struct request *req)
 
 /* --- POST /v1/mock-exams/register ------------------------------------------------------- */
 
+static long long
+wall_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 struct seat {
     char id[40];
     const char *exam_id, *email, *first, *last;
@@ -235,9 +244,9 @@ registration(const struct seat *s, struct json_object *exam, const char *now)
     if (s->premium) {
         json_object_object_add(o, "priceCents", json_object_new_int64(s->price));
         json_add_str(o, "planName", "Mock Exam Premium Access");
-        /* The pay link's attempt counter starts at the clock, so a seat taken again after
-         * a release never reuses an idempotency key of the earlier checkout. */
-        json_object_object_add(o, "sessions", json_object_new_int64((long long)time(NULL)));
+        /* The pay link's attempt counter starts at the clock (microseconds), so a seat taken
+         * again after a release never reuses an idempotency key of the earlier checkout. */
+        json_object_object_add(o, "sessions", json_object_new_int64(wall_us()));
     }
     json_add_str(o, "createdAt", now);
     json_add_str(o, "updatedAt", now);
