@@ -174,7 +174,7 @@ pay_url(struct request *req, const struct team *t, size_t i, char *out, size_t n
 static struct json_object *
 item(const struct team *t, const char *now, const char *pay_by)
 {
-    struct json_object *o = json_object_new_object(), *ms = json_object_new_object(), *l, *m;
+    struct json_object *o = json_object_new_object(), *ms, *l, *m;
     size_t i;
 
     json_object_object_add(o, "teamId", ddb_av_s(t->id));
