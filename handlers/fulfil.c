@@ -15,6 +15,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/mem.h"
 #include "fulfil.h"
 #include "lookup.h"
 
@@ -438,26 +439,43 @@ record_declined(struct request *req, const struct pay_event *pe, struct json_obj
 }
 
 int
-record_load(struct request *req, const char *table, const char *key_name, const char *id,
-            const char *prefix, struct json_object **out)
+record_load(struct ddb *ddb, const char *table, const char *key_name, const char *id,
+            const char *prefix, struct json_object **out, struct app_error *err)
 {
     struct json_object *k, *item = NULL;
     int rc;
 
     *out = NULL;
-    if (!id_valid(id, prefix))
+    if (prefix ? !id_valid(id, prefix) : !id)
         return APP_ENOTFOUND;
     k = ddb_key_s(key_name, id);
-    rc = ddb_get_item(req->worker->ddb, table, k, 1, &item, &req->err);
+    rc = ddb_get_item(ddb, table, k, 1, &item, err);
     json_object_put(k);
     if (rc == APP_ENOTFOUND) {
-        app_error_clear(&req->err);
+        app_error_clear(err);
         return APP_ENOTFOUND;
     }
     if (rc != APP_OK)
         return rc;
     *out = ddb_unmarshal_item(item);
     json_object_put(item);
-    return *out ? APP_OK : app_error_set(&req->err, APP_EINTERNAL, "%s %s malformed", table,
-                                         id);
+    return *out ? APP_OK : app_error_set(err, APP_EINTERNAL, "%s %s malformed", table, id);
+}
+
+int
+record_lookup(struct request *req, const char *table, const char *key_name, const char *prefix,
+              const char *what, struct json_object **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    rc = record_load(req->worker->ddb, table, key_name, req_path_param(req, key_name), prefix,
+                     out, &req->err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such %s", what);
+    if (rc == APP_OK)
+        arena_cleanup(req->arena, json_put_cb, *out);
+    return rc;
 }

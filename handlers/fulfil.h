@@ -19,6 +19,8 @@
 
 struct request;
 struct cfg;
+struct ddb;
+struct app_error;
 
 struct pay_event {
     const char *type;              /* Stripe's event type */
@@ -135,10 +137,16 @@ int record_paid(struct request *req, const struct pay_event *pe, const struct re
 int record_declined(struct request *req, const struct pay_event *pe, struct json_object *rec,
                     const char *payable_status, const char *plan_name_key);
 
-/* The record id (whose id starts with prefix) of table, plain (the caller puts it);
+/* The record id (an id_new() id starting with prefix; prefix NULL: checked by the caller) of
+ * table, plain (the caller puts it);
  * APP_ENOTFOUND when there is none or the id is malformed. */
-int record_load(struct request *req, const char *table, const char *key_name, const char *id,
-                const char *prefix, struct json_object **out);
+int record_load(struct ddb *ddb, const char *table, const char *key_name, const char *id,
+                const char *prefix, struct json_object **out, struct app_error *err);
+
+/* For a route: the record named by the path parameter key_name, released with the request;
+ * 404 "no such <what>" when there is none, 503 without a DynamoDB client. */
+int record_lookup(struct request *req, const char *table, const char *key_name,
+                  const char *prefix, const char *what, struct json_object **out);
 
 /* Run items as one transaction (token may be NULL); items are released. */
 int txn_run(struct request *req, struct json_object *items, const char *token);

@@ -49,7 +49,6 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     const char *rid, *st;
     char ts[32], until[32], amount[48], token[40];
     struct payment_row pr;
-    struct tm tm;
     time_t end;
     int rc;
 
@@ -72,11 +71,9 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         return rc;
     }
     time_iso(pe->now, ts, sizeof(ts));
-    memset(&tm, 0, sizeof(tm));
-    end = pe->now;
-    if (json_str(exam, "examDate") && strptime(json_str(exam, "examDate"), "%Y-%m-%dT%H:%M:%S",
-                                               &tm))
-        end = timegm(&tm);
+    end = time_parse_iso(json_str(exam, "examDate"));
+    if (end <= 0)
+        end = pe->now;
     time_iso(end + ACCESS_AFTER_EXAM_S, until, sizeof(until));
     items = json_object_new_array();
     v = json_object_new_object();

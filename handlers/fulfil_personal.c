@@ -21,7 +21,8 @@
 static int
 load(struct request *req, const char *id, struct json_object **out)
 {
-    return record_load(req, req->cfg->tbl_personalized_plans, "planId", id, "ppl_", out);
+    return record_load(req->worker->ddb, req->cfg->tbl_personalized_plans, "planId", id, "ppl_",
+                       out, &req->err);
 }
 
 static int

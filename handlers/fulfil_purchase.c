@@ -33,7 +33,8 @@
 static int
 load(struct request *req, const char *pid, struct json_object **out)
 {
-    return record_load(req, req->cfg->tbl_discount_purchases, "purchaseId", pid, "pur_", out);
+    return record_load(req->worker->ddb, req->cfg->tbl_discount_purchases, "purchaseId", pid,
+                       "pur_", out, &req->err);
 }
 
 

@@ -24,7 +24,8 @@
 static int
 load(struct request *req, const char *id, struct json_object **out)
 {
-    return record_load(req, req->cfg->tbl_scholarships, "scholarshipId", id, "sch_", out);
+    return record_load(req->worker->ddb, req->cfg->tbl_scholarships, "scholarshipId", id, "sch_",
+                       out, &req->err);
 }
 
 static int

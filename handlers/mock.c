@@ -18,6 +18,7 @@
 #include "../lib/ids.h"
 #include "../lib/log.h"
 #include "../lib/outbox.h"
+#include "fulfil.h"
 #include "mock.h"
 
 #define ICS_MAX (16 * 1024)
@@ -41,28 +42,6 @@ mock_registration_id(const char *exam_id, const char *email, char out[40])
         snprintf(out + 4 + 2 * i, 3, "%02x", md[i]);
 }
 
-static int
-load(struct ddb *ddb, const char *table, const char *key_name, const char *id,
-     struct json_object **out, struct app_error *err)
-{
-    struct json_object *k, *item = NULL;
-    int rc;
-
-    *out = NULL;
-    k = ddb_key_s(key_name, id);
-    rc = ddb_get_item(ddb, table, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_ENOTFOUND;
-    }
-    if (rc != APP_OK)
-        return rc;
-    *out = ddb_unmarshal_item(item);
-    json_object_put(item);
-    return *out ? APP_OK : app_error_set(err, APP_EINTERNAL, "%s %s malformed", table, id);
-}
-
 int
 mock_exam_load(struct ddb *ddb, const struct cfg *cfg, const char *id, struct json_object **out,
                struct app_error *err)
@@ -71,34 +50,16 @@ mock_exam_load(struct ddb *ddb, const struct cfg *cfg, const char *id, struct js
 
     *out = NULL;
     if (n == 0 || n > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-_") != n)
-        return APP_ENOTFOUND;
-    return load(ddb, cfg->tbl_mock_exams, "mockExamId", id, out, err);
+        return APP_ENOTFOUND;          /* exam ids are chosen by people: a-z 0-9 - _ */
+    return record_load(ddb, cfg->tbl_mock_exams, "mockExamId", id, NULL, out, err);
 }
 
 int
 mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
                        struct json_object **out, struct app_error *err)
 {
-    *out = NULL;
-    if (!id_valid(id, "reg_"))
-        return APP_ENOTFOUND;
-    return load(ddb, cfg->tbl_mock_registrations, "registrationId", id, out, err);
-}
-
-/* "2026-12-09T10:00:00Z" → time_t; -1 when not that shape. */
-static time_t
-parse_iso(const char *s)
-{
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    if (!s)
-        return -1;
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    return timegm(&tm);
+    return record_load(ddb, cfg->tbl_mock_registrations, "registrationId", id, "reg_", out,
+                       err);
 }
 
 struct json_object *
@@ -107,7 +68,7 @@ mock_sitting_mail(const struct cfg *cfg, const char *tmpl, struct json_object *e
 {
     struct json_object *vars, *atts, *att, *w;
     const char *rid = json_str(reg, "registrationId"), *eid = json_str(exam, "mockExamId");
-    time_t start = parse_iso(json_str(exam, "examDate"));
+    time_t start = time_parse_iso(json_str(exam, "examDate"));
     char day[48], hm[48], url[512], uid[96], cause[64], desc[700], dur[16];
     long long minutes = json_int(exam, "durationMinutes");
     struct app_error err;
@@ -115,7 +76,7 @@ mock_sitting_mail(const struct cfg *cfg, const char *tmpl, struct json_object *e
     struct ics_event e;
     struct buf ics;
 
-    if (!rid || !eid || start < 0)
+    if (!rid || !eid || start <= 0)
         return NULL;
     snprintf(url, sizeof(url), "%s/mock-exams/%s/sit?registration=%s", cfg->frontend_url, eid,
              rid);

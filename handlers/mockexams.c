@@ -105,17 +105,16 @@ public_exam(const struct cfg *cfg, struct json_object *e, long long price, time_
     };
     struct json_object *o = json_object_new_object(), *v;
     long long left = json_int(e, "capacity") - json_int(e, "seatsTaken");
+    time_t start = time_parse_iso(json_str(e, "examDate"));
     char closes[32];
-    struct tm tm;
     size_t i;
 
     for (i = 0; fields[i]; i++)
         if (json_object_object_get_ex(e, fields[i], &v))
             json_object_object_add(o, fields[i], json_object_get(v));
     json_object_object_add(o, "seatsLeft", json_object_new_int64(left > 0 ? left : 0));
-    memset(&tm, 0, sizeof(tm));
-    if (json_str(e, "examDate") && strptime(json_str(e, "examDate"), "%Y-%m-%dT%H:%M:%S", &tm)) {
-        time_t t = timegm(&tm) - cfg->mock_close_hours * 3600;
+    if (start > 0) {
+        time_t t = start - cfg->mock_close_hours * 3600;
 
         time_iso(t, closes, sizeof(closes));
         json_object_object_add(o, "registrationClosesAt", json_object_new_string(closes));

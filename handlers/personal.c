@@ -314,18 +314,7 @@ personal_create(struct request *req)
 static int
 load(struct request *req, struct json_object **out)
 {
-    int rc;
-
-    *out = NULL;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    rc = record_load(req, req->cfg->tbl_personalized_plans, "planId",
-                     req_path_param(req, "planId"), "ppl_", out);
-    if (rc == APP_ENOTFOUND)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such plan");
-    if (rc == APP_OK)
-        arena_cleanup(req->arena, json_put_cb, *out);
-    return rc;
+    return record_lookup(req, req->cfg->tbl_personalized_plans, "planId", "ppl_", "plan", out);
 }
 
 int

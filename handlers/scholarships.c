@@ -292,18 +292,8 @@ scholarships_apply(struct request *req)
 static int
 load(struct request *req, struct json_object **out)
 {
-    int rc;
-
-    *out = NULL;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    rc = record_load(req, req->cfg->tbl_scholarships, "scholarshipId",
-                     req_path_param(req, "scholarshipId"), "sch_", out);
-    if (rc == APP_ENOTFOUND)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such scholarship");
-    if (rc == APP_OK)
-        arena_cleanup(req->arena, json_put_cb, *out);
-    return rc;
+    return record_lookup(req, req->cfg->tbl_scholarships, "scholarshipId", "sch_",
+                         "scholarship", out);
 }
 
 int

@@ -68,24 +68,7 @@ int
 team_load(struct ddb *ddb, const struct cfg *cfg, const char *team_id, struct json_object **out,
           struct app_error *err)
 {
-    struct json_object *k, *item = NULL;
-    int rc;
-
-    *out = NULL;
-    if (!id_valid(team_id, "team_"))
-        return APP_ENOTFOUND;
-    k = ddb_key_s("teamId", team_id);
-    rc = ddb_get_item(ddb, cfg->tbl_teams, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_ENOTFOUND;
-    }
-    if (rc != APP_OK)
-        return rc;
-    *out = ddb_unmarshal_item(item);
-    json_object_put(item);
-    return *out ? APP_OK : app_error_set(err, APP_EINTERNAL, "team %s malformed", team_id);
+    return record_load(ddb, cfg->tbl_teams, "teamId", team_id, "team_", out, err);
 }
 
 struct json_object *

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "coupon.h"
+#include "ids.h"
 #include "ddbjson.h"
 
 static const struct {
@@ -58,28 +59,6 @@ coupon_normalize_code(const char *in, char *out, size_t outlen)
     return *in || n < 3 ? -1 : 0;
 }
 
-time_t
-coupon_parse_time(const char *s)
-{
-    struct tm tm;
-    char *end;
-
-    if (!s)
-        return 0;
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return 0;
-    if (*end == '.') {
-        end++;
-        while (isdigit((unsigned char)*end))
-            end++;
-    }
-    if (*end && strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
-        return 0;
-    return timegm(&tm);
-}
-
 static long long
 get_ll(struct json_object *item, const char *key, long long def)
 {
@@ -124,8 +103,8 @@ coupon_from_item(struct json_object *item, struct coupon *c)
         return -1;
     from = json_str(item, "validFrom");
     until = json_str(item, "validUntil");
-    c->valid_from = from ? coupon_parse_time(from) : 0;
-    c->valid_until = until ? coupon_parse_time(until) : 0;
+    c->valid_from = from ? time_parse_iso(from) : 0;
+    c->valid_until = until ? time_parse_iso(until) : 0;
     if ((from && !c->valid_from) || (until && !c->valid_until))
         return -1;
     if (json_object_object_get_ex(item, "applicablePlans", &plans) &&

@@ -68,7 +68,4 @@ long long coupon_discount(const struct coupon *c, long long amount_cents);
 const char *coupon_reason_slug(enum coupon_reason r);
 const char *coupon_reason_message(enum coupon_reason r);
 
-/* "2025-01-06T10:30:00Z" (or without Z, or with fractional seconds) to time_t; 0 if malformed. */
-time_t coupon_parse_time(const char *s);
-
 #endif

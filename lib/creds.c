@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "creds.h"
+#include "ids.h"
 #include "log.h"
 #include "mem.h"
 
@@ -120,20 +121,6 @@ imds_call(struct creds_provider *p, const char *method, const char *path, struct
     return status;
 }
 
-/* "2026-11-25T14:00:00Z" to time_t; 0 when malformed. */
-static time_t
-parse_iso8601(const char *s)
-{
-    struct tm tm;
-    char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end)
-        return 0;
-    return timegm(&tm);
-}
-
 static int
 from_imds(struct creds_provider *p, time_t now, struct app_error *err)
 {
@@ -179,12 +166,12 @@ from_imds(struct creds_provider *p, time_t now, struct app_error *err)
     sk = json_object_object_get_ex(j, "SecretAccessKey", &v) ? json_object_get_string(v) : NULL;
     tok = json_object_object_get_ex(j, "Token", &v) ? json_object_get_string(v) : NULL;
     exp = json_object_object_get_ex(j, "Expiration", &v) ? json_object_get_string(v) : NULL;
-    if (!ak || !sk || !tok || !exp || !parse_iso8601(exp)) {
+    if (!ak || !sk || !tok || !exp || !time_parse_iso(exp)) {
         app_error_set(err, APP_EUNAVAILABLE, "imds: role credentials incomplete");
         goto done;
     }
     set_static(p, ak, sk, tok, "imds");
-    p->cur.expires = parse_iso8601(exp);
+    p->cur.expires = time_parse_iso(exp);
     {
         /* Refresh ahead: at most 5 minutes, at most half the lifetime, spread per worker. */
         time_t life = p->cur.expires - now, window = life / 2;

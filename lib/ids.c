@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -51,4 +53,26 @@ time_iso(time_t t, char *out, size_t outlen)
 
     gmtime_r(&t, &tm);
     strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t
+time_parse_iso(const char *s)
+{
+    struct tm tm;
+    char *end;
+
+    if (!s)
+        return 0;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end)
+        return 0;
+    if (*end == '.') {
+        end++;
+        while (isdigit((unsigned char)*end))
+            end++;
+    }
+    if (*end && strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+        return 0;
+    return timegm(&tm);
 }

@@ -19,4 +19,8 @@ long clock_ms(void);
 /* t as "2026-11-25T09:16:15Z" into out (at least 21 bytes). */
 void time_iso(time_t t, char *out, size_t outlen);
 
+/* "2026-11-25T09:16:15Z" (fraction of a second, "Z" or "+00:00" optional) back to time_t;
+ * 0 when malformed or in another offset. */
+time_t time_parse_iso(const char *s);
+
 #endif
