@@ -10,6 +10,11 @@
  *     field_int(req, "amountCents", 0, 10000000, 0, &amount);
  *     if (fields_done(req) != APP_OK)
  *         return APP_EVALIDATION;
+ *
+ * Every member read through these calls is remembered; fields_done() also refuses any member
+ * of the body (or of an object opened with field_object) that nothing read, naming it:
+ * Stripe's "unknown parameter" rule, so a misspelt field never means a silent default.
+ * Strings must be UTF-8 text without control characters.
  */
 #ifndef PH_FIELDS_H
 #define PH_FIELDS_H
@@ -20,8 +25,9 @@ struct json_object;
 struct request;
 
 #define FIELD_REQUIRED 1
+#define FIELD_MULTILINE 2    /* strings: line breaks and tabs allowed (a statement) */
 
-/* A string of min..max bytes (UTF-8 is not split or checked beyond that); *out NULL if absent. */
+/* A string of min..max bytes of UTF-8 text without control characters; *out NULL if absent. */
 void field_string(struct request *req, const char *name, size_t min, size_t max, int required,
                   const char **out);
 /* An integer in [min, max] (JSON numbers only, no strings, no fractions); *out untouched if
@@ -43,9 +49,23 @@ int field_bool(struct request *req, const char *name, int required, int *out);
 /* The body's member name as an array of min..max entries, or NULL (recorded if wrong). */
 struct json_object *field_array(struct request *req, const char *name, size_t min, size_t max,
                                 int required);
-/* v (a member, or an array entry) as an object reported under name, or NULL. */
+/* v (a member, or an array entry) as an object reported under name, or NULL; its members are
+ * then checked by fields_done() too. */
 struct json_object *field_object(struct request *req, struct json_object *v, const char *name,
                                  int required);
+/* The member key of obj (NULL: the body) as such an object. */
+struct json_object *field_object_at(struct request *req, struct json_object *obj,
+                                    const char *key, const char *name, int required);
+/* The member key of obj (NULL: the body), counted as read, for a handler that checks it
+ * itself (free-form metadata, the assessment's sections); NULL when absent. */
+struct json_object *field_known(struct request *req, struct json_object *obj, const char *key);
+/*
+ * The seeds' name for a field: when the body has alias, it stands for key (of the member
+ * object parent, created if needed, or of the body when parent is NULL).  Errors about the
+ * field are then reported under alias; an alias and its field that disagree are an error.
+ * Call before reading the field.
+ */
+void field_alias(struct request *req, const char *alias, const char *parent, const char *key);
 /* Record a problem the checks above cannot see (e.g. "appears twice"). */
 void field_error(struct request *req, const char *name, const char *why);
 

@@ -60,6 +60,7 @@ req_free(struct request *req)
     if (req->field_errors)
         json_object_put(req->field_errors);
     req->field_errors = NULL;
+    req->fields = NULL;
     buf_free(&req->resp_headers);
     buf_free(&req->resp_body);
 }

@@ -60,6 +60,7 @@ struct request {
     size_t body_len;
     struct json_object *json;    /* parsed body, for R_JSON_BODY routes */
     struct json_object *field_errors;  /* fcgi/fields.h: {"name": "why", ...} */
+    struct fields_state *fields;       /* fcgi/fields.c: the members read, aliases */
 
     struct app_error err;        /* detail of the error being returned */
 

@@ -9,6 +9,7 @@
 #include "cors.h"
 #include "request.h"
 #include "routes.h"
+#include "worker.h"
 
 int
 route_match(const char *pattern, const char *path, struct request *req)
@@ -81,6 +82,21 @@ effective_methods(unsigned mask)
     if (mask & M_GET)
         mask |= M_HEAD;
     return mask | M_OPTIONS;
+}
+
+/* The backend clients the route needs, as redis checks a command's flags before call(). */
+static int
+check_backends(struct request *req, unsigned flags)
+{
+    const struct worker *w = req->worker;
+
+    if ((flags & R_DDB) && (!w || !w->ddb))
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
+    if ((flags & R_STRIPE) && (!w || !w->stripe))
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "stripe: no client");
+    if ((flags & R_S3) && (!w || !w->s3))
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "s3: no client");
+    return APP_OK;
 }
 
 static int
@@ -185,6 +201,9 @@ run(struct request *req, const struct body_reader *br)
         if (rc != APP_OK)
             return rc;
     }
+    rc = check_backends(req, r->flags);
+    if (rc != APP_OK)
+        return rc;
     return r->handler(req);
 }
 

@@ -14,6 +14,9 @@ struct request;
 #define R_JSON_BODY 0x01   /* body must be application/json, parsed into req->json */
 #define R_RAW_BODY  0x02   /* body read but not parsed: the Stripe webhook verifies the bytes */
 #define R_ADMIN     0x04   /* Authorization: Bearer <PRODENTHUB_ADMIN_TOKEN> required */
+#define R_DDB       0x08   /* needs the worker's DynamoDB client (else 503) */
+#define R_STRIPE    0x10   /* needs the Stripe client */
+#define R_S3        0x20   /* needs the S3 client */
 
 struct route {
     unsigned methods;                  /* M_* mask */

@@ -1,39 +1,38 @@
 /*
- * POST /v1/checkout/create {"campaignId", ...what is bought..., "metadata"?}
+ * POST /v1/checkout/create {"campaignId", ...that campaign's create fields..., "metadata"?}
  * POST /v1/checkout/verify {"sessionId"}
  *
- * create is the universal entry of every campaign: it checks campaignId and the caller's
- * metadata, then runs that campaign's purchase flow (which prices it on the server and
- * records it before Stripe is called).  Campaigns whose resources are not built yet are
- * refused with 422 CAMPAIGN_NOT_AVAILABLE rather than half-served.
+ * create is the universal entry of every campaign (the registry, campaigns.h): it checks
+ * campaignId and the caller's metadata, then runs that campaign's own create flow, which
+ * prices it on the server, records it and opens its Checkout Session.  An amount or currency
+ * sent (the seed's frontend sends them) is never used: the reply says so.
  *
- * verify asks Stripe for the session and reconciles it with our record: the client learns
- * the payment status and whether the amount Stripe holds is the amount we priced.
+ * verify asks Stripe for the session and reconciles it with the record it belongs to, for
+ * any campaign: the payment status, the record's status, and whether the session is the one
+ * the record names for the amount and currency we priced.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../fcgi/fields.h"
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
 #include "../lib/cfg.h"
-#include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
+#include "../lib/strparse.h"
 #include "../lib/stripe.h"
+#include "campaigns.h"
+#include "fulfil.h"
 #include "handlers.h"
 
 #define META_MAX_KEYS 20
 #define META_KEY_MAX 40
 #define META_VALUE_MAX 200
-
-static const char *const campaigns[] = {
-    "discount-purchase", "team-creation", "scholarship-application", "personalized-plan",
-    "mock-exam", NULL,
-};
 
 /* Flat string metadata with short [A-Za-z0-9_] keys; why it is not, or NULL. */
 static const char *
@@ -55,6 +54,8 @@ metadata_problem(struct json_object *m)
         if (!json_object_is_type(v, json_type_string) ||
             json_object_get_string_len(v) > META_VALUE_MAX)
             return "values must be strings of at most 200 characters";
+        if (!str_text_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v), 0))
+            return "values must be UTF-8 text without control characters";
     }
     return NULL;
 }
@@ -70,53 +71,137 @@ field_problem(struct request *req, const char *name, const char *why)
     return APP_EVALIDATION;
 }
 
+/* A 2xx answer of the campaign's flow, told that the amount fields sent were not used. */
+static void
+note_ignored(struct request *req, int amount, int currency)
+{
+    struct json_object *top, *data, *ign;
+    const char *body;
+
+    if ((!amount && !currency) || req->status < 200 || req->status > 299)
+        return;
+    body = req->resp_body.data;
+    top = body ? json_tokener_parse(body) : NULL;
+    if (!top || !json_object_object_get_ex(top, "data", &data) ||
+        !json_object_is_type(data, json_type_object)) {
+        if (top)
+            json_object_put(top);
+        return;
+    }
+    ign = json_object_new_array();
+    if (amount)
+        json_object_array_add(ign, json_object_new_string("amount"));
+    if (currency)
+        json_object_array_add(ign, json_object_new_string("currency"));
+    json_object_object_add(data, "ignoredFields", ign);
+    json_object_object_add(data, "notice", json_object_new_string(
+        "Amounts are computed by the server from our prices; the amount and currency sent "
+        "were not used"));
+    buf_reset(&req->resp_body);
+    buf_puts(&req->resp_body, json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
+    json_object_put(top);
+}
+
 int
 checkout_create(struct request *req)
 {
-    struct json_object *meta = NULL, *d;
-    const char *campaign = NULL, *why;
-    size_t i;
+    const struct campaign_kind *kind;
+    struct json_object *meta, *cid, *amount, *currency;
+    const char *campaign, *why;
+    int rc;
 
-    field_string(req, "campaignId", 1, 64, FIELD_REQUIRED, &campaign);
-    if (fields_done(req) != APP_OK)
-        return APP_EVALIDATION;
-    for (i = 0; campaigns[i] && strcmp(campaigns[i], campaign) != 0; i++)
-        ;
-    if (!campaigns[i])
-        return field_problem(req, "campaignId", "is not a campaign");
-    if (json_object_object_get_ex(req->json, "metadata", &meta)) {
+    cid = field_known(req, NULL, "campaignId");
+    if (!cid)
+        return field_problem(req, "campaignId", "is required");
+    campaign = json_object_is_type(cid, json_type_string) ? json_object_get_string(cid) : NULL;
+    kind = campaign_find(campaign);
+    if (!kind)
+        return field_problem(req, "campaignId", "is not a campaign (discount-purchase, "
+                             "team-creation, scholarship-application, personalized-plan, "
+                             "mock-exam)");
+    meta = field_known(req, NULL, "metadata");
+    if (meta) {
         why = metadata_problem(meta);
         if (why)
             return field_problem(req, "metadata", why);
     }
-    if (strcmp(campaign, "discount-purchase") == 0)
-        return purchase_checkout(req, meta);
-    d = json_object_new_object();
-    json_object_object_add(d, "reason", json_object_new_string("CAMPAIGN_NOT_AVAILABLE"));
-    json_object_object_add(d, "campaignId", json_object_new_string(campaign));
-    return reply_error(req, APP_EUNPROCESSABLE, "This campaign cannot be bought here yet", d);
+    /* The seed's checkout takes amount and currency: accepted, never used. */
+    amount = field_known(req, NULL, "amount");
+    currency = field_known(req, NULL, "currency");
+    rc = kind->checkout(req, meta);
+    note_ignored(req, amount ? 1 : 0, currency ? 1 : 0);
+    return rc;
+}
+
+static int
+valid_session_id(const char *sid)
+{
+    size_t n = strlen(sid);
+
+    return n > 3 && strncmp(sid, "cs_", 3) == 0 &&
+           strspn(sid + 3, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+           == n - 3;
+}
+
+/* Our record's side of the session, added to d; APP_OK also when there is no record. */
+static int
+reconcile(struct request *req, struct json_object *session, struct json_object *d,
+          const char *sid)
+{
+    struct json_object *meta = NULL, *rec = NULL;
+    const struct campaign_kind *kind;
+    struct campaign_view v = {NULL, -1, NULL, NULL};
+    const char *id, *cur;
+    long long total;
+    int rc;
+
+    json_object_object_get_ex(session, "metadata", &meta);
+    kind = campaign_find(json_str(meta, "campaignId"));
+    id = kind ? json_str(meta, kind->key_name) : NULL;
+    if (!kind || !id || !id_valid(id, kind->id_prefix))
+        return APP_OK;
+    json_add_str(d, "campaignId", kind->id);
+    json_add_str(d, kind->key_name, id);
+    json_add_str(d, "recordId", id);
+    rc = record_load(req->worker->ddb, campaign_table(kind, req->cfg), kind->key_name, id,
+                     kind->id_prefix, &rec, &req->err);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(&req->err);
+        json_object_object_add(d, "consistent", json_object_new_boolean(0));
+        return APP_OK;
+    }
+    if (rc != APP_OK)
+        return rc;
+    kind->view(rec, meta, &v);
+    total = json_int(session, "amount_total");
+    cur = json_str(session, "currency");
+    json_add_str(d, "recordStatus", v.status ? v.status : "unknown");
+    json_object_object_add(d, "amountCents", json_object_new_int64(v.amount));
+    if (strcmp(kind->id, "discount-purchase") == 0) {
+        /* The names this route answered with before it served every campaign. */
+        json_add_str(d, "purchaseStatus", v.status ? v.status : "unknown");
+    }
+    /* Consistent: the session is the one the record names, for the amount we priced. */
+    json_object_object_add(d, "consistent", json_object_new_boolean(
+        v.amount >= 0 && v.amount == total && v.session && strcmp(v.session, sid) == 0 &&
+        (!cur || !v.currency || strcasecmp(cur, v.currency) == 0)));
+    json_object_put(rec);
+    return APP_OK;
 }
 
 int
 checkout_verify(struct request *req)
 {
-    struct json_object *session = NULL, *meta = NULL, *k, *item = NULL, *plain = NULL, *d, *v;
-    const char *sid = NULL, *pid, *status;
-    long long total = -1, ours = -1;
+    struct json_object *session = NULL, *d;
+    const char *sid = NULL, *status;
     char path[128];
-    size_t n;
     int rc;
 
     field_string(req, "sessionId", 1, 100, FIELD_REQUIRED, &sid);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    n = strlen(sid);
-    if (strncmp(sid, "cs_", 3) != 0 ||
-        strspn(sid + 3, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-        n - 3)
+    if (!valid_session_id(sid))
         return field_problem(req, "sessionId", "is not a Checkout Session id");
-    if (!req->worker || !req->worker->stripe || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     snprintf(path, sizeof(path), "/v1/checkout/sessions/%s", sid);
     rc = stripe_get(req->worker->stripe, path, NULL, &session, &req->err);
     if (rc == APP_ENOTFOUND) {
@@ -125,49 +210,24 @@ checkout_verify(struct request *req)
     }
     if (rc != APP_OK)
         goto done;
-    json_object_object_get_ex(session, "metadata", &meta);
-    pid = json_str(meta, "purchaseId");
     d = json_object_new_object();
-    json_object_object_add(d, "sessionId", json_object_new_string(sid));
+    json_add_str(d, "sessionId", sid);
     status = json_str(session, "status");
-    json_object_object_add(d, "status", json_object_new_string(status ? status : "unknown"));
+    json_add_str(d, "status", status ? status : "unknown");
     status = json_str(session, "payment_status");
-    json_object_object_add(d, "paymentStatus",
-                           json_object_new_string(status ? status : "unknown"));
-    if (json_object_object_get_ex(session, "amount_total", &v))
-        total = json_object_get_int64(v);
-    json_object_object_add(d, "amountTotalCents", json_object_new_int64(total));
-    if (pid && id_valid(pid, "pur_")) {
-        k = json_object_new_object();
-        json_object_object_add(k, "purchaseId", ddb_av_s(pid));
-        rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
-                          &req->err);
-        json_object_put(k);
-        if (rc != APP_OK && rc != APP_ENOTFOUND) {
-            json_object_put(d);
-            goto done;
-        }
-        plain = item ? ddb_unmarshal_item(item) : NULL;
-        json_object_object_add(d, "purchaseId", json_object_new_string(pid));
-        if (plain) {
-            status = json_str(plain, "status");
-            json_object_object_add(d, "purchaseStatus",
-                                   json_object_new_string(status ? status : "unknown"));
-            if (json_object_object_get_ex(plain, "finalAmountCents", &v))
-                ours = json_object_get_int64(v);
-            status = json_str(plain, "stripeSessionId");
-            /* Consistent: the session is the one we recorded, for the amount we priced. */
-            json_object_object_add(d, "consistent", json_object_new_boolean(
-                ours == total && status && strcmp(status, sid) == 0));
-        }
+    json_add_str(d, "paymentStatus", status ? status : "unknown");
+    json_object_object_add(d, "amountTotalCents",
+                           json_object_new_int64(json_object_object_get_ex(
+                               session, "amount_total", NULL) ?
+                               json_int(session, "amount_total") : -1));
+    rc = reconcile(req, session, d, sid);
+    if (rc != APP_OK) {
+        json_object_put(d);
+        goto done;
     }
     rc = reply_json(req, 200, d);
 done:
     if (session)
         json_object_put(session);
-    if (item)
-        json_object_put(item);
-    if (plain)
-        json_object_put(plain);
     return rc;
 }

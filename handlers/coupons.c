@@ -93,6 +93,8 @@ coupons_validate(struct request *req)
     long guesses;
     size_t i;
 
+    field_alias(req, "couponCode", NULL, "code");
+    field_alias(req, "planType", NULL, "planId");
     field_string(req, "code", 1, 64, FIELD_REQUIRED, &code_in);
     field_string(req, "planId", 1, 64, 0, &plan_id);
     have_amount = field_int(req, "amountCents", 0, 100000000, 0, &amount);

@@ -26,6 +26,7 @@ struct pay_event {
     const char *type;              /* Stripe's event type */
     struct json_object *meta;      /* metadata of the session or PaymentIntent */
     const char *payment_intent;    /* pi_...; NULL when none */
+    const char *session;           /* cs_... of a checkout.session event; NULL otherwise */
     long long amount;              /* cents paid */
     const char *currency;
     const char *reason;            /* decline message (payment_failed), else NULL */

@@ -123,6 +123,13 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
         json_object_put(reg);
         return APP_OK;
     }
+    /* A session replaced by a newer one (the pay link expires the old one first) keeps the
+     * seat: only the registration's current session ending unpaid gives it back. */
+    if (pe->session && json_str(reg, "sessionId") &&
+        strcmp(pe->session, json_str(reg, "sessionId")) != 0) {
+        json_object_put(reg);
+        return APP_OK;
+    }
     time_iso(pe->now, ts, sizeof(ts));
     items = json_object_new_array();
     v = json_object_new_object();

@@ -19,11 +19,19 @@ int plan_id_valid(const char *id);
 /* coupons.c */
 int coupons_validate(struct request *req);
 
+/*
+ * Each campaign's create flow with the caller's metadata passed on to Stripe: the route's own
+ * handler and POST /v1/checkout/create both run it (handlers/campaigns.c lists them).
+ */
+int purchase_checkout(struct request *req, struct json_object *metadata);
+int team_checkout(struct request *req, struct json_object *metadata);
+int scholarship_checkout(struct request *req, struct json_object *metadata);
+int personal_checkout(struct request *req, struct json_object *metadata);
+int mock_checkout(struct request *req, struct json_object *metadata);
+
 /* purchases.c */
 int purchases_create(struct request *req);
 int purchases_get(struct request *req);
-/* The purchase flow with the caller's metadata passed on to Stripe (checkout.c). */
-int purchase_checkout(struct request *req, struct json_object *metadata);
 
 /* grants.c */
 int grants_list(struct request *req);
@@ -35,7 +43,7 @@ int mock_pay(struct request *req);
 /* A premium seat's Checkout: replied (reply set) or its url returned. */
 struct json_object;
 int mock_pay_session(struct request *req, struct json_object *reg, int reply,
-                     const char **url);
+                     struct json_object *metadata, const char **sid, const char **url);
 int mock_results(struct request *req);
 int mock_calculate_stats(struct request *req);
 int mock_stats(struct request *req);

@@ -308,11 +308,11 @@ release(struct request *req, const struct seat *s, const char *now)
 }
 
 int
-mock_pay_session(struct request *req, struct json_object *reg, int reply, const char **url)
+mock_pay_session(struct request *req, struct json_object *reg, int reply,
+                 struct json_object *metadata, const char **sid, const char **url)
 {
     char ok[512], cancel[512], name[300];
     struct paylink pl;
-    const char *sid;
 
     memset(&pl, 0, sizeof(pl));
     snprintf(name, sizeof(name), "Mock Exam Premium Access - %s", json_str(reg, "examTitle"));
@@ -337,17 +337,24 @@ mock_pay_session(struct request *req, struct json_object *reg, int reply, const 
     pl.meta_vals[1] = json_str(reg, "mockExamId");
     pl.success_url = ok;
     pl.cancel_url = cancel;
+    pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, &sid, url);
+    return paylink_session(req, &pl, sid, url);
 }
 
 int
 mock_register(struct request *req)
 {
+    return mock_checkout(req, NULL);
+}
+
+int
+mock_checkout(struct request *req, struct json_object *metadata)
+{
     struct json_object *exam = NULL, *items, *v, *reg_av, *reg, *d, *w;
     char now[32], closes_by[32], url[512];
-    const char *checkout = NULL;
+    const char *checkout = NULL, *sid = NULL;
     time_t t = time(NULL);
     struct seat s;
     int rc;
@@ -411,7 +418,7 @@ mock_register(struct request *req)
         return rc;
     req_log(req, LL_INFO, "mock exam %s: seat %s (%s)", s.exam_id, s.id,
             s.premium ? "held until paid" : "confirmed");
-    if (s.premium && mock_pay_session(req, reg, 0, &checkout) != APP_OK) {
+    if (s.premium && mock_pay_session(req, reg, 0, metadata, &sid, &checkout) != APP_OK) {
         struct app_error keep = req->err;
 
         app_error_clear(&req->err);
@@ -434,6 +441,7 @@ mock_register(struct request *req)
         snprintf(url, sizeof(url), "%s/mock-exams/registrations/%s/pay",
                  req->cfg->api_base_url, s.id);
         json_add_str(d, "payUrl", url);
+        json_add_str(d, "sessionId", sid);
         json_add_str(d, "checkoutUrl", checkout);
     }
     return reply_json(req, 201, d);
@@ -456,5 +464,5 @@ mock_pay(struct request *req)
     arena_cleanup(req->arena, json_put_cb, reg);
     if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "pending") != 0)
         return reply_error(req, APP_ECONFLICT, "This seat is not waiting for payment", NULL);
-    return mock_pay_session(req, reg, 1, NULL);
+    return mock_pay_session(req, reg, 1, NULL, NULL, NULL);
 }

@@ -46,6 +46,16 @@ new_session(struct request *req, const struct paylink *pl, long long n, struct j
         snprintf(field, sizeof(field), "payment_intent_data[metadata][%s]", pl->meta_keys[i]);
         stripe_params_add(sp, field, pl->meta_vals[i]);
     }
+    if (pl->extra_meta) {
+        /* Checked by checkout_create: short keys of [A-Za-z0-9_], string values; ours win. */
+        json_object_object_foreach(pl->extra_meta, mk, mv) {
+            if (strcmp(mk, "campaignId") == 0 || strcmp(mk, pl->key_name) == 0 ||
+                (pl->meta_keys[1] && strcmp(mk, pl->meta_keys[1]) == 0))
+                continue;
+            snprintf(field, sizeof(field), "metadata[%s]", mk);
+            stripe_params_add(sp, field, json_object_get_string(mv));
+        }
+    }
     stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
     stripe_params_add(sp, "success_url", pl->success_url);
     stripe_params_add(sp, "cancel_url", pl->cancel_url);
@@ -53,6 +63,42 @@ new_session(struct request *req, const struct paylink *pl, long long n, struct j
     snprintf(key, sizeof(key), "%s%s-%lld", pl->key, pl->path, n);
     rc = stripe_post(req->worker->stripe, "/v1/checkout/sessions", sp, key, out, &req->err);
     stripe_params_free(sp);
+    return rc;
+}
+
+/* Expire a session the record no longer uses, so at most one is open: APP_OK when it is
+ * closed now (expired by us or before), 409 when it was paid meanwhile. */
+static int
+expire_previous(struct request *req, const char *sid)
+{
+    struct json_object *got = NULL;
+    char path[160], key[160];
+    const char *st;
+    int rc;
+
+    snprintf(path, sizeof(path), "/v1/checkout/sessions/%s/expire", sid);
+    snprintf(key, sizeof(key), "expire-%s", sid);
+    rc = stripe_post(req->worker->stripe, path, NULL, key, &got, &req->err);
+    if (got)
+        json_object_put(got);
+    if (rc == APP_OK)
+        return APP_OK;
+    if (rc == APP_EUNAVAILABLE || rc == APP_ETIMEOUT)
+        return rc;
+    /* Not open any more: expired already is fine, complete means paid. */
+    app_error_clear(&req->err);
+    snprintf(path, sizeof(path), "/v1/checkout/sessions/%s", sid);
+    got = NULL;
+    rc = stripe_get(req->worker->stripe, path, NULL, &got, &req->err);
+    if (rc != APP_OK) {
+        if (got)
+            json_object_put(got);
+        return rc;
+    }
+    st = json_str(got, "status");
+    rc = st && strcmp(st, "complete") == 0 ?
+         app_error_set(&req->err, APP_ECONFLICT, "this has been paid already") : APP_OK;
+    json_object_put(got);
     return rc;
 }
 
@@ -108,6 +154,7 @@ paylink_session(struct request *req, const struct paylink *pl, const char **sid,
 {
     struct json_object *session = NULL;
     long long n = json_int(pl->holder, "sessions");
+    const char *old;
     int rc;
 
     *sid = json_str(pl->holder, "sessionId");
@@ -117,6 +164,7 @@ paylink_session(struct request *req, const struct paylink *pl, const char **sid,
     if (*url && *sid && json_int(pl->holder, "sessionExpiresAt") > (long long)time(NULL) +
         REUSE_MARGIN_S)
         return APP_OK;                              /* still open: the same page */
+    old = *sid;
     rc = new_session(req, pl, n, &session);
     if (rc != APP_OK) {
         if (session)
@@ -132,6 +180,18 @@ paylink_session(struct request *req, const struct paylink *pl, const char **sid,
     *sid = arena_strdup(req->arena, json_str(session, "id"));
     *url = arena_strdup(req->arena, json_str(session, "url"));
     json_object_put(session);
+    /* The record names the new session now, so the old one's "expired" event is seen as a
+     * replaced session, not as the end of the checkout. */
+    if (rc == APP_OK && old && strcmp(old, *sid) != 0) {
+        rc = expire_previous(req, old);
+        if (rc == APP_ECONFLICT) {
+            struct app_error keep_err = req->err;
+
+            app_error_clear(&req->err);
+            expire_previous(req, *sid);
+            req->err = keep_err;
+        }
+    }
     return rc;
 }
 

@@ -3,6 +3,8 @@
  * while it is open, so a link sent by email never goes stale before it is used.  The session
  * (id, url, expiry, and a counter that keys the idempotency of the next one) is kept on the
  * record, under a map path such as "" (the record itself) or "members[2]." (a team share).
+ * A record has at most one open session: before a new one is made, the previous one is
+ * expired at Stripe (a session already paid stops it: 409, fulfilment has the payment).
  */
 #ifndef PH_PAYLINK_H
 #define PH_PAYLINK_H
@@ -27,6 +29,7 @@ struct paylink {
     const char *meta_vals[3];
     const char *success_url;
     const char *cancel_url;
+    struct json_object *extra_meta; /* the caller's own metadata (checkout/create), or NULL */
 };
 
 /* The open session's id and url (in the request's arena), made now if needed. */

@@ -159,10 +159,11 @@ personal_upload(struct request *req)
 
 /* The plan's own Checkout at its cluster's price: replied (reply set) or returned. */
 static int
-pay(struct request *req, struct json_object *p, int reply, const char **url)
+pay(struct request *req, struct json_object *p, int reply, struct json_object *metadata,
+    const char **sid, const char **url)
 {
     char ok[512], cancel[512], id_cluster[16];
-    const char *product = "", *sid;
+    const char *product = "";
     struct paylink pl;
     long long c = json_int(p, "selectedCluster");
 
@@ -196,9 +197,10 @@ pay(struct request *req, struct json_object *p, int reply, const char **url)
     pl.meta_vals[1] = id_cluster;
     pl.success_url = ok;
     pl.cancel_url = cancel;
+    pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, &sid, url);
+    return paylink_session(req, &pl, sid, url);
 }
 
 static struct json_object *
@@ -236,7 +238,14 @@ record(const char *id, const char *email, const char *first, const char *last,
 int
 personal_create(struct request *req)
 {
+    return personal_checkout(req, NULL);
+}
+
+int
+personal_checkout(struct request *req, struct json_object *metadata)
+{
     const char *id = NULL, *email = NULL, *first = NULL, *last = NULL, *checkout = NULL;
+    const char *sid = NULL;
     struct json_object *plan = NULL, *sections = NULL, *av, *p, *d, *items;
     char key[96], ctype[128], now[32], url[512];
     struct cluster_result res;
@@ -294,10 +303,10 @@ personal_create(struct request *req)
     if (rc != APP_OK)
         return rc;
     req_log(req, LL_INFO, "personalised plan %s: cluster %d", id, res.cluster);
-    if (pay(req, p, 0, &checkout) != APP_OK) {
+    if (pay(req, p, 0, metadata, &sid, &checkout) != APP_OK) {
         req_log(req, LL_WARN, "plan %s: no checkout yet: %s", id, req->err.msg);
         app_error_clear(&req->err);
-        checkout = NULL;
+        checkout = sid = NULL;
     }
     d = cluster_result_json(&res);
     json_object_object_add(d, "planId", json_object_new_string(id));
@@ -306,8 +315,10 @@ personal_create(struct request *req)
     json_object_object_add(d, "currency", json_object_new_string("AUD"));
     snprintf(url, sizeof(url), "%s/personalized-plans/%s/pay", req->cfg->api_base_url, id);
     json_object_object_add(d, "payUrl", json_object_new_string(url));
-    if (checkout)
+    if (sid && checkout) {
+        json_object_object_add(d, "sessionId", json_object_new_string(sid));
         json_object_object_add(d, "checkoutUrl", json_object_new_string(checkout));
+    }
     return reply_json(req, 201, d);
 }
 
@@ -357,5 +368,5 @@ personal_pay(struct request *req)
         return rc;
     if (!json_str(p, "status") || strcmp(json_str(p, "status"), "pending") != 0)
         return reply_error(req, APP_ECONFLICT, "This plan is already paid", NULL);
-    return pay(req, p, 1, NULL);
+    return pay(req, p, 1, NULL, NULL, NULL);
 }

@@ -255,6 +255,8 @@ purchase_checkout(struct request *req, struct json_object *metadata)
 
     memset(&p, 0, sizeof(p));
     p.metadata = metadata;
+    field_alias(req, "couponCode", NULL, "code");
+    field_alias(req, "planType", NULL, "planId");
     field_string(req, "planId", 1, 64, FIELD_REQUIRED, &p.plan_id);
     field_email(req, "email", FIELD_REQUIRED, &p.email);
     field_string(req, "code", 1, 64, 0, &code_in);

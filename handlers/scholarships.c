@@ -191,11 +191,11 @@ received_mail(struct request *req, const char *id, const struct applicant *a,
 
 /* The application's own Checkout at the computed price: replied (reply set) or returned. */
 static int
-pay(struct request *req, struct json_object *s, int reply, const char **url)
+pay(struct request *req, struct json_object *s, int reply, struct json_object *metadata,
+    const char **sid, const char **url)
 {
     char ok[512], cancel[512], name[300];
     struct paylink pl;
-    const char *sid;
 
     memset(&pl, 0, sizeof(pl));
     snprintf(name, sizeof(name), "%s (%lld%% scholarship)", json_str(s, "planName"),
@@ -219,20 +219,27 @@ pay(struct request *req, struct json_object *s, int reply, const char **url)
     pl.meta_vals[0] = pl.key;
     pl.success_url = ok;
     pl.cancel_url = cancel;
+    pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, &sid, url);
+    return paylink_session(req, &pl, sid, url);
 }
 
 int
 scholarships_apply(struct request *req)
+{
+    return scholarship_checkout(req, NULL);
+}
+
+int
+scholarship_checkout(struct request *req, struct json_object *metadata)
 {
     struct json_object *plan, *items, *av, *d, *s;
     struct scholarship_result res;
     struct scholarship_input in;
     struct applicant a;
     char id[40], now[32], url[512];
-    const char *checkout;
+    const char *checkout, *sid;
     time_t t = time(NULL);
     int rc;
 
@@ -241,7 +248,7 @@ scholarships_apply(struct request *req)
     field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &a.first);
     field_string(req, "lastName", 1, 100, FIELD_REQUIRED, &a.last);
     field_email(req, "email", FIELD_REQUIRED, &a.email);
-    field_string(req, "statement", 1, 2000, 0, &a.statement);
+    field_string(req, "statement", 1, 2000, FIELD_MULTILINE, &a.statement);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
     rc = rules_and_plan(req, &plan);
@@ -272,11 +279,11 @@ scholarships_apply(struct request *req)
             res.price_cents);
     /* The application exists whatever Checkout says now: without a session the answer
      * still carries the pay link, which makes one when opened. */
-    checkout = NULL;
-    if (pay(req, s, 0, &checkout) != APP_OK) {
+    checkout = sid = NULL;
+    if (pay(req, s, 0, metadata, &sid, &checkout) != APP_OK) {
         req_log(req, LL_WARN, "scholarship %s: no checkout yet: %s", id, req->err.msg);
         app_error_clear(&req->err);
-        checkout = NULL;
+        checkout = sid = NULL;
     }
     d = scholarship_result_json(&res);
     json_object_object_add(d, "scholarshipId", json_object_new_string(id));
@@ -284,8 +291,10 @@ scholarships_apply(struct request *req)
     json_object_object_add(d, "planId", json_object_new_string(json_str(plan, "planId")));
     snprintf(url, sizeof(url), "%s/scholarships/%s/pay", req->cfg->api_base_url, id);
     json_object_object_add(d, "payUrl", json_object_new_string(url));
-    if (checkout)
-        json_object_object_add(d, "checkoutUrl", json_object_new_string(checkout));
+    if (sid && checkout) {
+        json_add_str(d, "sessionId", sid);
+        json_add_str(d, "checkoutUrl", checkout);
+    }
     return reply_json(req, 201, d);
 }
 
@@ -329,5 +338,5 @@ scholarships_pay(struct request *req)
         return rc;
     if (!json_str(s, "status") || strcmp(json_str(s, "status"), "submitted") != 0)
         return reply_error(req, APP_ECONFLICT, "This application is already paid", NULL);
-    return pay(req, s, 1, NULL);
+    return pay(req, s, 1, NULL, NULL, NULL);
 }

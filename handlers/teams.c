@@ -109,15 +109,58 @@ token_ok(const char *token, const char *stored)
 
 /* --- POST /v1/teams/create ------------------------------------------------------------- */
 
+/* The leader is member 0 and pays first: moved there when listed elsewhere, added when not
+ * listed (2-5 members in all, the leader included). */
+static int
+leader_first(struct request *req, struct team *t)
+{
+    struct member lead;
+    size_t i;
+
+    for (i = 0; i < t->n && strcmp(t->m[i].email, t->email) != 0; i++)
+        ;
+    if (i == t->n) {
+        if (t->n == TEAM_MAX_MEMBERS) {
+            field_error(req, "members", "has no room for the leader (at most 5 in all)");
+            return fields_done(req);
+        }
+        memset(&lead, 0, sizeof(lead));
+        lead.name = arena_strdup(req->arena, t->first);
+        if (t->last) {
+            size_t n = strlen(t->first) + strlen(t->last) + 2;
+            char *full = arena_alloc(req->arena, n);
+
+            snprintf(full, n, "%s %s", t->first, t->last);
+            lead.name = full;
+        }
+        lead.email = t->email;
+        t->n++;
+    } else {
+        lead = t->m[i];
+    }
+    memmove(&t->m[1], &t->m[0], i * sizeof(t->m[0]));
+    t->m[0] = lead;
+    if (t->n < TEAM_MIN_MEMBERS) {
+        field_error(req, "members", "must name at least one member besides the leader");
+        return fields_done(req);
+    }
+    return APP_OK;
+}
+
 static int
 parse(struct request *req, struct team *t)
 {
-    struct json_object *leader = NULL, *members, *m;
+    struct json_object *leader, *members, *m;
     char name[48];
     size_t i, j;
 
-    json_object_object_get_ex(req->json, "leader", &leader);
-    leader = field_object(req, leader, "leader", FIELD_REQUIRED);
+    /* The seed's flat leader fields and planType stand for ours (docs/API.md). */
+    field_alias(req, "leaderFirstName", "leader", "firstName");
+    field_alias(req, "leaderLastName", "leader", "lastName");
+    field_alias(req, "leaderEmail", "leader", "email");
+    field_alias(req, "country", "leader", "country");
+    field_alias(req, "planType", NULL, "planId");
+    leader = field_object_at(req, NULL, "leader", "leader", FIELD_REQUIRED);
     field_string_at(req, leader, "firstName", "leader.firstName", 1, 100, FIELD_REQUIRED,
                     &t->first);
     field_string_at(req, leader, "lastName", "leader.lastName", 1, 100, FIELD_REQUIRED,
@@ -126,7 +169,7 @@ parse(struct request *req, struct team *t)
     field_string_at(req, leader, "country", "leader.country", 2, 64, FIELD_REQUIRED,
                     &t->country);
     field_string(req, "planId", 1, 64, 0, &t->plan_id);
-    members = field_array(req, "members", TEAM_MIN_MEMBERS, TEAM_MAX_MEMBERS, FIELD_REQUIRED);
+    members = field_array(req, "members", 1, TEAM_MAX_MEMBERS, FIELD_REQUIRED);
     t->n = members ? json_object_array_length(members) : 0;
     for (i = 0; i < t->n; i++) {
         snprintf(name, sizeof(name), "members[%zu]", i);
@@ -143,8 +186,44 @@ parse(struct request *req, struct team *t)
             if (t->m[j].email && strcmp(t->m[j].email, t->m[i].email) == 0)
                 field_error(req, arena_strdup(req->arena, name), "appears twice");
     }
-    return fields_done(req);
+    if (fields_done(req) != APP_OK)
+        return APP_EVALIDATION;
+    return leader_first(req, t);
 }
+
+/* The team plan named by id, which may be the seed's planType: the team plan of "full-6months"
+ * is "team-full-6months" (docs/CAMPAIGNS.md).  *plan NULL when there is none. */
+static int
+team_plan(struct request *req, const char **id, struct json_object **plan)
+{
+    struct json_object *v;
+    char *team_id;
+    size_t n;
+    int rc, pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        rc = catalogue_plan(req, *id, plan);
+        if (rc != APP_OK)
+            return rc;
+        if (*plan && json_object_object_get_ex(*plan, "pricing", &v) &&
+            strcmp(json_object_get_string(v), "split") == 0)
+            return APP_OK;
+        if (*plan)
+            json_object_put(*plan);
+        *plan = NULL;
+        if (pass == 0) {
+            n = strlen(*id) + 6;
+            team_id = arena_alloc(req->arena, n);
+            snprintf(team_id, n, "team-%s", *id);
+            *id = team_id;
+        }
+    }
+    return APP_OK;
+}
+
+static int share_session(struct request *req, struct json_object *team, long idx,
+                         struct json_object *metadata, int reply, const char **sid,
+                         const char **url);
 
 static void
 pay_url(struct request *req, const struct team *t, size_t i, char *out, size_t n)
@@ -216,7 +295,8 @@ mail(struct request *req, const char *cause, const char *tmpl, const char *to,
 }
 
 static int
-reply_created(struct request *req, const struct team *t, const char *pay_by)
+reply_created(struct request *req, const struct team *t, const char *pay_by, const char *sid,
+              const char *checkout)
 {
     struct json_object *d = json_object_new_object(), *l = json_object_new_array(), *m;
     char url[512];
@@ -243,13 +323,24 @@ reply_created(struct request *req, const struct team *t, const char *pay_by)
         json_object_array_add(l, m);
     }
     json_object_object_add(d, "members", l);
+    if (sid && checkout) {
+        json_add_str(d, "sessionId", sid);
+        json_add_str(d, "checkoutUrl", checkout);
+    }
     return reply_json(req, 201, d);
 }
 
 int
 teams_create(struct request *req)
 {
-    struct json_object *plan = NULL, *v, *items, *vars, *list, *e;
+    return team_checkout(req, NULL);
+}
+
+int
+team_checkout(struct request *req, struct json_object *metadata)
+{
+    struct json_object *plan = NULL, *v, *items, *vars, *list, *e, *team = NULL;
+    const char *sid = NULL, *checkout = NULL;
     long long shares[TEAM_MAX_MEMBERS];
     char now[32], pay_by[32], day[48], cause[64], url[512], leader[220];
     struct team t;
@@ -263,13 +354,10 @@ teams_create(struct request *req)
         t.plan_id = DEFAULT_PLAN;
     if (!req->worker || !req->worker->ddb)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    rc = catalogue_plan(req, t.plan_id, &plan);
+    rc = team_plan(req, &t.plan_id, &plan);
     if (rc != APP_OK)
         return rc;
-    if (!plan || !json_object_object_get_ex(plan, "pricing", &v) ||
-        strcmp(json_object_get_string(v), "split") != 0) {
-        if (plan)
-            json_object_put(plan);
+    if (!plan) {
         field_error(req, "planId", "is not a team plan");
         return fields_done(req);
     }
@@ -341,7 +429,20 @@ teams_create(struct request *req)
         return rc == APP_ECONDITION ? app_error_set(&req->err, APP_EINTERNAL, "team id clash")
                                     : rc;
     req_log(req, LL_INFO, "team %s created: %zu members, %lld cents", t.id, t.n, t.total);
-    return reply_created(req, &t, pay_by);
+    /* The leader pays first: their session now.  The team exists whatever Checkout says;
+     * without a session the leader's pay link makes one when opened. */
+    rc = team_load(req->worker->ddb, req->cfg, t.id, &team, &req->err);
+    if (rc == APP_OK) {
+        arena_cleanup(req->arena, json_put_cb, team);
+        rc = share_session(req, team, 0, metadata, 0, &sid, &checkout);
+    }
+    if (rc != APP_OK) {
+        req_log(req, LL_WARN, "team %s: no checkout for the leader yet: %s", t.id,
+                req->err.msg);
+        app_error_clear(&req->err);
+        sid = checkout = NULL;
+    }
+    return reply_created(req, &t, pay_by, sid, checkout);
 }
 
 /* --- GET /v1/teams/{teamId} ------------------------------------------------------------ */
@@ -416,40 +517,15 @@ teams_get(struct request *req)
     return reply_json(req, 200, d);
 }
 
-/* --- GET /v1/teams/{teamId}/members/{index}/pay ---------------------------------------- */
-
-int
-teams_pay(struct request *req)
+/* Member idx's own Checkout of their share: replied (reply set) or its id and url set. */
+static int
+share_session(struct request *req, struct json_object *team, long idx,
+              struct json_object *metadata, int reply, const char **sid, const char **url)
 {
-    struct json_object *team = NULL, *m, *v = NULL;
     char path[32], idxs[16], name[300], ok[512], cancel[512];
+    struct json_object *m = team_member(team, idx), *v = NULL;
     struct paylink pl;
-    const char *st;
-    long idx;
-    int rc;
 
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
-    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
-    if (rc == APP_ENOTFOUND)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
-    if (rc != APP_OK)
-        return rc;
-    arena_cleanup(req->arena, json_put_cb, team);
-    m = team_member(team, idx);
-    if (!m)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
-    if (!token_ok(req_query(req, "token"), json_str(m, "tokenHash")))
-        return app_error_set(&req->err, APP_EFORBIDDEN, "not this member's link");
-    st = json_str(team, "status");
-    if (!st || (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0))
-        return reply_error(req, APP_ECONFLICT, st && !strcmp(st, "expired") ?
-                           "This team expired before every share was paid" :
-                           "This team is no longer taking payments", NULL);
-    if (!json_str(m, "status") || strcmp(json_str(m, "status"), "unpaid") != 0)
-        return reply_error(req, APP_ECONFLICT, "This share is already paid", NULL);
     memset(&pl, 0, sizeof(pl));
     snprintf(path, sizeof(path), "members[%ld].", idx);
     snprintf(idxs, sizeof(idxs), "%ld", idx);
@@ -477,5 +553,43 @@ teams_pay(struct request *req)
     pl.meta_vals[1] = idxs;
     pl.success_url = ok;
     pl.cancel_url = cancel;
-    return paylink_reply(req, &pl);
+    pl.extra_meta = metadata;
+    if (reply)
+        return paylink_reply(req, &pl);
+    return paylink_session(req, &pl, sid, url);
+}
+
+/* --- GET /v1/teams/{teamId}/members/{index}/pay ---------------------------------------- */
+
+int
+teams_pay(struct request *req)
+{
+    struct json_object *team = NULL, *m;
+    const char *st;
+    long idx;
+    int rc;
+
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
+    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
+    if (rc != APP_OK)
+        return rc;
+    arena_cleanup(req->arena, json_put_cb, team);
+    m = team_member(team, idx);
+    if (!m)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
+    if (!token_ok(req_query(req, "token"), json_str(m, "tokenHash")))
+        return app_error_set(&req->err, APP_EFORBIDDEN, "not this member's link");
+    st = json_str(team, "status");
+    if (!st || (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0))
+        return reply_error(req, APP_ECONFLICT, st && !strcmp(st, "expired") ?
+                           "This team expired before every share was paid" :
+                           "This team is no longer taking payments", NULL);
+    if (!json_str(m, "status") || strcmp(json_str(m, "status"), "unpaid") != 0)
+        return reply_error(req, APP_ECONFLICT, "This share is already paid", NULL);
+    return share_session(req, team, idx, NULL, 1, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
 #include "../lib/stripe_webhook.h"
+#include "campaigns.h"
 #include "fulfil.h"
 #include "handlers.h"
 #include "subscriptions.h"
@@ -100,23 +101,13 @@ finish(struct request *req, const char *id, int done)
     json_object_put(vals);
 }
 
-static const struct campaign *const campaigns[] = {
-    &campaign_discount_purchase,
-    &campaign_team,
-    &campaign_scholarship,
-    &campaign_personal,
-    &campaign_mock,
-};
-
+/* The fulfilment of the campaign named id (the registry, campaigns.h), or NULL. */
 static const struct campaign *
 campaign_named(const char *id)
 {
-    size_t i;
+    const struct campaign_kind *k = campaign_find(id);
 
-    for (i = 0; id && i < sizeof(campaigns) / sizeof(campaigns[0]); i++)
-        if (strcmp(campaigns[i]->id, id) == 0)
-            return campaigns[i];
-    return NULL;
+    return k ? k->fulfil : NULL;
 }
 
 static const struct campaign *
@@ -170,6 +161,7 @@ on_session_unpaid(struct request *req, const struct event *ev)
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), 0))
         return APP_OK;
+    pe.session = json_str(ev->obj, "id");
     return campaign_of(pe.meta)->unpaid(req, &pe, strcmp(ev->type, "checkout.session.expired")
                                         == 0 ? "expired" : "failed");
 }

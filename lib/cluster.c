@@ -668,8 +668,24 @@ read_section(struct json_object *s, size_t i, struct cluster_section *out, char 
     size_t n;
 
     memset(out, 0, sizeof(*out));
+    static const char *const keys[] = {"name", "category", "total", "answered", "correct",
+                                       NULL};
+
     if (!json_object_is_type(s, json_type_object))
         return fail(err, errlen, "sections[%zu]: must be an object", i);
+    json_object_object_foreach(s, k, kv) {
+        size_t j;
+
+        (void)kv;
+        for (j = 0; keys[j] && strcmp(keys[j], k) != 0; j++)
+            ;
+        if (keys[j])
+            continue;
+        if (strlen(k) > 40 || !str_text_ok(k, strlen(k), 0))
+            return fail(err, errlen, "sections[%zu]: has a member whose name is not a short "
+                        "UTF-8 text", i);
+        return fail(err, errlen, "sections[%zu].%s: is not a known field", i, k);
+    }
     if (!json_object_object_get_ex(s, "name", &v) || json_object_is_type(v, json_type_null))
         return fail(err, errlen, "sections[%zu].name: is required", i);
     if (!json_object_is_type(v, json_type_string))
@@ -681,9 +697,9 @@ read_section(struct json_object *s, size_t i, struct cluster_section *out, char 
                     CLUSTER_NAME_MAX);
     if (strspn(str, " ") == n)
         return fail(err, errlen, "sections[%zu].name: must not be blank", i);
-    if (strlen(str) != n || has_control(str))
-        return fail(err, errlen, "sections[%zu].name: must not contain control characters",
-                    i);
+    if (!str_text_ok(str, n, 0))
+        return fail(err, errlen, "sections[%zu].name: must be UTF-8 text without control "
+                    "characters", i);
     memcpy(out->name, str, n + 1);
     if (!json_object_object_get_ex(s, "category", &v) || json_object_is_type(v, json_type_null))
         return fail(err, errlen, "sections[%zu].category: is required", i);

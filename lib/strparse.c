@@ -134,3 +134,50 @@ str_ct_equal(const void *a, const void *b, size_t n)
         diff |= x[i] ^ y[i];
     return diff == 0;
 }
+
+int
+str_text_ok(const char *s, size_t n, int multiline)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+    while (p < end) {
+        unsigned long cp;
+        size_t len, i;
+
+        if (p[0] < 0x80) {
+            if ((p[0] < 0x20 || p[0] == 0x7f) &&
+                !(multiline && (p[0] == '\n' || p[0] == '\r' || p[0] == '\t')))
+                return 0;
+            p++;
+            continue;
+        }
+        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+            len = 2;
+            cp = p[0] & 0x1fu;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+            len = 3;
+            cp = p[0] & 0x0fu;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+            len = 4;
+            cp = p[0] & 0x07u;
+        } else {
+            return 0;                       /* a continuation byte, 0xc0, 0xc1 or > 0xf4 */
+        }
+        if ((size_t)(end - p) < len)
+            return 0;
+        for (i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+            return 0;
+        /* U+FFFD is what json-c makes of a lone "\ud800": text mangled before it reached us;
+         * noncharacters are never text. */
+        if (cp == 0xfffd || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+            return 0;
+        p += len;
+    }
+    return 1;
+}

@@ -26,6 +26,14 @@ int str_hexval(int c);
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 
+/*
+ * 1 if s[0..n) is text a person could have typed: well-formed UTF-8 (no overlong forms, no
+ * UTF-16 surrogates, nothing above U+10FFFF, no noncharacters, and no U+FFFD, which is what
+ * json-c makes of a lone "\ud800") without control characters (C0, DEL, C1) or NUL; with
+ * multiline, line breaks and tabs are text too.  0 otherwise.
+ */
+int str_text_ok(const char *s, size_t n, int multiline);
+
 /* 1 if a and b are equal, comparing every byte whatever the content (constant time in n). */
 int str_ct_equal(const void *a, const void *b, size_t n);
 

@@ -56,19 +56,15 @@ def test_create_refuses_bad_input(stack, body, status, code, field):
     assert field in d["details"]["fields"], d
 
 
-def test_campaigns_not_built_yet_are_refused_clearly(stack):
-    d = assert_envelope(create(stack, campaignId="team-creation", planId="team-full-6months",
-                               email="a@example.com"), 422, "UNPROCESSABLE")
-    assert d["details"]["reason"] == "CAMPAIGN_NOT_AVAILABLE"
-
-
 def test_verify_reconciles_the_session_with_our_record(stack):
     d = assert_envelope(create(stack, campaignId="discount-purchase", planId="basic-1month",
                                email="verify@example.com"), 201)["data"]
     v = assert_envelope(verify(stack, d["sessionId"]), 200)["data"]
     assert v == {"sessionId": d["sessionId"], "status": "open", "paymentStatus": "unpaid",
-                 "amountTotalCents": 4900, "purchaseId": d["purchaseId"],
-                 "purchaseStatus": "pending", "consistent": True}
+                 "amountTotalCents": 4900, "campaignId": "discount-purchase",
+                 "purchaseId": d["purchaseId"], "recordId": d["purchaseId"],
+                 "recordStatus": "pending", "purchaseStatus": "pending", "amountCents": 4900,
+                 "consistent": True}
     http_json("POST", stack.ports["STRIPE_API_BASE"] + "/__stripe/sessions/%s/complete"
               % d["sessionId"], {"deliver": False})
     v = assert_envelope(verify(stack, d["sessionId"]), 200)["data"]

@@ -74,7 +74,8 @@ BAD = [
     ("members not a list", lambda b: b.update(members={"a": 1}), "members"),
     ("huge name", lambda b: b["members"][0].update(name="x" * 5000), "members[0].name"),
     ("no country", lambda b: b["leader"].pop("country"), "leader.country"),
-    ("not a team plan", lambda b: b.update(planId="full-6months"), "planId"),
+    ("not a team plan", lambda b: b.update(planId="basic-1month"), "planId"),
+    ("unknown member field", lambda b: b["members"][1].update(phone="1"), "members[1].phone"),
 ]
 
 

@@ -375,6 +375,52 @@ START_TEST(test_ct_equal)
 }
 END_TEST
 
+/* Text a person could type: one case per row, the length given so NUL counts. */
+static const struct {
+    const char *s;
+    size_t n;
+    int ok;
+    int multiline;
+} text_cases[] = {
+    {"", 0, 1, 0},
+    {"O'Brien", 7, 1, 0},
+    {"Zo\xc3\xab M\xc3\xbcller", 12, 1, 0},             /* two-byte forms */
+    {"\xe5\xb1\xb1\xe7\x94\xb0", 6, 1, 0},                  /* three-byte forms */
+    {"\xf0\x9f\xa6\xb7 tooth", 10, 1, 0},               /* four-byte form */
+    {"\xef\xbf\xbd", 3, 0, 0},                          /* U+FFFD: json-c's lone \ud800 */
+    {"\xef\xbf\xbe", 3, 0, 0},                          /* noncharacter U+FFFE */
+    {"\xe2\x82\xac", 3, 1, 0},                          /* euro sign */
+    {"\xed\xa0\x80", 3, 0, 0},                          /* a surrogate, UTF-8 encoded */
+    {"\xed\xbf\xbf", 3, 0, 0},                          /* U+DFFF */
+    {"\xc0\xaf", 2, 0, 0},                              /* overlong '/' */
+    {"\xe0\x80\xaf", 3, 0, 0},                          /* overlong, three bytes */
+    {"\xf0\x80\x80\xaf", 4, 0, 0},                      /* overlong, four bytes */
+    {"\xf4\x90\x80\x80", 4, 0, 0},                      /* above U+10FFFF */
+    {"\xf5\x80\x80\x80", 4, 0, 0},
+    {"\x80", 1, 0, 0},                                  /* a lone continuation byte */
+    {"\xc3", 1, 0, 0},                                  /* truncated */
+    {"\xe5\xb1", 2, 0, 0},
+    {"a\xc3(", 3, 0, 0},                                /* bad continuation */
+    {"a\x00b", 3, 0, 0},                                /* NUL */
+    {"line\nbreak", 10, 0, 0},
+    {"tab\there", 8, 0, 0},
+    {"del\x7f", 4, 0, 0},
+    {"\xc2\x85", 2, 0, 0},                              /* C1 control NEL */
+    {"\xc2\xa0", 2, 1, 0},                              /* no-break space is text */
+    {"line\nbreak", 10, 1, 1},                        /* a statement may have lines */
+    {"a\r\nb\tc", 6, 1, 1},
+    {"a\x00b", 3, 0, 1},
+    {"bell\x07", 5, 0, 1},
+};
+
+START_TEST(test_text_ok)
+{
+    ck_assert_msg(str_text_ok(text_cases[_i].s, text_cases[_i].n, text_cases[_i].multiline) ==
+                  text_cases[_i].ok,
+                  "case %d", _i);
+}
+END_TEST
+
 static Suite *
 strparse_suite(void)
 {
@@ -414,6 +460,7 @@ strparse_suite(void)
     tc = tcase_create("misc");
     tcase_add_test(tc, test_trim);
     tcase_add_test(tc, test_ct_equal);
+    tcase_add_loop_test(tc, test_text_ok, 0, sizeof(text_cases) / sizeof(text_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }
