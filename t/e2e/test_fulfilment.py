@@ -106,6 +106,19 @@ def test_full_loop_validate_buy_pay_grant_and_confirmation_email(stack, ddb):
     assert row["attempts"]["N"] == "1"
 
 
+def test_purchase_without_a_name_greets_the_buyer_without_one(stack, ddb):
+    # The name is optional on a discount purchase; the email must not say "Hi ,".
+    email = "no-name@example.com"
+    d = buy(stack, email, code=None)
+    pay(stack, d)
+    m = stack.wait_mail(email)[0]
+    assert m["subject"] == "Your ProDentHub purchase is confirmed: Full - 6 Months"
+    for part in (m["text"], m["html"]):
+        assert "Hi there," in part, part
+        assert "Hi ," not in part and " ," not in part and "{{" not in part
+        assert "Coupon" not in part and d["purchaseId"] in part
+
+
 def test_ten_concurrent_deliveries_one_state_change_one_email(stack, ddb):
     email = "ten-at-once@example.com"
     d = buy(stack, email)
@@ -210,6 +223,7 @@ def test_declined_then_paid_sends_one_retry_email_and_ends_paid(stack, ddb):
     m = stack.wait_mail(email)
     assert len(m) == 1 and "Full - 6 Months" in m[0]["text"]
     assert d["checkoutUrl"] in m[0]["text"]
+    assert "Hi there," in m[0]["text"] and "Hi ," not in m[0]["text"]     # bought without a name
     pay(stack, d)
     p = purchase(ddb, d["purchaseId"])
     assert p["status"]["S"] == "paid" and p["stripePaymentIntentId"]["S"] == pi
