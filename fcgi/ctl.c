@@ -53,6 +53,7 @@
 #include "../lib/cfg.h"
 #include "../lib/coupon.h"
 #include "../lib/creds.h"
+#include "../lib/ctx.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
@@ -63,8 +64,8 @@
 #include "../lib/reservation.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
-#include "../handlers/mock.h"
-#include "../handlers/team.h"
+#include "../campaign/mock.h"
+#include "../campaign/team.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -81,6 +82,19 @@ struct ctl {
     struct ddb *ddb;
     const char *sql;
 };
+
+/* The context the campaign layer runs in, on the tool's clients. */
+static void
+ctl_ctx(struct ctl *c, struct stripe *st, const char *command, struct ctx *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->cfg = &c->cfg;
+    out->ddb = c->ddb;
+    out->stripe = st;
+    out->now = ctx_clock(&c->cfg);
+    out->request_id = "-";
+    out->route = command;
+}
 
 /* The .json files of dir, sorted; returns the count, fills *out (free each and the list). */
 static int
@@ -579,11 +593,13 @@ sweep_checkouts(struct ctl *c, long older_than)
 static int
 expire_cb(struct ctl *c, void *st, struct json_object *team)
 {
+    struct ctx x;
     struct app_error e;
     int rc;
 
+    ctl_ctx(c, st, "expire-teams", &x);
     app_error_clear(&e);
-    rc = team_expire(c->ddb, &c->cfg, st, team, time(NULL), &e);
+    rc = team_expire(&x, team, &e);
     if (rc < 0)
         fprintf(stderr, "prodenthubctl: team %s: %s\n", json_str(team, "teamId"), e.msg);
     return rc;

@@ -380,6 +380,62 @@ check_unknown(struct request *req)
     }
 }
 
+#define META_MAX_KEYS 20
+#define META_KEY_MAX 40
+#define META_VALUE_MAX 200
+
+/* Flat string metadata with short [A-Za-z0-9_] keys; why it is not, or NULL. */
+static const char *
+metadata_problem(struct json_object *m)
+{
+    if (!json_object_is_type(m, json_type_object))
+        return "must be an object of strings";
+    if (json_object_object_length(m) > META_MAX_KEYS)
+        return "has too many keys (at most 20)";
+    json_object_object_foreach(m, k, v) {
+        size_t n = strlen(k), i;
+
+        if (n == 0 || n > META_KEY_MAX)
+            return "keys must be 1-40 characters";
+        for (i = 0; i < n; i++) {
+            if (!isalnum((unsigned char)k[i]) && k[i] != '_')
+                return "keys may hold only letters, digits and _";
+        }
+        if (!json_object_is_type(v, json_type_string) ||
+            json_object_get_string_len(v) > META_VALUE_MAX)
+            return "values must be strings of at most 200 characters";
+        if (!str_text_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v), 0))
+            return "values must be UTF-8 text without control characters";
+    }
+    return NULL;
+}
+
+struct json_object *
+field_metadata(struct request *req)
+{
+    struct json_object *m = member(req, "metadata");
+    const char *why;
+
+    if (!m)
+        return NULL;
+    why = metadata_problem(m);
+    if (why) {
+        bad(req, "metadata", why);
+        return NULL;
+    }
+    return m;
+}
+
+void
+field_campaign(struct request *req, const char *id)
+{
+    struct json_object *v = member(req, "campaignId");
+
+    if (v && (!json_object_is_type(v, json_type_string) ||
+              strcmp(json_object_get_string(v), id) != 0))
+        bad(req, "campaignId", "is not this route's campaign");
+}
+
 void
 field_error(struct request *req, const char *name, const char *why)
 {

@@ -66,6 +66,14 @@ struct json_object *field_known(struct request *req, struct json_object *obj, co
  * Call before reading the field.
  */
 void field_alias(struct request *req, const char *alias, const char *parent, const char *key);
+/* The optional free-form "metadata" object passed on to Stripe: at most 20 string values of
+ * at most 200 bytes of text, keys of 1-40 [A-Za-z0-9_]; NULL when absent or wrong (recorded).
+ * Our own keys always win over it. */
+struct json_object *field_metadata(struct request *req);
+/* The optional "campaignId" of a campaign's create route (the seeds send it everywhere):
+ * recorded as wrong unless it is id. */
+void field_campaign(struct request *req, const char *id);
+
 /* Record a problem the checks above cannot see (e.g. "appears twice"). */
 void field_error(struct request *req, const char *name, const char *why);
 

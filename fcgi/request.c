@@ -49,6 +49,16 @@ req_init(struct request *req, struct arena *arena, char **envp, const struct cfg
     req->request_id = req_env(req, "REQUEST_ID");
     if (!request_id_ok(req->request_id))
         req->request_id = "-";
+    req->ctx.cfg = cfg;
+    if (w) {
+        req->ctx.ddb = w->ddb;
+        req->ctx.cache = w->cache;
+        req->ctx.stripe = w->stripe;
+        req->ctx.s3 = w->s3;
+    }
+    req->ctx.now = ctx_clock(cfg);
+    req->ctx.request_id = req->request_id;
+    req->ctx.route = "-";
 }
 
 void

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "../lib/buf.h"
+#include "../lib/ctx.h"
 #include "../lib/errors.h"
 #include "../lib/log.h"
 #include "../lib/mem.h"
@@ -44,6 +45,7 @@ struct request {
     char **envp;                 /* FastCGI parameters, NAME=value */
     const struct cfg *cfg;
     struct worker *worker;       /* per-worker connections; NULL in unit tests */
+    struct ctx ctx;              /* the worker's clients and the request's now, for domain code */
     struct timespec start;
 
     const char *method;

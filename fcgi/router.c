@@ -99,6 +99,26 @@ check_backends(struct request *req, unsigned flags)
     return APP_OK;
 }
 
+const struct route *
+route_named(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < routes_count; i++) {
+        if (strcmp(routes[i].name, name) == 0)
+            return &routes[i];
+    }
+    return NULL;
+}
+
+int
+route_call(struct request *req, const struct route *r)
+{
+    int rc = check_backends(req, r->flags);
+
+    return rc != APP_OK ? rc : r->handler(req);
+}
+
 static int
 check_admin(struct request *req)
 {
@@ -181,6 +201,7 @@ run(struct request *req, const struct body_reader *br)
         return app_error_set(&req->err, APP_EMETHOD, "use one of: %s", allow);
     }
     req->route = r;
+    req->ctx.route = r->name;
     if (!route_match(r->pattern, req->path, req))
         return app_error_set(&req->err, APP_EBADREQUEST, "malformed percent-encoding in the path");
     cors_actual(req);
@@ -201,10 +222,7 @@ run(struct request *req, const struct body_reader *br)
         if (rc != APP_OK)
             return rc;
     }
-    rc = check_backends(req, r->flags);
-    if (rc != APP_OK)
-        return rc;
-    return r->handler(req);
+    return route_call(req, r);
 }
 
 void

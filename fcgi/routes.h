@@ -44,6 +44,13 @@ int route_match(const char *pattern, const char *path, struct request *req);
 /* Route, check and run the handler; on return req->status and the body are set. */
 void dispatch(struct request *req, const struct body_reader *br);
 
+/* The route named name (its stable name, e.g. "teams.create"), or NULL. */
+const struct route *route_named(const char *name);
+
+/* Run route r's handler for req after the checks of its flags that need no body (backends):
+ * the universal checkout hands a request to a campaign's own create route this way. */
+int route_call(struct request *req, const struct route *r);
+
 /* "GET, HEAD, POST" for a method mask, into out. */
 void methods_to_string(unsigned mask, char *out, size_t outlen);
 

@@ -2,10 +2,11 @@
  * POST /v1/checkout/create {"campaignId", ...that campaign's create fields..., "metadata"?}
  * POST /v1/checkout/verify {"sessionId"}
  *
- * create is the universal entry of every campaign (the registry, campaigns.h): it checks
- * campaignId and the caller's metadata, then runs that campaign's own create flow, which
- * prices it on the server, records it and opens its Checkout Session.  An amount or currency
- * sent (the seed's frontend sends them) is never used: the reply says so.
+ * create is the universal entry of every campaign (the registry, campaign/campaign.h): it
+ * checks campaignId, then hands the request to that campaign's own create route, which reads
+ * the rest (metadata included), prices it on the server, records it and opens its Checkout.
+ * An amount or currency sent (the seed's frontend sends them) is never used: the reply says
+ * so.
  *
  * verify asks Stripe for the session and reconciles it with the record it belongs to, for
  * any campaign: the payment status, the record's status, and whether the session is the one
@@ -13,52 +14,21 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../fcgi/fields.h"
 #include "../fcgi/request.h"
+#include "../fcgi/routes.h"
 #include "../fcgi/worker.h"
+#include "../campaign/campaign.h"
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
 #include "../lib/strparse.h"
 #include "../lib/stripe.h"
-#include "campaigns.h"
-#include "fulfil.h"
 #include "handlers.h"
-
-#define META_MAX_KEYS 20
-#define META_KEY_MAX 40
-#define META_VALUE_MAX 200
-
-/* Flat string metadata with short [A-Za-z0-9_] keys; why it is not, or NULL. */
-static const char *
-metadata_problem(struct json_object *m)
-{
-    if (!json_object_is_type(m, json_type_object))
-        return "must be an object of strings";
-    if (json_object_object_length(m) > META_MAX_KEYS)
-        return "has too many keys (at most 20)";
-    json_object_object_foreach(m, k, v) {
-        size_t n = strlen(k), i;
-
-        if (n == 0 || n > META_KEY_MAX)
-            return "keys must be 1-40 characters";
-        for (i = 0; i < n; i++) {
-            if (!isalnum((unsigned char)k[i]) && k[i] != '_')
-                return "keys may hold only letters, digits and _";
-        }
-        if (!json_object_is_type(v, json_type_string) ||
-            json_object_get_string_len(v) > META_VALUE_MAX)
-            return "values must be strings of at most 200 characters";
-        if (!str_text_ok(json_object_get_string(v), (size_t)json_object_get_string_len(v), 0))
-            return "values must be UTF-8 text without control characters";
-    }
-    return NULL;
-}
 
 static int
 field_problem(struct request *req, const char *name, const char *why)
@@ -105,30 +75,28 @@ note_ignored(struct request *req, int amount, int currency)
 int
 checkout_create(struct request *req)
 {
-    const struct campaign_kind *kind;
-    struct json_object *meta, *cid, *amount, *currency;
-    const char *campaign, *why;
+    struct json_object *cid, *amount, *currency;
+    const struct campaign *k;
+    const struct route *r;
     int rc;
 
     cid = field_known(req, NULL, "campaignId");
     if (!cid)
         return field_problem(req, "campaignId", "is required");
-    campaign = json_object_is_type(cid, json_type_string) ? json_object_get_string(cid) : NULL;
-    kind = campaign_find(campaign);
-    if (!kind)
+    k = campaign_find(json_object_is_type(cid, json_type_string) ?
+                      json_object_get_string(cid) : NULL);
+    if (!k)
         return field_problem(req, "campaignId", "is not a campaign (discount-purchase, "
                              "team-creation, scholarship-application, personalized-plan, "
                              "mock-exam)");
-    meta = field_known(req, NULL, "metadata");
-    if (meta) {
-        why = metadata_problem(meta);
-        if (why)
-            return field_problem(req, "metadata", why);
-    }
+    r = route_named(k->create_route);
+    if (!r)
+        return app_error_set(&req->err, APP_EINTERNAL, "campaign %s: no route %s", k->id,
+                             k->create_route);
     /* The seed's checkout takes amount and currency: accepted, never used. */
     amount = field_known(req, NULL, "amount");
     currency = field_known(req, NULL, "currency");
-    rc = kind->checkout(req, meta);
+    rc = route_call(req, r);
     note_ignored(req, amount ? 1 : 0, currency ? 1 : 0);
     return rc;
 }
@@ -149,7 +117,7 @@ reconcile(struct request *req, struct json_object *session, struct json_object *
           const char *sid)
 {
     struct json_object *meta = NULL, *rec = NULL;
-    const struct campaign_kind *kind;
+    const struct campaign *kind;
     struct campaign_view v = {NULL, -1, NULL, NULL};
     const char *id, *cur;
     long long total;
@@ -163,8 +131,7 @@ reconcile(struct request *req, struct json_object *session, struct json_object *
     json_add_str(d, "campaignId", kind->id);
     json_add_str(d, kind->key_name, id);
     json_add_str(d, "recordId", id);
-    rc = record_load(req->worker->ddb, campaign_table(kind, req->cfg), kind->key_name, id,
-                     kind->id_prefix, &rec, &req->err);
+    rc = campaign_load(kind, &req->ctx, id, &rec, &req->err);
     if (rc == APP_ENOTFOUND) {
         app_error_clear(&req->err);
         json_object_object_add(d, "consistent", json_object_new_boolean(0));
@@ -172,7 +139,7 @@ reconcile(struct request *req, struct json_object *session, struct json_object *
     }
     if (rc != APP_OK)
         return rc;
-    kind->view(rec, meta, &v);
+    kind->ops->view(rec, meta, &v);
     total = json_int(session, "amount_total");
     cur = json_str(session, "currency");
     json_add_str(d, "recordStatus", v.status ? v.status : "unknown");

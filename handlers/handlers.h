@@ -19,16 +19,6 @@ int plan_id_valid(const char *id);
 /* coupons.c */
 int coupons_validate(struct request *req);
 
-/*
- * Each campaign's create flow with the caller's metadata passed on to Stripe: the route's own
- * handler and POST /v1/checkout/create both run it (handlers/campaigns.c lists them).
- */
-int purchase_checkout(struct request *req, struct json_object *metadata);
-int team_checkout(struct request *req, struct json_object *metadata);
-int scholarship_checkout(struct request *req, struct json_object *metadata);
-int personal_checkout(struct request *req, struct json_object *metadata);
-int mock_checkout(struct request *req, struct json_object *metadata);
-
 /* purchases.c */
 int purchases_create(struct request *req);
 int purchases_get(struct request *req);

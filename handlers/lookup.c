@@ -6,6 +6,7 @@
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "../lib/txn.h"
 #include "handlers.h"
 #include "lookup.h"
 
@@ -78,5 +79,23 @@ catalogue_plan(struct request *req, const char *plan_id, struct json_object **ou
     if (rc == APP_OK && b.len)
         *out = json_tokener_parse(b.data);
     buf_free(&b);
+    return rc;
+}
+
+int
+record_lookup(struct request *req, const char *table, const char *key_name, const char *prefix,
+              const char *what, struct json_object **out)
+{
+    int rc;
+
+    *out = NULL;
+    if (!req->worker || !req->worker->ddb)
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
+    rc = record_load(req->worker->ddb, table, key_name, req_path_param(req, key_name), prefix,
+                     out, &req->err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(&req->err, APP_ENOTFOUND, "no such %s", what);
+    if (rc == APP_OK)
+        arena_cleanup(req->arena, json_put_cb, *out);
     return rc;
 }

@@ -41,4 +41,9 @@ int catalogue_plan(struct request *req, const char *plan_id, struct json_object 
 /* The catalogue's public view of an active plan (handlers/plans.c). */
 int plan_public_shape(struct json_object *plain, struct buf *out);
 
+/* For a route: the record named by the path parameter key_name, released with the request;
+ * 404 "no such <what>" when there is none, 503 without a DynamoDB client. */
+int record_lookup(struct request *req, const char *table, const char *key_name,
+                  const char *prefix, const char *what, struct json_object **out);
+
 #endif

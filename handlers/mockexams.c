@@ -30,10 +30,11 @@
 #include "../lib/ids.h"
 #include "../lib/mem.h"
 #include "../lib/strparse.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "handlers.h"
 #include "lookup.h"
-#include "mock.h"
+#include "../campaign/mock.h"
 #include "paylink.h"
 
 #define PAGE_DEFAULT 10
@@ -149,7 +150,7 @@ mock_list(struct request *req)
 {
     struct json_object *q, *v, *items = NULL, *last = NULL, *start = NULL, *d, *l, *e;
     const char *lim = req_query(req, "limit"), *cur = req_query(req, "cursor");
-    time_t now = time(NULL);
+    time_t now = req->ctx.now;
     long limit = PAGE_DEFAULT;
     long long price;
     char ts[32];
@@ -304,7 +305,7 @@ release(struct request *req, const struct seat *s, const char *now)
                                             ddb_key_s("registrationId", s->id),
                                             "SET #st = :released, updatedAt = :now",
                                             "#st = :pending", v));
-    return txn_run(req, items, NULL);
+    return txn_run(req->ctx.ddb, items, NULL, &req->err);
 }
 
 int
@@ -346,16 +347,10 @@ mock_pay_session(struct request *req, struct json_object *reg, int reply,
 int
 mock_register(struct request *req)
 {
-    return mock_checkout(req, NULL);
-}
-
-int
-mock_checkout(struct request *req, struct json_object *metadata)
-{
-    struct json_object *exam = NULL, *items, *v, *reg_av, *reg, *d, *w;
+    struct json_object *exam = NULL, *items, *v, *reg_av, *reg, *d, *w, *metadata;
     char now[32], closes_by[32], url[512];
     const char *checkout = NULL, *sid = NULL;
-    time_t t = time(NULL);
+    time_t t = req->ctx.now;
     struct seat s;
     int rc;
 
@@ -364,6 +359,8 @@ mock_checkout(struct request *req, struct json_object *metadata)
     field_email(req, "email", FIELD_REQUIRED, &s.email);
     field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &s.first);
     field_string(req, "lastName", 1, 100, 0, &s.last);
+    field_campaign(req, MOCK_CAMPAIGN);
+    metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
     if (!req->worker || !req->worker->ddb)
@@ -411,7 +408,7 @@ mock_checkout(struct request *req, struct json_object *metadata)
         if (w)
             json_object_array_add(items, w);
     }
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
     if (rc == APP_ECONDITION)
         return refused(req, &s);
     if (rc != APP_OK)

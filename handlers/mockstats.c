@@ -26,9 +26,10 @@
 #include "../lib/mem.h"
 #include "../lib/outbox.h"
 #include "../lib/stats.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "handlers.h"
-#include "mock.h"
+#include "../campaign/mock.h"
 
 #define MAX_RESULTS 1000
 #define MAX_SECTIONS 30
@@ -251,7 +252,7 @@ mock_calculate_stats(struct request *req)
     struct cohort c;
     struct stats s;
     char now[32];
-    time_t t = time(NULL);
+    time_t t = req->ctx.now;
     size_t i;
     int rc, published, emails = 0;
 
@@ -283,7 +284,7 @@ mock_calculate_stats(struct request *req)
                 continue;
             items = json_object_new_array();
             json_object_array_add(items, w);
-            rc = txn_run(req, items, NULL);
+            rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
             if (rc == APP_ECONDITION)
                 rc = APP_OK;       /* sent before */
             else if (rc == APP_OK)

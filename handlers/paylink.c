@@ -56,6 +56,7 @@ new_session(struct request *req, const struct paylink *pl, long long n, struct j
             stripe_params_add(sp, field, json_object_get_string(mv));
         }
     }
+    /* Stripe's clock, not ours (a test's clock offset must not reach Stripe). */
     stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
     stripe_params_add(sp, "success_url", pl->success_url);
     stripe_params_add(sp, "cancel_url", pl->cancel_url);

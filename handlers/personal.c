@@ -32,7 +32,8 @@
 #include "../lib/mem.h"
 #include "../lib/outbox.h"
 #include "../lib/s3.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "handlers.h"
 #include "lookup.h"
 #include "paylink.h"
@@ -114,7 +115,7 @@ personal_upload(struct request *req)
     const char *type = NULL;
     long long size = 0;
     struct buf url;
-    time_t now = time(NULL);
+    time_t now = req->ctx.now;
     size_t i;
     int rc;
 
@@ -238,15 +239,9 @@ record(const char *id, const char *email, const char *first, const char *last,
 int
 personal_create(struct request *req)
 {
-    return personal_checkout(req, NULL);
-}
-
-int
-personal_checkout(struct request *req, struct json_object *metadata)
-{
     const char *id = NULL, *email = NULL, *first = NULL, *last = NULL, *checkout = NULL;
     const char *sid = NULL;
-    struct json_object *plan = NULL, *sections = NULL, *av, *p, *d, *items;
+    struct json_object *plan = NULL, *sections = NULL, *av, *p, *d, *items, *metadata;
     char key[96], ctype[128], now[32], url[512];
     struct cluster_result res;
     long long size = 0;
@@ -258,6 +253,8 @@ personal_checkout(struct request *req, struct json_object *metadata)
     field_email(req, "email", FIELD_REQUIRED, &email);
     field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &first);
     field_string(req, "lastName", 1, 100, 0, &last);
+    field_campaign(req, CAMPAIGN);
+    metadata = field_metadata(req);
     rc = assess_body(req, &res, 0);
     if (rc != APP_OK)
         return rc;
@@ -290,14 +287,14 @@ personal_checkout(struct request *req, struct json_object *metadata)
         return app_error_set(&req->err, APP_ECONFIG, "%s not in the catalogue", res.plan_id);
     arena_cleanup(req->arena, json_put_cb, plan);
     json_object_object_get_ex(req->json, "sections", &sections);
-    time_iso(time(NULL), now, sizeof(now));
+    time_iso(req->ctx.now, now, sizeof(now));
     av = record(id, email, first, last, &res, plan, key, size, ctype, sections, now);
     p = ddb_unmarshal_item(av);
     arena_cleanup(req->arena, json_put_cb, p);
     items = json_object_new_array();
     json_object_array_add(items, txn_put(req->cfg->tbl_personalized_plans, av,
                                          "attribute_not_exists(planId)"));
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
     if (rc == APP_ECONDITION)
         return reply_error(req, APP_ECONFLICT, "This plan already exists", NULL);
     if (rc != APP_OK)

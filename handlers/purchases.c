@@ -239,12 +239,6 @@ why_refused(struct request *req, struct purchase *p)
 int
 purchases_create(struct request *req)
 {
-    return purchase_checkout(req, NULL);
-}
-
-int
-purchase_checkout(struct request *req, struct json_object *metadata)
-{
     struct json_object *plan = NULL, *session = NULL, *d, *v, *k, *values;
     const char *code_in = NULL, *session_id, *checkout_url;
     struct purchase p;
@@ -254,7 +248,8 @@ purchase_checkout(struct request *req, struct json_object *metadata)
     int rc;
 
     memset(&p, 0, sizeof(p));
-    p.metadata = metadata;
+    field_campaign(req, "discount-purchase");
+    p.metadata = field_metadata(req);
     field_alias(req, "couponCode", NULL, "code");
     field_alias(req, "planType", NULL, "planId");
     field_string(req, "planId", 1, 64, FIELD_REQUIRED, &p.plan_id);

@@ -30,7 +30,8 @@
 #include "../lib/mem.h"
 #include "../lib/outbox.h"
 #include "../lib/scholarship.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "handlers.h"
 #include "lookup.h"
 #include "paylink.h"
@@ -228,19 +229,13 @@ pay(struct request *req, struct json_object *s, int reply, struct json_object *m
 int
 scholarships_apply(struct request *req)
 {
-    return scholarship_checkout(req, NULL);
-}
-
-int
-scholarship_checkout(struct request *req, struct json_object *metadata)
-{
-    struct json_object *plan, *items, *av, *d, *s;
+    struct json_object *plan, *items, *av, *d, *s, *metadata;
     struct scholarship_result res;
     struct scholarship_input in;
     struct applicant a;
     char id[40], now[32], url[512];
     const char *checkout, *sid;
-    time_t t = time(NULL);
+    time_t t = req->ctx.now;
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -249,6 +244,8 @@ scholarship_checkout(struct request *req, struct json_object *metadata)
     field_string(req, "lastName", 1, 100, FIELD_REQUIRED, &a.last);
     field_email(req, "email", FIELD_REQUIRED, &a.email);
     field_string(req, "statement", 1, 2000, FIELD_MULTILINE, &a.statement);
+    field_campaign(req, CAMPAIGN);
+    metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
     rc = rules_and_plan(req, &plan);
@@ -272,7 +269,7 @@ scholarship_checkout(struct request *req, struct json_object *metadata)
     json_object_array_add(items, txn_put(req->cfg->tbl_scholarships, av,
                                          "attribute_not_exists(scholarshipId)"));
     json_object_array_add(items, received_mail(req, id, &a, &res, plan, t));
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
     if (rc != APP_OK)
         return rc == APP_ECONDITION ? app_error_set(&req->err, APP_EINTERNAL, "id clash") : rc;
     req_log(req, LL_INFO, "scholarship %s submitted: %d%%, %lld cents", id, res.percent,

@@ -19,7 +19,8 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "subscriptions.h"
 
 static int
@@ -96,7 +97,7 @@ subscription_event(struct request *req, const char *type, struct json_object *su
         "eventCreated = :c, updatedAt = :now",
         "attribute_not_exists(eventCreated) OR eventCreated < :c OR "
         "(eventCreated = :c AND #st <> :canceled)", v));
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
     return rc == APP_ECONDITION ? APP_OK : rc;     /* a newer event was there first */
 }
 
@@ -125,5 +126,5 @@ subscription_checkout(struct request *req, struct json_object *session, time_t n
         "SET stripeSubscriptionId = if_not_exists(stripeSubscriptionId, :sub), "
         "stripeCustomerId = :cus, #st = if_not_exists(#st, :active), checkoutCompletedAt = "
         ":now, updatedAt = :now", NULL, v));
-    return txn_run(req, items, NULL);
+    return txn_run(req->ctx.ddb, items, NULL, &req->err);
 }

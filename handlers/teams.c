@@ -17,8 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../fcgi/fields.h"
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
@@ -31,11 +29,12 @@
 #include "../lib/money.h"
 #include "../lib/outbox.h"
 #include "../lib/strparse.h"
-#include "fulfil.h"
+#include "../campaign/campaign.h"
+#include "../lib/txn.h"
 #include "handlers.h"
 #include "lookup.h"
 #include "paylink.h"
-#include "team.h"
+#include "../campaign/team.h"
 
 #define DEFAULT_PLAN "team-full-6months"
 #define KEEP_AFTER_PAY_BY_S (90 * 86400)
@@ -60,40 +59,6 @@ struct team {
     struct member m[TEAM_MAX_MEMBERS];
     time_t now, pay_by;
 };
-
-/* For arena_cleanup: json-c objects released with the request. */
-/* --- shared with fulfilment and the tool ------------------------------------------------ */
-
-int
-team_load(struct ddb *ddb, const struct cfg *cfg, const char *team_id, struct json_object **out,
-          struct app_error *err)
-{
-    return record_load(ddb, cfg->tbl_teams, "teamId", team_id, "team_", out, err);
-}
-
-struct json_object *
-team_member(struct json_object *team, long long i)
-{
-    struct json_object *ms;
-
-    if (!json_object_object_get_ex(team, "members", &ms) ||
-        !json_object_is_type(ms, json_type_array) || i < 0 ||
-        (size_t)i >= json_object_array_length(ms))
-        return NULL;
-    return json_object_array_get_idx(ms, (size_t)i);
-}
-
-void
-team_token_hash(const char *token, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
-
-    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-    for (i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = '\0';
-}
 
 /* 1 when token hashes to the stored hash (constant time). */
 static int
@@ -148,7 +113,7 @@ leader_first(struct request *req, struct team *t)
 }
 
 static int
-parse(struct request *req, struct team *t)
+parse(struct request *req, struct team *t, struct json_object **metadata)
 {
     struct json_object *leader, *members, *m;
     char name[48];
@@ -160,6 +125,8 @@ parse(struct request *req, struct team *t)
     field_alias(req, "leaderEmail", "leader", "email");
     field_alias(req, "country", "leader", "country");
     field_alias(req, "planType", NULL, "planId");
+    field_campaign(req, TEAM_CAMPAIGN);
+    *metadata = field_metadata(req);
     leader = field_object_at(req, NULL, "leader", "leader", FIELD_REQUIRED);
     field_string_at(req, leader, "firstName", "leader.firstName", 1, 100, FIELD_REQUIRED,
                     &t->first);
@@ -333,13 +300,8 @@ reply_created(struct request *req, const struct team *t, const char *pay_by, con
 int
 teams_create(struct request *req)
 {
-    return team_checkout(req, NULL);
-}
-
-int
-team_checkout(struct request *req, struct json_object *metadata)
-{
     struct json_object *plan = NULL, *v, *items, *vars, *list, *e, *team = NULL;
+    struct json_object *metadata = NULL;
     const char *sid = NULL, *checkout = NULL;
     long long shares[TEAM_MAX_MEMBERS];
     char now[32], pay_by[32], day[48], cause[64], url[512], leader[220];
@@ -348,7 +310,7 @@ team_checkout(struct request *req, struct json_object *metadata)
     int rc;
 
     memset(&t, 0, sizeof(t));
-    if (parse(req, &t) != APP_OK)
+    if (parse(req, &t, &metadata) != APP_OK)
         return APP_EVALIDATION;
     if (!t.plan_id)
         t.plan_id = DEFAULT_PLAN;
@@ -376,7 +338,7 @@ team_checkout(struct request *req, struct json_object *metadata)
             return app_error_set(&req->err, APP_EINTERNAL, "no random bytes");
         team_token_hash(t.m[i].token, t.m[i].hash);
     }
-    t.now = time(NULL);
+    t.now = req->ctx.now;
     t.pay_by = t.now + req->cfg->team_pay_days * 86400;
     time_iso(t.now, now, sizeof(now));
     time_iso(t.pay_by, pay_by, sizeof(pay_by));
@@ -424,14 +386,14 @@ team_checkout(struct request *req, struct json_object *metadata)
         json_object_array_add(items, mail(req, cause, "team-invitation", t.m[i].email,
                                           t.m[i].name, vars, t.now));
     }
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
     if (rc != APP_OK)
         return rc == APP_ECONDITION ? app_error_set(&req->err, APP_EINTERNAL, "team id clash")
                                     : rc;
     req_log(req, LL_INFO, "team %s created: %zu members, %lld cents", t.id, t.n, t.total);
     /* The leader pays first: their session now.  The team exists whatever Checkout says;
      * without a session the leader's pay link makes one when opened. */
-    rc = team_load(req->worker->ddb, req->cfg, t.id, &team, &req->err);
+    rc = team_load(&req->ctx, t.id, &team, &req->err);
     if (rc == APP_OK) {
         arena_cleanup(req->arena, json_put_cb, team);
         rc = share_session(req, team, 0, metadata, 0, &sid, &checkout);
@@ -482,7 +444,7 @@ teams_get(struct request *req)
 
     if (!req->worker || !req->worker->ddb)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
+    rc = team_load(&req->ctx, req_path_param(req, "teamId"), &team, &req->err);
     if (rc == APP_ENOTFOUND)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
     if (rc != APP_OK)
@@ -573,7 +535,7 @@ teams_pay(struct request *req)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
-    rc = team_load(req->worker->ddb, req->cfg, req_path_param(req, "teamId"), &team, &req->err);
+    rc = team_load(&req->ctx, req_path_param(req, "teamId"), &team, &req->err);
     if (rc == APP_ENOTFOUND)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
     if (rc != APP_OK)

@@ -11,7 +11,8 @@
  *    dropped and the answer is 503: Stripe's retry does the work once.
  *
  * 4. The event goes to its handler below; payments go to the campaign named by the
- *    metadata's campaignId (fulfil.h), refunds and disputes through the payments table.
+ *    metadata's campaignId (campaign/campaign.h), refunds and disputes through the payments
+ *    table.
  *    Unknown event types: 200, logged, ignored.  States and orders: docs/PAYMENTS.md.
  */
 #include "config.h"
@@ -27,8 +28,8 @@
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
 #include "../lib/stripe_webhook.h"
-#include "campaigns.h"
-#include "fulfil.h"
+#include "../lib/txn.h"
+#include "../campaign/campaign.h"
 #include "handlers.h"
 #include "subscriptions.h"
 
@@ -101,19 +102,10 @@ finish(struct request *req, const char *id, int done)
     json_object_put(vals);
 }
 
-/* The fulfilment of the campaign named id (the registry, campaigns.h), or NULL. */
-static const struct campaign *
-campaign_named(const char *id)
-{
-    const struct campaign_kind *k = campaign_find(id);
-
-    return k ? k->fulfil : NULL;
-}
-
 static const struct campaign *
 campaign_of(struct json_object *meta)
 {
-    return campaign_named(json_str(meta, "campaignId"));
+    return campaign_find(json_str(meta, "campaignId"));
 }
 
 struct event {
@@ -142,6 +134,7 @@ static int
 on_session_paid(struct request *req, const struct event *ev)
 {
     const char *paid = json_str(ev->obj, "payment_status"), *mode = json_str(ev->obj, "mode");
+    const struct campaign *k;
     struct pay_event pe;
 
     if (mode && strcmp(mode, "subscription") == 0)
@@ -151,42 +144,49 @@ on_session_paid(struct request *req, const struct event *ev)
     /* "unpaid": an async method is still processing; its own event follows. */
     if (!paid || (strcmp(paid, "paid") != 0 && strcmp(paid, "no_payment_required") != 0))
         return APP_OK;
-    return campaign_of(pe.meta)->paid(req, &pe, ev->attempt);
+    k = campaign_of(pe.meta);
+    return k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
 }
 
 static int
 on_session_unpaid(struct request *req, const struct event *ev)
 {
+    const struct campaign *k;
     struct pay_event pe;
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), 0))
         return APP_OK;
     pe.session = json_str(ev->obj, "id");
-    return campaign_of(pe.meta)->unpaid(req, &pe, strcmp(ev->type, "checkout.session.expired")
-                                        == 0 ? "expired" : "failed");
+    k = campaign_of(pe.meta);
+    return k->ops->unpaid(k, &req->ctx, &pe, strcmp(ev->type, "checkout.session.expired") == 0 ?
+                          "expired" : "failed", &req->err);
 }
 
 static int
 on_pi_succeeded(struct request *req, const struct event *ev)
 {
+    const struct campaign *k;
     struct pay_event pe;
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "id"), json_int(ev->obj, "amount_received")))
         return APP_OK;
-    return campaign_of(pe.meta)->paid(req, &pe, ev->attempt);
+    k = campaign_of(pe.meta);
+    return k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
 }
 
 static int
 on_pi_failed(struct request *req, const struct event *ev)
 {
     struct json_object *err = NULL;
+    const struct campaign *k;
     struct pay_event pe;
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "id"), 0))
         return APP_OK;
     json_object_object_get_ex(ev->obj, "last_payment_error", &err);
     pe.reason = json_str(err, "message");
-    return campaign_of(pe.meta)->declined(req, &pe);
+    k = campaign_of(pe.meta);
+    return k->ops->declined(k, &req->ctx, &pe, &req->err);
 }
 
 /*
@@ -203,7 +203,7 @@ early_note(struct request *req, struct json_object *item_vals, const char *pi,
     json_object_array_add(items, txn_update(req->cfg->tbl_payments,
                                             ddb_key_s("paymentIntentId", pi), update, cond,
                                             item_vals));
-    return txn_run(req, items, NULL);
+    return txn_run(req->ctx.ddb, items, NULL, &req->err);
 }
 
 static int
@@ -222,14 +222,14 @@ on_charge_refunded(struct request *req, const struct event *ev)
     full = full || (amount > 0 && refunded >= amount);
     if (!pi || refunded <= 0)
         return APP_OK;
-    rc = payment_get(req, pi, &pr);
+    rc = payment_get(req->ctx.ddb, req->cfg, pi, &pr, &req->err);
     if (rc != APP_OK)
         return rc;
     if (pr.refunded >= refunded) {
         rc = APP_OK;                                  /* an older or repeated refund */
     } else if (pr.record) {
-        c = campaign_named(pr.campaign);
-        rc = c ? c->refunded(req, &pr, refunded, full, ev->now) : APP_OK;
+        c = campaign_find(pr.campaign);
+        rc = c ? c->ops->refunded(c, &req->ctx, &pr, refunded, full, &req->err) : APP_OK;
     } else {
         time_iso(ev->now, ts, sizeof(ts));
         v = json_object_new_object();
@@ -260,15 +260,15 @@ on_dispute(struct request *req, const struct event *ev)
 
     if (!pi || !id)
         return APP_OK;
-    rc = payment_get(req, pi, &pr);
+    rc = payment_get(req->ctx.ddb, req->cfg, pi, &pr, &req->err);
     if (rc != APP_OK)
         return rc;
     req_log(req, LL_WARN, "dispute %s opened on %s (%s)", id, pi, reason ? reason : "?");
     if (pr.dispute) {
         rc = APP_OK;                                  /* known already */
     } else if (pr.record) {
-        c = campaign_named(pr.campaign);
-        rc = c ? c->disputed(req, &pr, id, reason, ev->now) : APP_OK;
+        c = campaign_find(pr.campaign);
+        rc = c ? c->ops->disputed(c, &req->ctx, &pr, id, reason, &req->err) : APP_OK;
     } else {
         time_iso(ev->now, ts, sizeof(ts));
         v = json_object_new_object();
@@ -338,7 +338,7 @@ webhook_stripe(struct request *req)
 {
     struct json_object *ev, *data = NULL, *obj = NULL, *d;
     const char *id, *type;
-    time_t now = time(NULL);
+    time_t now = req->ctx.now;
     int rc, c;
 
     rc = stripe_webhook_verify(req->body, req->body_len, req_env(req, "HTTP_STRIPE_SIGNATURE"),

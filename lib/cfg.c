@@ -95,6 +95,7 @@ static const struct cfg_def cfg_defs[] = {
     I("S3_UPLOAD_EXPIRES_S", "600", 60, 3600, s3_upload_expires_s),
     I("S3_TIMEOUT_MS", "5000", 100, 60000, s3_timeout_ms),
     I("TEAM_PAY_DAYS", "7", 1, 60, team_pay_days),
+    I("PRODENTHUB_CLOCK_OFFSET_S", "0", -315360000, 315360000, clock_offset_s),
     I("MOCK_REGISTRATION_CLOSE_HOURS", "2", 0, 720, mock_close_hours),
     I("MOCK_REMINDER_LEAD_HOURS", "24", 1, 168, mock_reminder_hours),
     I("MOCK_STATS_MIN_COHORT", "5", 1, 100000, mock_min_cohort),
@@ -348,6 +349,9 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         return errf(err, errlen, "STRIPE_API_BASE must start with http:// or https://");
     if (cfg_is_production(c) && strncmp(c->stripe_api_base, "https://", 8) != 0)
         return errf(err, errlen, "STRIPE_API_BASE must be https:// in production");
+    if (cfg_is_production(c) && c->clock_offset_s != 0)
+        return errf(err, errlen, "PRODENTHUB_CLOCK_OFFSET_S is for tests: it must be 0 in "
+                    "production");
     if (*c->aws_endpoint_url && !url_ok(c->aws_endpoint_url))
         return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
     if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))

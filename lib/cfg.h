@@ -67,6 +67,7 @@ struct cfg {
     long s3_upload_expires_s;
     long s3_timeout_ms;
     long team_pay_days;
+    long clock_offset_s;        /* tests only: added to the clock (struct ctx's now) */
     long mock_close_hours;
     long mock_reminder_hours;
     long mock_min_cohort;

@@ -14,20 +14,54 @@
 #include <string.h>
 #include <time.h>
 
-#include "../fcgi/request.h"
-#include "../fcgi/worker.h"
+#include <openssl/evp.h>
+
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
-#include "../lib/log.h"
+#include "../lib/outbox.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
-#include "fulfil.h"
-#include "handlers.h"
-#include "lookup.h"
+#include "../lib/txn.h"
+#include "campaign.h"
 #include "team.h"
+
+/* --- the team record ------------------------------------------------------------------ */
+
+int
+team_load(const struct ctx *c, const char *team_id, struct json_object **out,
+          struct app_error *err)
+{
+    return record_load(c->ddb, c->cfg->tbl_teams, "teamId", team_id, "team_", out, err);
+}
+
+struct json_object *
+team_member(struct json_object *team, long long i)
+{
+    struct json_object *ms;
+
+    if (!json_object_object_get_ex(team, "members", &ms) ||
+        !json_object_is_type(ms, json_type_array) || i < 0 ||
+        (size_t)i >= json_object_array_length(ms))
+        return NULL;
+    return json_object_array_get_idx(ms, (size_t)i);
+}
+
+void
+team_token_hash(const char *token, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
+}
+
+/* --- fulfilment ----------------------------------------------------------------------- */
 
 static int
 member_index(struct json_object *meta, long *out)
@@ -49,8 +83,7 @@ split_record(const char *record, char *team, size_t n, long *idx)
 
 /* Give a payment back: the share was paid twice, or after the team expired. */
 int
-team_refund(struct request *req, struct stripe *st, const char *pi, const char *why,
-            struct app_error *err)
+team_refund(const struct ctx *c, const char *pi, const char *why, struct app_error *err)
 {
     struct stripe_params *sp = stripe_params_new();
     struct json_object *out = NULL;
@@ -61,20 +94,19 @@ team_refund(struct request *req, struct stripe *st, const char *pi, const char *
     stripe_params_add(sp, "reason", "requested_by_customer");
     stripe_params_add(sp, "metadata[why]", why);
     snprintf(key, sizeof(key), "refund-%s", pi);
-    rc = stripe_post(st, "/v1/refunds", sp, key, &out, err);
+    rc = stripe_post(c->stripe, "/v1/refunds", sp, key, &out, err);
     stripe_params_free(sp);
     if (out)
         json_object_put(out);
-    if (req)
-        req_log(req, rc == APP_OK ? LL_WARN : LL_ERROR, "refund of %s (%s): %s", pi, why,
-                rc == APP_OK ? "requested" : err->msg);
+    ctx_log(c, rc == APP_OK ? LL_WARN : LL_ERROR, "refund of %s (%s): %s", pi, why,
+            rc == APP_OK ? "requested" : err->msg);
     return rc;
 }
 
 /* The share arrived where no share is owed: note it on the member, then refund it. */
 static int
-unwanted(struct request *req, struct json_object *team, long i, const struct pay_event *pe,
-         const char *why)
+unwanted(const struct ctx *c, struct json_object *team, long i, const struct pay_event *pe,
+         const char *why, struct app_error *err)
 {
     struct json_object *items = json_object_new_array(), *v = json_object_new_object();
     char upd[200], ts[32];
@@ -84,17 +116,17 @@ unwanted(struct request *req, struct json_object *team, long i, const struct pay
     json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
     json_object_object_add(v, ":why", ddb_av_s(why));
     snprintf(upd, sizeof(upd), "SET reviewNeeded = :why, members[%ld].extraPayment = :pi", i);
-    json_object_array_add(items, txn_update(req->cfg->tbl_teams,
+    json_object_array_add(items, txn_update(c->cfg->tbl_teams,
                                             ddb_key_s("teamId", json_str(team, "teamId")),
                                             upd, NULL, v));
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(c->ddb, items, NULL, err);
     if (rc != APP_OK)
         return rc;
-    return team_refund(req, req->worker->stripe, pe->payment_intent, why, &req->err);
+    return team_refund(c, pe->payment_intent, why, err);
 }
 
 static struct json_object *
-activation_mail(struct request *req, struct json_object *team, struct json_object *m,
+activation_mail(const struct ctx *c, struct json_object *team, struct json_object *m,
                 const char *until_day, time_t now)
 {
     struct json_object *vars = json_object_new_object(), *w;
@@ -107,7 +139,7 @@ activation_mail(struct request *req, struct json_object *team, struct json_objec
     json_object_object_add(vars, "memberCount",
                            json_object_new_int64(json_int(team, "totalMembers")));
     json_add_str(vars, "accessUntil", until_day);
-    snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
+    snprintf(url, sizeof(url), "%s/login", c->cfg->frontend_url);
     json_add_str(vars, "loginUrl", url);
     snprintf(cause, sizeof(cause), "%s#activated", json_str(team, "teamId"));
     memset(&om, 0, sizeof(om));
@@ -116,13 +148,14 @@ activation_mail(struct request *req, struct json_object *team, struct json_objec
     om.to = json_str(m, "email");
     om.to_name = json_str(m, "name");
     om.vars = vars;
-    w = outbox_txn_put(req->cfg, &om, now);
+    w = outbox_txn_put(c->cfg, &om, now);
     json_object_put(vars);
     return w;
 }
 
 static int
-paid(struct request *req, const struct pay_event *pe, int attempt)
+paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *pe, int attempt,
+     struct app_error *err)
 {
     struct json_object *team = NULL, *m, *items, *v, *x;
     const char *tid = json_str(pe->meta, "teamId"), *st, *mst, *plan_id;
@@ -133,10 +166,11 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     long i, j;
     int rc, last;
 
+    (void)kind;
     (void)attempt;
     if (!member_index(pe->meta, &i) || !pe->payment_intent)
         return APP_OK;
-    rc = team_load(req->worker->ddb, req->cfg, tid, &team, &req->err);
+    rc = team_load(c, tid, &team, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     m = team_member(team, i);
@@ -150,16 +184,16 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         rc = APP_OK;                  /* a repeat, or a second session paid: refund that */
         if (json_str(m, "paymentIntentId") &&
             strcmp(json_str(m, "paymentIntentId"), pe->payment_intent) != 0)
-            rc = unwanted(req, team, i, pe, "share paid twice");
+            rc = unwanted(c, team, i, pe, "share paid twice", err);
         json_object_put(team);
         return rc;
     }
     if (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0) {
-        rc = unwanted(req, team, i, pe, "team expired");
+        rc = unwanted(c, team, i, pe, "team expired", err);
         json_object_put(team);
         return rc;
     }
-    rc = payment_get(req, pe->payment_intent, &pr);
+    rc = payment_get(c->ddb, c->cfg, pe->payment_intent, &pr, err);
     if (rc != APP_OK) {
         json_object_put(team);
         return rc;
@@ -168,8 +202,13 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     n = json_int(team, "totalMembers");
     last = k + 1 >= n;
     plan_id = json_str(team, "planId");
+    rc = campaign_access_until(c, plan_id, pe->now, &end, err);
+    if (rc != APP_OK) {
+        payment_free(&pr);
+        json_object_put(team);
+        return rc;
+    }
     time_iso(pe->now, ts, sizeof(ts));
-    end = plan_until(req, plan_id, pe->now);
     time_iso(end, until, sizeof(until));
     fmt_date(end, day, sizeof(day));
 
@@ -195,24 +234,24 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     }
     snprintf(cond, sizeof(cond), "members[%ld].#st = :unpaid AND paidCount = :k AND #st = :was",
              i);
-    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+    json_object_array_add(items, txn_update(c->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
                                             cond, v));
     snprintf(rec, sizeof(rec), "%s#%ld", tid, i);
-    json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
-                                                  TEAM_CAMPAIGN, rec, json_str(m, "email"),
+    json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
+                                                  kind->id, rec, json_str(m, "email"),
                                                   pe->amount, pe->currency, ts));
     for (j = 0; last && j < (long)n; j++) {
         x = team_member(team, j);
         if (!x || !json_str(x, "email"))
             continue;
-        json_object_array_add(items, grant_put_txn(req->cfg, json_str(x, "email"), tid,
-                                                   plan_id, ts, until, TEAM_CAMPAIGN));
-        json_object_array_add(items, activation_mail(req, team, x, day, pe->now));
+        json_object_array_add(items, grant_put_txn(c->cfg, json_str(x, "email"), tid,
+                                                   plan_id, ts, until, kind->id));
+        json_object_array_add(items, activation_mail(c, team, x, day, pe->now));
     }
     snprintf(token, sizeof(token), "share-%s-%ld", tid + 5, i);
-    rc = txn_run(req, items, token);
+    rc = txn_run(c->ddb, items, token, err);
     if (rc == APP_OK)
-        req_log(req, LL_INFO, "team %s: share %ld paid (%lld of %lld)%s", tid, i, k + 1, n,
+        ctx_log(c, LL_INFO, "team %s: share %ld paid (%lld of %lld)%s", tid, i, k + 1, n,
                 last ? ", team active" : "");
     payment_free(&pr);
     json_object_put(team);
@@ -220,16 +259,20 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
 }
 
 static int
-unpaid(struct request *req, const struct pay_event *pe, const char *status)
+unpaid(const struct campaign *kind, const struct ctx *c, const struct pay_event *pe,
+       const char *status, struct app_error *err)
 {
-    (void)req;
+    (void)kind;
+    (void)c;
+    (void)err;
     (void)pe;
     (void)status;
     return APP_OK;    /* a share's session ended unpaid: the pay link makes a new one */
 }
 
 static int
-declined(struct request *req, const struct pay_event *pe)
+declined(const struct campaign *kind, const struct ctx *c, const struct pay_event *pe,
+         struct app_error *err)
 {
     struct json_object *team = NULL, *m, *vars, *items;
     struct outbox_mail om;
@@ -237,9 +280,10 @@ declined(struct request *req, const struct pay_event *pe)
     long i;
     int rc;
 
+    (void)kind;
     if (!member_index(pe->meta, &i) || !pe->payment_intent)
         return APP_OK;
-    rc = team_load(req->worker->ddb, req->cfg, json_str(pe->meta, "teamId"), &team, &req->err);
+    rc = team_load(c, json_str(pe->meta, "teamId"), &team, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     m = team_member(team, i);
@@ -254,7 +298,7 @@ declined(struct request *req, const struct pay_event *pe)
     json_add_str(vars, "amount", amount);
     json_add_str(vars, "reason", pe->reason);
     json_add_str(vars, "retryUrl", json_str(m, "sessionUrl") ? json_str(m, "sessionUrl") :
-            req->cfg->frontend_url);
+            c->cfg->frontend_url);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
     memset(&om, 0, sizeof(om));
     om.cause = cause;
@@ -263,16 +307,16 @@ declined(struct request *req, const struct pay_event *pe)
     om.to_name = json_str(m, "name");
     om.vars = vars;
     items = json_object_new_array();
-    json_object_array_add(items, outbox_txn_put(req->cfg, &om, pe->now));
+    json_object_array_add(items, outbox_txn_put(c->cfg, &om, pe->now));
     json_object_put(vars);
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(team);
     return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
 static int
-refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
-         time_t now)
+refunded(const struct campaign *kind, const struct ctx *c, const struct payment_row *pr,
+         long long amount, int full, struct app_error *err)
 {
     struct json_object *team = NULL, *items, *v, *m;
     char tid[48], upd[300], cond[200], ts[32];
@@ -280,13 +324,14 @@ refunded(struct request *req, const struct payment_row *pr, long long amount, in
     long i;
     int rc;
 
+    (void)kind;
     if (!split_record(pr->record, tid, sizeof(tid), &i))
         return APP_OK;
-    rc = team_load(req->worker->ddb, req->cfg, tid, &team, &req->err);
+    rc = team_load(c, tid, &team, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     m = team_member(team, i);
-    time_iso(now, ts, sizeof(ts));
+    time_iso(c->now, ts, sizeof(ts));
     items = json_object_new_array();
     v = json_object_new_object();
     json_object_object_add(v, ":r", ddb_av_n(amount));
@@ -302,22 +347,22 @@ refunded(struct request *req, const struct payment_row *pr, long long amount, in
                  i);
         snprintf(cond, sizeof(cond), "attribute_exists(teamId)");
     }
-    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+    json_object_array_add(items, txn_update(c->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
                                             cond, v));
     /* A refunded member of an active team loses the access the team gave them. */
     if (full && m && json_str(team, "status") && !strcmp(json_str(team, "status"), "fully_paid")
         && json_str(m, "email"))
-        json_object_array_add(items, grant_revoke_txn(req->cfg, json_str(m, "email"), tid,
+        json_object_array_add(items, grant_revoke_txn(c->cfg, json_str(m, "email"), tid,
                                                       "refund", ts));
-    json_object_array_add(items, payment_refund_txn(req->cfg, pi, amount, full, ts));
-    rc = txn_run(req, items, NULL);
+    json_object_array_add(items, payment_refund_txn(c->cfg, pi, amount, full, ts));
+    rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(team);
     return rc;
 }
 
 static int
-disputed(struct request *req, const struct payment_row *pr, const char *dispute,
-         const char *reason, time_t now)
+disputed(const struct campaign *kind, const struct ctx *c, const struct payment_row *pr,
+         const char *dispute, const char *reason, struct app_error *err)
 {
     struct json_object *items = json_object_new_array(), *v = json_object_new_object(), *alert;
     char tid[48], upd[200], ts[32];
@@ -328,30 +373,51 @@ disputed(struct request *req, const struct payment_row *pr, const char *dispute,
         json_object_put(v);
         return APP_OK;
     }
-    time_iso(now, ts, sizeof(ts));
+    time_iso(c->now, ts, sizeof(ts));
     json_object_object_add(v, ":d", ddb_av_s(dispute));
     json_object_object_add(v, ":now", ddb_av_s(ts));
     snprintf(upd, sizeof(upd), "SET members[%ld].disputeId = :d, reviewNeeded = :d, "
              "updatedAt = :now", i);
-    json_object_array_add(items, txn_update(req->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+    json_object_array_add(items, txn_update(c->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
                                             "attribute_exists(teamId)", v));
-    json_object_array_add(items, payment_dispute_txn(req->cfg, json_str(pr->row,
+    json_object_array_add(items, payment_dispute_txn(c->cfg, json_str(pr->row,
                                                      "paymentIntentId"), dispute, reason, ts));
-    alert = dispute_alert_txn(req->cfg, "team share", pr->record, pr, dispute, reason, now);
+    alert = dispute_alert_txn(c->cfg, kind->record_type, pr->record, pr, dispute, reason,
+                              c->now);
     if (alert)
         json_object_array_add(items, alert);
-    return txn_run(req, items, NULL);
+    return txn_run(c->ddb, items, NULL, err);
 }
 
-const struct campaign campaign_team = {
-    TEAM_CAMPAIGN, paid, unpaid, declined, refunded, disputed,
+/* A Checkout Session of a team is a share's: metadata memberIndex names it. */
+static void
+view(struct json_object *team, struct json_object *meta, struct campaign_view *out)
+{
+    struct json_object *m;
+    long i;
+
+    out->amount = -1;
+    out->currency = json_str(team, "currency");
+    if (!member_index(meta, &i))
+        return;
+    m = team_member(team, i);
+    if (!m)
+        return;
+    out->status = json_str(m, "status");
+    out->amount = json_object_object_get_ex(m, "shareCents", NULL) ? json_int(m, "shareCents")
+                                                                   : -1;
+    out->session = json_str(m, "sessionId");
+}
+
+const struct campaign_ops team_ops = {
+    paid, unpaid, declined, refunded, disputed, view,
 };
 
 /* --- expiry (prodenthubctl expire-teams) ------------------------------------------------ */
 
 static int
-set_member(struct ddb *ddb, const struct cfg *cfg, const char *tid, long i, const char *from,
-           const char *to, struct app_error *err)
+set_member(const struct ctx *c, const char *tid, long i, const char *from, const char *to,
+           struct app_error *err)
 {
     struct json_object *k = ddb_key_s("teamId", tid), *names = json_object_new_object();
     struct json_object *v = json_object_new_object();
@@ -363,7 +429,7 @@ set_member(struct ddb *ddb, const struct cfg *cfg, const char *tid, long i, cons
     json_object_object_add(v, ":to", ddb_av_s(to));
     snprintf(upd, sizeof(upd), "SET members[%ld].#st = :to", i);
     snprintf(cond, sizeof(cond), "members[%ld].#st = :from", i);
-    rc = ddb_update_item(ddb, cfg->tbl_teams, k, upd, cond, names, v, NULL, NULL, err);
+    rc = ddb_update_item(c->ddb, c->cfg->tbl_teams, k, upd, cond, names, v, NULL, NULL, err);
     json_object_put(k);
     json_object_put(names);
     json_object_put(v);
@@ -371,8 +437,7 @@ set_member(struct ddb *ddb, const struct cfg *cfg, const char *tid, long i, cons
 }
 
 int
-team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct json_object *team,
-            time_t now, struct app_error *err)
+team_expire(const struct ctx *c, struct json_object *team, struct app_error *err)
 {
     const char *tid = json_str(team, "teamId"), *status = json_str(team, "status"), *sid;
     struct json_object *k, *names, *v, *m, *out;
@@ -383,7 +448,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
     if (!tid || !status)
         return 0;
     if (strcmp(status, "expired") != 0) {
-        time_iso(now, ts, sizeof(ts));
+        time_iso(c->now, ts, sizeof(ts));
         k = ddb_key_s("teamId", tid);
         names = json_object_new_object();
         json_object_object_add(names, "#st", json_object_new_string("status"));
@@ -392,7 +457,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
         json_object_object_add(v, ":seen", ddb_av_s(status));
         json_object_object_add(v, ":k", ddb_av_n(json_int(team, "paidCount")));
         json_object_object_add(v, ":now", ddb_av_s(ts));
-        rc = ddb_update_item(ddb, cfg->tbl_teams, k, "SET #st = :expired, expiredAt = :now, "
+        rc = ddb_update_item(c->ddb, c->cfg->tbl_teams, k, "SET #st = :expired, expiredAt = :now, "
                              "updatedAt = :now", "#st = :seen AND paidCount = :k", names, v,
                              NULL, NULL, err);
         json_object_put(k);
@@ -404,7 +469,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
         }
         if (rc != APP_OK)
             return -1;
-        log_msg(LL_INFO, "team %s expired with %lld of %lld shares paid", tid,
+        ctx_log(c, LL_INFO, "team %s expired with %lld of %lld shares paid", tid,
                 json_int(team, "paidCount"), json_int(team, "totalMembers"));
     }
     for (i = 0; i < TEAM_MAX_MEMBERS; i++) {
@@ -412,10 +477,9 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
         if (!m || !json_str(m, "status"))
             break;
         if (!strcmp(json_str(m, "status"), "paid") && json_str(m, "paymentIntentId")) {
-            if (team_refund(NULL, st, json_str(m, "paymentIntentId"), "team expired",
-                            err) != APP_OK ||
-                set_member(ddb, cfg, tid, i, "paid", "refund_pending", err) != APP_OK) {
-                log_msg(LL_ERROR, "team %s: refunding share %ld failed (next run retries): %s",
+            if (team_refund(c, json_str(m, "paymentIntentId"), "team expired", err) != APP_OK ||
+                set_member(c, tid, i, "paid", "refund_pending", err) != APP_OK) {
+                ctx_log(c, LL_ERROR, "team %s: refunding share %ld failed (next run retries): %s",
                         tid, i, err->msg);
                 failed++;
             }
@@ -427,7 +491,7 @@ team_expire(struct ddb *ddb, const struct cfg *cfg, struct stripe *st, struct js
             snprintf(path, sizeof(path), "/v1/checkout/sessions/%s/expire", sid);
             snprintf(key, sizeof(key), "expire-%s", sid);
             out = NULL;
-            if (stripe_post(st, path, NULL, key, &out, err) != APP_OK)
+            if (stripe_post(c->stripe, path, NULL, key, &out, err) != APP_OK)
                 app_error_clear(err);
             if (out)
                 json_object_put(out);

@@ -1,5 +1,5 @@
 /*
- * Mock exams: what the routes (mockexams.c, mockstats.c), fulfilment (fulfil_mock.c) and
+ * Mock exams: what the routes (mockexams.c, mockstats.c), fulfilment (mock_fulfil.c) and
  * the tool (reminders, results import) share.  Rules: docs/MOCK_EXAMS.md.
  *
  * Registration status: free → confirmed; premium → pending (seat held) → confirmed when

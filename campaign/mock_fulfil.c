@@ -10,31 +10,29 @@
 #include <string.h>
 #include <time.h>
 
-#include "../fcgi/request.h"
-#include "../fcgi/worker.h"
 #include "../lib/cfg.h"
-#include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
-#include "fulfil.h"
+#include "../lib/txn.h"
+#include "campaign.h"
 #include "mock.h"
 
 #define ACCESS_AFTER_EXAM_S (30 * 86400)
 
 static int
-load(struct request *req, const struct pay_event *pe, struct json_object **reg,
-     struct json_object **exam)
+load(const struct ctx *c, const struct pay_event *pe, struct json_object **reg,
+     struct json_object **exam, struct app_error *err)
 {
     int rc;
 
     *exam = NULL;
-    rc = mock_registration_load(req->worker->ddb, req->cfg,
-                                json_str(pe->meta, "registrationId"), reg, &req->err);
+    rc = mock_registration_load(c->ddb, c->cfg,
+                                json_str(pe->meta, "registrationId"), reg, err);
     if (rc != APP_OK)
         return rc;
-    rc = mock_exam_load(req->worker->ddb, req->cfg, json_str(*reg, "mockExamId"), exam,
-                        &req->err);
+    rc = mock_exam_load(c->ddb, c->cfg, json_str(*reg, "mockExamId"), exam,
+                        err);
     if (rc != APP_OK) {
         json_object_put(*reg);
         *reg = NULL;
@@ -43,7 +41,8 @@ load(struct request *req, const struct pay_event *pe, struct json_object **reg,
 }
 
 static int
-paid(struct request *req, const struct pay_event *pe, int attempt)
+paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, int attempt,
+     struct app_error *err)
 {
     struct json_object *reg = NULL, *exam = NULL, *items, *v, *w;
     const char *rid, *st;
@@ -54,16 +53,16 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
 
     if (!pe->payment_intent)
         return APP_OK;
-    rc = load(req, pe, &reg, &exam);
+    rc = load(c, pe, &reg, &exam, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     rid = json_str(reg, "registrationId");
     st = json_str(reg, "status");
-    rc = payment_get(req, pe->payment_intent, &pr);
+    rc = payment_get(c->ddb, c->cfg, pe->payment_intent, &pr, err);
     if (rc != APP_OK || pr.record || !st || strcmp(st, "pending") != 0 ||
         !json_str(reg, "email")) {
         if (rc == APP_OK && !pr.record && st && strcmp(st, "released") == 0)
-            req_log(req, LL_ERROR, "seat %s was released when its payment arrived; it needs "
+            ctx_log(c, LL_ERROR, "seat %s was released when its payment arrived; it needs "
                     "a person (seat or refund)", rid);
         payment_free(&pr);
         json_object_put(reg);
@@ -82,24 +81,24 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     json_object_object_add(v, ":now", ddb_av_s(ts));
     json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
     json_object_array_add(items, txn_update(
-        req->cfg->tbl_mock_registrations, ddb_key_s("registrationId", rid),
+        c->cfg->tbl_mock_registrations, ddb_key_s("registrationId", rid),
         "SET #st = :confirmed, paidAt = :now, stripePaymentIntentId = :pi, updatedAt = :now",
         "#st = :pending", v));
     if (!pr.refunded_full) {
-        json_object_array_add(items, grant_put_txn(req->cfg, json_str(reg, "email"), rid,
+        json_object_array_add(items, grant_put_txn(c->cfg, json_str(reg, "email"), rid,
                                                    "mock-exam-premium", ts, until,
-                                                   MOCK_CAMPAIGN));
+                                                   k->id));
         fmt_money(pe->amount, "aud", amount, sizeof(amount));
         json_object_object_add(reg, "status", json_object_new_string("confirmed"));
-        w = mock_sitting_mail(req->cfg, "mock-registration", exam, reg, amount, pe->now);
+        w = mock_sitting_mail(c->cfg, "mock-registration", exam, reg, amount, pe->now);
         if (w)
             json_object_array_add(items, w);
     }
-    json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
-                                                  MOCK_CAMPAIGN, rid, json_str(reg, "email"),
+    json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
+                                                  k->id, rid, json_str(reg, "email"),
                                                   pe->amount, pe->currency, ts));
     snprintf(token, sizeof(token), "paid-%.24s-%d", rid + 4, attempt);
-    rc = txn_run(req, items, token);
+    rc = txn_run(c->ddb, items, token, err);
     payment_free(&pr);
     json_object_put(reg);
     json_object_put(exam);
@@ -108,15 +107,16 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
 
 /* The checkout ended unpaid: the seat goes back to the exam, in one transaction. */
 static int
-unpaid(struct request *req, const struct pay_event *pe, const char *status)
+unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+       const char *status, struct app_error *err)
 {
     struct json_object *reg = NULL, *items, *v;
     char ts[32];
     int rc;
 
-    (void)status;
-    rc = mock_registration_load(req->worker->ddb, req->cfg,
-                                json_str(pe->meta, "registrationId"), &reg, &req->err);
+    (void)k;
+    rc = mock_registration_load(c->ddb, c->cfg,
+                                json_str(pe->meta, "registrationId"), &reg, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "pending") != 0) {
@@ -134,7 +134,7 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
     items = json_object_new_array();
     v = json_object_new_object();
     json_object_object_add(v, ":one", ddb_av_n(1));
-    json_object_array_add(items, txn_update(req->cfg->tbl_mock_exams,
+    json_object_array_add(items, txn_update(c->cfg->tbl_mock_exams,
                                             ddb_key_s("mockExamId", json_str(reg, "mockExamId")),
                                             "SET seatsTaken = seatsTaken - :one",
                                             "seatsTaken >= :one", v));
@@ -142,50 +142,64 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
     json_object_object_add(v, ":pending", ddb_av_s("pending"));
     json_object_object_add(v, ":released", ddb_av_s("released"));
     json_object_object_add(v, ":now", ddb_av_s(ts));
-    json_object_array_add(items, txn_update(req->cfg->tbl_mock_registrations,
+    json_object_array_add(items, txn_update(c->cfg->tbl_mock_registrations,
                                             ddb_key_s("registrationId",
                                                       json_str(reg, "registrationId")),
                                             "SET #st = :released, updatedAt = :now",
                                             "#st = :pending", v));
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(c->ddb, items, NULL, err);
     if (rc == APP_OK)
-        req_log(req, LL_INFO, "seat %s released (checkout %s)", json_str(reg, "registrationId"),
+        ctx_log(c, LL_INFO, "seat %s released (checkout %s)", json_str(reg, "registrationId"),
                 status);
     json_object_put(reg);
     return rc;
 }
 
 static int
-declined(struct request *req, const struct pay_event *pe)
+declined(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+         struct app_error *err)
 {
     struct json_object *reg = NULL;
     int rc;
 
-    rc = mock_registration_load(req->worker->ddb, req->cfg,
-                                json_str(pe->meta, "registrationId"), &reg, &req->err);
+    rc = mock_registration_load(c->ddb, c->cfg,
+                                json_str(pe->meta, "registrationId"), &reg, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
-    rc = record_declined(req, pe, reg, "pending", "planName");
+    (void)k;
+    rc = record_declined(c, pe, reg, "pending", "planName", err);
     json_object_put(reg);
     return rc;
 }
 
 static int
-refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
-         time_t now)
+refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+         long long amount, int full, struct app_error *err)
 {
-    return record_refunded(req, req->cfg->tbl_mock_registrations, "registrationId",
-                           "confirmed", pr, amount, full, now);
+    return record_refunded(c, campaign_table(k, c->cfg), k->key_name, "confirmed", pr, amount,
+                           full, err);
 }
 
 static int
-disputed(struct request *req, const struct payment_row *pr, const char *dispute,
-         const char *reason, time_t now)
+disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+         const char *dispute, const char *reason, struct app_error *err)
 {
-    return record_disputed(req, req->cfg->tbl_mock_registrations, "registrationId",
-                           "mock exam seat", pr, dispute, reason, now);
+    return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
+                           dispute, reason, err);
 }
 
-const struct campaign campaign_mock = {
-    MOCK_CAMPAIGN, paid, unpaid, declined, refunded, disputed,
+/* The registration holds status, priceCents, currency and sessionId. */
+static void
+view(struct json_object *reg, struct json_object *meta, struct campaign_view *out)
+{
+    (void)meta;
+    out->status = json_str(reg, "status");
+    out->amount = json_object_object_get_ex(reg, "priceCents", NULL) ?
+                  json_int(reg, "priceCents") : -1;
+    out->currency = json_str(reg, "currency");
+    out->session = json_str(reg, "sessionId");
+}
+
+const struct campaign_ops mock_ops = {
+    paid, unpaid, declined, refunded, disputed, view,
 };

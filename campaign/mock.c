@@ -18,7 +18,8 @@
 #include "../lib/ids.h"
 #include "../lib/log.h"
 #include "../lib/outbox.h"
-#include "fulfil.h"
+#include "../lib/txn.h"
+#include "campaign.h"
 #include "mock.h"
 
 #define ICS_MAX (16 * 1024)

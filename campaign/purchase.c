@@ -16,31 +16,27 @@
 #include <string.h>
 #include <time.h>
 
-#include "../fcgi/request.h"
-#include "../fcgi/worker.h"
 #include "../lib/cfg.h"
-#include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/outbox.h"
 #include "../lib/reservation.h"
-#include "fulfil.h"
-#include "handlers.h"
-#include "lookup.h"
+#include "../lib/txn.h"
+#include "campaign.h"
 
 #define SOURCE "discount-purchase"
 
 static int
-load(struct request *req, const char *pid, struct json_object **out)
+load(const struct ctx *c, const char *pid, struct json_object **out, struct app_error *err)
 {
-    return record_load(req->worker->ddb, req->cfg->tbl_discount_purchases, "purchaseId", pid,
-                       "pur_", out, &req->err);
+    return record_load(c->ddb, c->cfg->tbl_discount_purchases, "purchaseId", pid,
+                       "pur_", out, err);
 }
-
 
 /* The confirmation email, queued in the same transaction as the payment. */
 static struct json_object *
-confirmation(struct request *req, struct json_object *p, const char *pid, time_t from,
+confirmation(const struct ctx *c, struct json_object *p, const char *pid, time_t from,
              time_t until)
 {
     struct json_object *vars = json_object_new_object(), *w;
@@ -58,7 +54,7 @@ confirmation(struct request *req, struct json_object *p, const char *pid, time_t
     json_add_str(vars, "accessFrom", d);
     fmt_date(until, d, sizeof(d));
     json_add_str(vars, "accessUntil", d);
-    snprintf(url, sizeof(url), "%s/login", req->cfg->frontend_url);
+    snprintf(url, sizeof(url), "%s/login", c->cfg->frontend_url);
     json_add_str(vars, "loginUrl", url);
     json_add_str(vars, "purchaseId", pid);
     snprintf(cause, sizeof(cause), "%s#paid", pid);
@@ -68,13 +64,14 @@ confirmation(struct request *req, struct json_object *p, const char *pid, time_t
     m.to = json_str(p, "email");
     m.to_name = json_str(p, "name");
     m.vars = vars;
-    w = outbox_txn_put(req->cfg, &m, from);
+    w = outbox_txn_put(c->cfg, &m, from);
     json_object_put(vars);
     return w;
 }
 
 static int
-paid(struct request *req, const struct pay_event *pe, int attempt)
+paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, int attempt,
+     struct app_error *err)
 {
     const char *pid = json_str(pe->meta, "purchaseId"), *status, *email, *plan, *code;
     struct json_object *p = NULL, *items, *v, *b;
@@ -85,7 +82,7 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
 
     if (!id_valid(pid, "pur_"))
         return APP_OK;
-    rc = load(req, pid, &p);
+    rc = load(c, pid, &p, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;     /* not ours: nothing to do */
     status = json_str(p, "status");
@@ -96,14 +93,14 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         json_object_put(p);
         return APP_OK;                                /* a repeat */
     }
-    rc = payment_get(req, pe->payment_intent, &pr);
+    rc = payment_get(c->ddb, c->cfg, pe->payment_intent, &pr, err);
     if (rc != APP_OK) {
         json_object_put(p);
         return rc;
     }
     if (pr.record) {                                  /* linked already: a repeat */
         if (strcmp(pr.record, pid) != 0)
-            req_log(req, LL_ERROR, "payment %s belongs to %s, not %s", pe->payment_intent,
+            ctx_log(c, LL_ERROR, "payment %s belongs to %s, not %s", pe->payment_intent,
                     pr.record, pid);
         payment_free(&pr);
         json_object_put(p);
@@ -112,10 +109,15 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
     gone = pr.refunded_full;                          /* refunded before we heard it paid */
     review = strcmp(status, "pending") != 0 || pr.dispute;
     if (strcmp(status, "pending") != 0)
-        req_log(req, LL_ERROR, "purchase %s was %s when its payment arrived; %s and flagging "
+        ctx_log(c, LL_ERROR, "purchase %s was %s when its payment arrived; %s and flagging "
                 "it for review", pid, status, gone ? "recording it" : "granting access");
+    rc = campaign_access_until(c, plan, pe->now, &end, err);
+    if (rc != APP_OK) {
+        payment_free(&pr);
+        json_object_put(p);
+        return rc;
+    }
     time_iso(pe->now, ts, sizeof(ts));
-    end = plan_until(req, plan, pe->now);
     time_iso(end, until, sizeof(until));
 
     items = json_object_new_array();
@@ -128,7 +130,7 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         json_object_object_add(v, ":st", ddb_av_s("refunded"));
         json_object_object_add(v, ":r", ddb_av_n(pr.refunded));
         json_object_array_add(items, txn_update(
-            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            c->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
             "SET #st = :st, paidAt = :now, refundedAt = :now, updatedAt = :now, "
             "stripePaymentIntentId = :pi, amountRefundedCents = :r, reviewNeeded = :review",
             "#st = :was", v));
@@ -138,26 +140,26 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
         json_object_object_add(b, "BOOL", json_object_new_boolean(pr.dispute ? 1 : 0));
         json_object_object_add(v, ":disputed", b);
         json_object_array_add(items, txn_update(
-            req->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
+            c->cfg->tbl_discount_purchases, ddb_key_s("purchaseId", pid),
             "SET #st = :st, paidAt = :now, updatedAt = :now, stripePaymentIntentId = :pi, "
             "reviewNeeded = :review, disputed = :disputed", "#st = :was", v));
-        json_object_array_add(items, grant_put_txn(req->cfg, email, pid, plan, ts, until,
+        json_object_array_add(items, grant_put_txn(c->cfg, email, pid, plan, ts, until,
                                                    SOURCE));
-        json_object_array_add(items, confirmation(req, p, pid, pe->now, end));
+        json_object_array_add(items, confirmation(c, p, pid, pe->now, end));
     }
     if (code && strcmp(status, "pending") == 0) {
         v = json_object_new_object();
         json_object_object_add(v, ":confirmed", ddb_av_s("confirmed"));
-        json_object_array_add(items, txn_update(req->cfg->tbl_coupon_usage,
+        json_object_array_add(items, txn_update(c->cfg->tbl_coupon_usage,
                                                 ddb_key_s("usageId", pid),
                                                 "SET #st = :confirmed", NULL, v));
     }
     if (pe->payment_intent)
-        json_object_array_add(items, payment_link_txn(req->cfg, pe->payment_intent, &pr,
+        json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                       SOURCE, pid, email, pe->amount,
                                                       pe->currency, ts));
     snprintf(token, sizeof(token), "paid-%s-%d", pid + 4, attempt);
-    rc = txn_run(req, items, token);
+    rc = txn_run(c->ddb, items, token, err);
     payment_free(&pr);
     json_object_put(p);
     return rc;
@@ -165,7 +167,8 @@ paid(struct request *req, const struct pay_event *pe, int attempt)
 
 /* An unpaid end (expired, failed): give the reservation back, if still pending. */
 static int
-unpaid(struct request *req, const struct pay_event *pe, const char *status)
+unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+       const char *status, struct app_error *err)
 {
     const char *pid = json_str(pe->meta, "purchaseId"), *code;
     struct json_object *p = NULL;
@@ -175,7 +178,7 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
 
     if (!id_valid(pid, "pur_"))
         return APP_OK;
-    rc = load(req, pid, &p);
+    rc = load(c, pid, &p, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     code = json_str(p, "couponCode");
@@ -185,11 +188,11 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
     r.usage_limit = 0;
     r.per_user_limit = 0;
     time_iso(pe->now, ts, sizeof(ts));
-    rc = r.email ? reservation_release(req->worker->ddb, req->cfg, &r, status, ts, &req->err) :
+    rc = r.email ? reservation_release(c->ddb, c->cfg, &r, status, ts, err) :
          APP_OK;
     json_object_put(p);
     if (rc == APP_ECONDITION) {
-        app_error_clear(&req->err);
+        app_error_clear(err);
         return APP_OK;       /* no longer pending: paid or released already */
     }
     return rc;
@@ -197,7 +200,8 @@ unpaid(struct request *req, const struct pay_event *pe, const char *status)
 
 /* A declined attempt: noted on the purchase, and one "try again" email per PaymentIntent. */
 static int
-declined(struct request *req, const struct pay_event *pe)
+declined(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+         struct app_error *err)
 {
     const char *pid = json_str(pe->meta, "purchaseId"), *url;
     struct json_object *p = NULL, *items, *v, *vars;
@@ -207,7 +211,7 @@ declined(struct request *req, const struct pay_event *pe)
 
     if (!id_valid(pid, "pur_") || !pe->payment_intent)
         return APP_OK;
-    rc = load(req, pid, &p);
+    rc = load(c, pid, &p, err);
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     if (!json_str(p, "status") || strcmp(json_str(p, "status"), "pending") != 0 ||
@@ -221,7 +225,7 @@ declined(struct request *req, const struct pay_event *pe)
     json_object_object_add(v, ":pending", ddb_av_s("pending"));
     json_object_object_add(v, ":why", ddb_av_s(pe->reason ? pe->reason : ""));
     json_object_object_add(v, ":now", ddb_av_s(ts));
-    json_object_array_add(items, txn_update(req->cfg->tbl_discount_purchases,
+    json_object_array_add(items, txn_update(c->cfg->tbl_discount_purchases,
                                             ddb_key_s("purchaseId", pid),
                                             "SET lastPaymentError = :why, paymentFailedAt = "
                                             ":now, updatedAt = :now", "#st = :pending", v));
@@ -232,7 +236,7 @@ declined(struct request *req, const struct pay_event *pe)
     json_add_str(vars, "amount", amount);
     json_add_str(vars, "reason", pe->reason);
     url = json_str(p, "checkoutUrl");
-    snprintf(plans, sizeof(plans), "%s/plans", req->cfg->frontend_url);
+    snprintf(plans, sizeof(plans), "%s/plans", c->cfg->frontend_url);
     json_add_str(vars, "retryUrl", url ? url : plans);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
     memset(&m, 0, sizeof(m));
@@ -241,30 +245,41 @@ declined(struct request *req, const struct pay_event *pe)
     m.to = json_str(p, "email");
     m.to_name = json_str(p, "name");
     m.vars = vars;
-    json_object_array_add(items, outbox_txn_put(req->cfg, &m, pe->now));
+    json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
     json_object_put(vars);
-    rc = txn_run(req, items, NULL);
+    rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(p);
     /* A second decline of the same PaymentIntent finds its email queued: done. */
     return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
 static int
-refunded(struct request *req, const struct payment_row *pr, long long amount, int full,
-         time_t now)
+refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+         long long amount, int full, struct app_error *err)
 {
-    return record_refunded(req, req->cfg->tbl_discount_purchases, "purchaseId", "paid", pr,
-                           amount, full, now);
+    return record_refunded(c, campaign_table(k, c->cfg), k->key_name, "paid", pr, amount, full,
+                           err);
 }
 
 static int
-disputed(struct request *req, const struct payment_row *pr, const char *dispute,
-         const char *reason, time_t now)
+disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+         const char *dispute, const char *reason, struct app_error *err)
 {
-    return record_disputed(req, req->cfg->tbl_discount_purchases, "purchaseId",
-                           "discount purchase", pr, dispute, reason, now);
+    return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
+                           dispute, reason, err);
 }
 
-const struct campaign campaign_discount_purchase = {
-    SOURCE, paid, unpaid, declined, refunded, disputed,
+static void
+view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
+{
+    (void)meta;
+    out->status = json_str(rec, "status");
+    out->amount = json_object_object_get_ex(rec, "finalAmountCents", NULL) ?
+                  json_int(rec, "finalAmountCents") : -1;
+    out->currency = json_str(rec, "currency");
+    out->session = json_str(rec, "stripeSessionId");
+}
+
+const struct campaign_ops purchase_ops = {
+    paid, unpaid, declined, refunded, disputed, view,
 };

@@ -1,0 +1,314 @@
+/*
+ * What every campaign's fulfilment shares (campaign.h): payment, refund, dispute and decline
+ * of a record, and the one-record engine: scholarships and personalized plans are one record
+ * each, told apart by the data of their registry row.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/catalogue.h"
+#include "../lib/cfg.h"
+#include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
+#include "../lib/ids.h"
+#include "../lib/outbox.h"
+#include "../lib/txn.h"
+#include "campaign.h"
+
+int
+campaign_access_until(const struct ctx *c, const char *product, time_t from, time_t *out,
+                      struct app_error *err)
+{
+    struct json_object *plan = NULL;
+    int rc = catalogue_load(c->ddb, c->cfg, product, &plan, err);
+
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(err, APP_ECONFIG, "product %s is not in the catalogue",
+                             product ? product : "(none)");
+    if (rc != APP_OK)
+        return rc;
+    *out = catalogue_add_months(from, json_int(plan, "durationMonths"));
+    json_object_put(plan);
+    return APP_OK;
+}
+
+int
+record_refunded(const struct ctx *c, const char *table, const char *key_name,
+                const char *paid_status, const struct payment_row *pr, long long amount,
+                int full, struct app_error *err)
+{
+    time_t now = c->now;
+    const char *email = json_str(pr->row, "email"), *pi = json_str(pr->row, "paymentIntentId");
+    struct json_object *items = json_object_new_array(), *v;
+    char ts[32];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    json_object_object_add(v, ":r", ddb_av_n(amount));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    if (full) {
+        json_object_object_add(v, ":paid", ddb_av_s(paid_status));
+        json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
+        json_object_array_add(items, txn_update(
+            table, ddb_key_s(key_name, pr->record),
+            "SET #st = :refunded, refundedAt = :now, updatedAt = :now, "
+            "amountRefundedCents = :r", "#st = :paid", v));
+        if (email)
+            json_object_array_add(items, grant_revoke_txn(c->cfg, email, pr->record,
+                                                          "refund", ts));
+    } else {
+        json_object_array_add(items, txn_update(
+            table, ddb_key_s(key_name, pr->record),
+            "SET amountRefundedCents = :r, updatedAt = :now",
+            "attribute_not_exists(amountRefundedCents) OR amountRefundedCents < :r", v));
+    }
+    json_object_array_add(items, payment_refund_txn(c->cfg, pi, amount, full, ts));
+    return txn_run(c->ddb, items, NULL, err);
+}
+
+int
+record_disputed(const struct ctx *c, const char *table, const char *key_name,
+                const char *record_type, const struct payment_row *pr, const char *dispute,
+                const char *reason, struct app_error *err)
+{
+    time_t now = c->now;
+    struct json_object *items = json_object_new_array(), *v, *b, *alert;
+    const char *pi = json_str(pr->row, "paymentIntentId");
+    char ts[32], cond[80];
+
+    time_iso(now, ts, sizeof(ts));
+    v = json_object_new_object();
+    b = json_object_new_object();
+    json_object_object_add(b, "BOOL", json_object_new_boolean(1));
+    json_object_object_add(v, ":t", b);
+    json_object_object_add(v, ":d", ddb_av_s(dispute));
+    json_object_object_add(v, ":yes", ddb_av_s("yes"));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    snprintf(cond, sizeof(cond), "attribute_exists(%s)", key_name);
+    json_object_array_add(items, txn_update(
+        table, ddb_key_s(key_name, pr->record),
+        "SET disputed = :t, disputeId = :d, reviewNeeded = :yes, updatedAt = :now", cond, v));
+    json_object_array_add(items, payment_dispute_txn(c->cfg, pi, dispute, reason, ts));
+    alert = dispute_alert_txn(c->cfg, record_type, pr->record, pr, dispute, reason, now);
+    if (alert)
+        json_object_array_add(items, alert);
+    return txn_run(c->ddb, items, NULL, err);
+}
+
+int
+record_paid(const struct ctx *c, const struct pay_event *pe, const struct record_pay *rp,
+            struct app_error *err)
+{
+    struct json_object *items, *v;
+    char ts[32], until[32], day[48], cause[96], token[40];
+    struct payment_row pr;
+    struct outbox_mail m;
+    time_t end;
+    int rc;
+
+    rc = payment_get(c->ddb, c->cfg, pe->payment_intent, &pr, err);
+    if (rc != APP_OK || pr.record) {                /* linked already: a repeat */
+        payment_free(&pr);
+        json_object_put(rp->vars);
+        return rc;
+    }
+    rc = campaign_access_until(c, rp->plan_id, pe->now, &end, err);
+    if (rc != APP_OK) {
+        payment_free(&pr);
+        json_object_put(rp->vars);
+        return rc;
+    }
+    time_iso(pe->now, ts, sizeof(ts));
+    time_iso(end, until, sizeof(until));
+    items = json_object_new_array();
+    v = json_object_new_object();
+    json_object_object_add(v, ":from", ddb_av_s(rp->from_status));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    json_object_object_add(v, ":until", ddb_av_s(until));
+    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
+    if (pr.refunded_full) {                         /* refunded before we heard it paid */
+        json_object_object_add(v, ":st", ddb_av_s("refunded"));
+        json_object_array_add(items, txn_update(
+            rp->table, ddb_key_s(rp->key_name, rp->id),
+            "SET #st = :st, paidAt = :now, refundedAt = :now, stripePaymentIntentId = :pi, "
+            "updatedAt = :now", "#st = :from", v));
+        json_object_put(rp->vars);
+    } else {
+        json_object_object_add(v, ":st", ddb_av_s(rp->to_status));
+        if (pr.dispute)             /* a dispute was opened before we heard it paid */
+            json_object_object_add(v, ":d", ddb_av_s(pr.dispute));
+        json_object_array_add(items, txn_update(
+            rp->table, ddb_key_s(rp->key_name, rp->id),
+            pr.dispute ? "SET #st = :st, paidAt = :now, accessFrom = :now, accessUntil = "
+            ":until, stripePaymentIntentId = :pi, updatedAt = :now, disputeId = :d, "
+            "reviewNeeded = :d" :
+            "SET #st = :st, paidAt = :now, accessFrom = :now, accessUntil = :until, "
+            "stripePaymentIntentId = :pi, updatedAt = :now", "#st = :from", v));
+        json_object_array_add(items, grant_put_txn(c->cfg, rp->email, rp->id, rp->plan_id,
+                                                   ts, until, rp->campaign));
+        fmt_date(pe->now, day, sizeof(day));
+        json_object_object_add(rp->vars, "accessFrom", json_object_new_string(day));
+        fmt_date(end, day, sizeof(day));
+        json_object_object_add(rp->vars, "accessUntil", json_object_new_string(day));
+        snprintf(cause, sizeof(cause), "%s#paid", rp->id);
+        memset(&m, 0, sizeof(m));
+        m.cause = cause;
+        m.tmpl = rp->tmpl;
+        m.to = rp->email;
+        m.to_name = rp->name;
+        m.vars = rp->vars;
+        json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
+        json_object_put(rp->vars);
+    }
+    json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
+                                                  rp->campaign, rp->id, rp->email,
+                                                  pe->amount, pe->currency, ts));
+    snprintf(token, sizeof(token), "paid-%.24s-%d", strchr(rp->id, '_') ?
+             strchr(rp->id, '_') + 1 : rp->id, rp->attempt);
+    rc = txn_run(c->ddb, items, token, err);
+    payment_free(&pr);
+    return rc;
+}
+
+int
+record_declined(const struct ctx *c, const struct pay_event *pe, struct json_object *rec,
+                const char *payable_status, const char *plan_name_key,
+                struct app_error *err)
+{
+    struct json_object *vars, *items, *v;
+    struct outbox_mail m;
+    char cause[96], amount[48];
+    int rc;
+
+    if (!pe->payment_intent || !json_str(rec, "status") || !json_str(rec, "email") ||
+        strcmp(json_str(rec, "status"), payable_status) != 0)
+        return APP_OK;                            /* paid meanwhile, or over */
+    vars = json_object_new_object();
+    json_object_object_add(vars, "customerName", json_object_new_string(
+        json_str(rec, "firstName") ? json_str(rec, "firstName") : ""));
+    json_object_object_add(vars, "planName", json_object_new_string(
+        json_str(rec, plan_name_key) ? json_str(rec, plan_name_key) : ""));
+    fmt_money(json_object_object_get_ex(rec, "priceCents", &v) ? json_object_get_int64(v) : 0,
+              "aud", amount, sizeof(amount));
+    json_object_object_add(vars, "amount", json_object_new_string(amount));
+    json_object_object_add(vars, "reason", json_object_new_string(pe->reason ? pe->reason :
+                                                                  ""));
+    json_object_object_add(vars, "retryUrl", json_object_new_string(
+        json_str(rec, "sessionUrl") ? json_str(rec, "sessionUrl") : c->cfg->frontend_url));
+    snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = "payment-failed";
+    m.to = json_str(rec, "email");
+    m.to_name = json_str(rec, "firstName");
+    m.vars = vars;
+    items = json_object_new_array();
+    json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
+    json_object_put(vars);
+    rc = txn_run(c->ddb, items, NULL, err);
+    return rc == APP_ECONDITION ? APP_OK : rc;    /* queued already for this payment */
+}
+
+
+/* --- the one-record engine ---------------------------------------------------------------- */
+
+static int
+one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+         int attempt, struct app_error *err)
+{
+    struct json_object *rec = NULL, *vars;
+    struct record_pay rp;
+    const char *st;
+    int rc;
+
+    if (!pe->payment_intent)
+        return APP_OK;
+    rc = campaign_load(k, c, json_str(pe->meta, k->key_name), &rec, err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    st = json_str(rec, "status");
+    if (!st || strcmp(st, k->payable_status) != 0 || !json_str(rec, "email")) {
+        json_object_put(rec);
+        return APP_OK;                                /* paid already: a repeat */
+    }
+    vars = json_object_new_object();
+    k->paid_vars(c, rec, pe, vars);
+    memset(&rp, 0, sizeof(rp));
+    rp.table = campaign_table(k, c->cfg);
+    rp.key_name = k->key_name;
+    rp.id = json_str(rec, k->key_name);
+    rp.from_status = k->payable_status;
+    rp.to_status = k->paid_status;
+    rp.email = json_str(rec, "email");
+    rp.name = json_str(rec, "firstName");
+    rp.plan_id = json_str(rec, k->product_key);
+    rp.campaign = k->id;
+    rp.tmpl = k->paid_template;
+    rp.vars = vars;
+    rp.attempt = attempt;
+    rc = record_paid(c, pe, &rp, err);
+    json_object_put(rec);
+    return rc;
+}
+
+static int
+one_unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+           const char *status, struct app_error *err)
+{
+    (void)k;
+    (void)c;
+    (void)pe;
+    (void)status;
+    (void)err;
+    return APP_OK;    /* the session ended unpaid: the pay link makes a new one */
+}
+
+static int
+one_declined(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+             struct app_error *err)
+{
+    struct json_object *rec = NULL;
+    int rc;
+
+    rc = campaign_load(k, c, json_str(pe->meta, k->key_name), &rec, err);
+    if (rc != APP_OK)
+        return rc == APP_ENOTFOUND ? APP_OK : rc;
+    rc = record_declined(c, pe, rec, k->payable_status, k->product_name_key, err);
+    json_object_put(rec);
+    return rc;
+}
+
+static int
+one_refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+             long long amount, int full, struct app_error *err)
+{
+    return record_refunded(c, campaign_table(k, c->cfg), k->key_name, k->paid_status, pr,
+                           amount, full, err);
+}
+
+static int
+one_disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+             const char *dispute, const char *reason, struct app_error *err)
+{
+    return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
+                           dispute, reason, err);
+}
+
+/* The record holds status, priceCents, currency and sessionId. */
+static void
+one_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
+{
+    (void)meta;
+    out->status = json_str(rec, "status");
+    out->amount = json_object_object_get_ex(rec, "priceCents", NULL) ?
+                  json_int(rec, "priceCents") : -1;
+    out->currency = json_str(rec, "currency");
+    out->session = json_str(rec, "sessionId");
+}
+
+const struct campaign_ops one_record_ops = {
+    one_paid, one_unpaid, one_declined, one_refunded, one_disputed, one_view,
+};

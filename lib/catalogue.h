@@ -1,0 +1,25 @@
+/*
+ * The product catalogue read for money: what is charged and granted comes from DynamoDB
+ * (a consistent read), never from the cache, which only speeds up answers (lookup.h).
+ */
+#ifndef PH_CATALOGUE_H
+#define PH_CATALOGUE_H
+
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "errors.h"
+
+struct cfg;
+struct ddb;
+
+/* The active catalogue item plan_id, plain (the caller puts it); APP_ENOTFOUND when there is
+ * none, it is not active, or the id is malformed. */
+int catalogue_load(struct ddb *ddb, const struct cfg *cfg, const char *plan_id,
+                   struct json_object **out, struct app_error *err);
+
+/* from plus months calendar months (UTC). */
+time_t catalogue_add_months(time_t from, long long months);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * DynamoDB transaction elements and records, for code that writes several items at once:
+ * every limit and state change in this service is a conditional write or a transaction,
+ * never read-then-write.
+ */
+#ifndef PH_TXN_H
+#define PH_TXN_H
+
+#include <json-c/json.h>
+
+#include "errors.h"
+
+struct ddb;
+
+/* TransactWriteItems elements.  key, item and vals are taken; "#st" stands for status,
+ * "#ttl" for ttl and "#cap" for capacity (reserved words). */
+struct json_object *txn_update(const char *table, struct json_object *key, const char *update,
+                               const char *condition, struct json_object *vals);
+struct json_object *txn_put(const char *table, struct json_object *item,
+                            const char *condition);
+
+/* Run items as one transaction (token may be NULL); items are released.  APP_ECONDITION
+ * (err cleared) when a condition failed. */
+int txn_run(struct ddb *ddb, struct json_object *items, const char *token,
+            struct app_error *err);
+
+/* The record id of table (an id_new() id starting with prefix; prefix NULL: any id) as a
+ * plain object, read consistently (the caller puts it); APP_ENOTFOUND when there is none or
+ * the id is malformed. */
+int record_load(struct ddb *ddb, const char *table, const char *key_name, const char *id,
+                const char *prefix, struct json_object **out, struct app_error *err);
+
+#endif
