@@ -10,6 +10,10 @@
  *   prodenthubctl [-c FILE] [-s SQLDIR] delete-tables --yes
  *   prodenthubctl [-c FILE] coupon-disable CODE          refuse the coupon from now on
  *   prodenthubctl [-c FILE] coupon-enable CODE           (both drop it from the cache at once)
+ *   prodenthubctl [-c FILE] coupon-check                 list every coupon record the workers
+ *                                                        would refuse as misconfigured, or
+ *                                                        that names a plan not in the
+ *                                                        catalogue; exit 1 when any does
  *   prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]
  *                        release the coupon uses of purchases whose checkout was abandoned:
  *                        pending longer than SECONDS (default 3900), and the Stripe session
@@ -66,6 +70,7 @@
 #include "../lib/strparse.h"
 #include "../campaign/mock.h"
 #include "../campaign/team.h"
+#include "ctl_coupons.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -792,7 +797,8 @@ usage(FILE *f)
 {
     fprintf(f, "usage: prodenthubctl [-c FILE] [-s SQLDIR] create-tables | describe-tables |"
             " seed | delete-tables --yes\n"
-            "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE\n"
+            "       prodenthubctl [-c FILE] coupon-disable CODE | coupon-enable CODE |"
+            " coupon-check\n"
             "       prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]\n"
             "       prodenthubctl [-c FILE] expire-teams [--older-than SECONDS]\n"
             "       prodenthubctl [-c FILE] send-reminders | import-results EXAM FILE.csv\n"
@@ -855,6 +861,8 @@ main(int argc, char **argv)
                optind + 1 < argc) {
         rc = coupon_status(&c, argv[optind + 1],
                            strcmp(cmd, "coupon-disable") == 0 ? "inactive" : "active");
+    } else if (strcmp(cmd, "coupon-check") == 0) {
+        rc = ctl_coupon_check(&c.cfg, c.ddb);
     } else if (strcmp(cmd, "sweep-checkouts") == 0) {
         long older = 3900;
 

@@ -7,7 +7,8 @@
  * cache, unknown codes too, and each client may guess wrong only COUPON_GUESS_LIMIT times
  * per COUPON_GUESS_WINDOW_S (a memcached counter per IP; with the cache down the edge's
  * general rate limit still holds).  Nothing here decides a usage limit for good: the
- * conditional write at purchase does.
+ * conditional write at purchase does.  A coupon record that cannot be read fully is refused
+ * with the reason MISCONFIGURED like any other refusal, and logged once per worker.
  */
 #include "config.h"
 
@@ -66,6 +67,35 @@ uses_of(struct request *req, const char *code, const char *email, long long *out
     return APP_OK;
 }
 
+/*
+ * The misconfigured coupons this worker has logged: a small ring of code + fault, so a bad
+ * record is logged once per worker (and again only after COUPON_LOGGED other faults), not on
+ * every request that meets it.  Worker state, not request state: each worker is a process.
+ */
+#define COUPON_LOGGED 32
+
+static struct {
+    char code[COUPON_CODE_MAX + 1];
+    char why[COUPON_WHY_MAX];
+} logged[COUPON_LOGGED];
+static size_t logged_next;
+
+void
+coupon_log_misconfigured(const struct request *req, const char *code, const char *why)
+{
+    size_t i;
+
+    for (i = 0; i < COUPON_LOGGED; i++) {
+        if (strcmp(logged[i].code, code) == 0 && strcmp(logged[i].why, why) == 0)
+            return;
+    }
+    snprintf(logged[logged_next].code, sizeof(logged[0].code), "%s", code);
+    snprintf(logged[logged_next].why, sizeof(logged[0].why), "%s", why);
+    logged_next = (logged_next + 1) % COUPON_LOGGED;
+    req_log(req, LL_ERROR, "coupon=%s misconfigured: %s; refused until the record is fixed "
+            "(prodenthubctl coupon-check)", code, why);
+}
+
 static int
 reply_invalid(struct request *req, const char *code, enum coupon_reason r)
 {
@@ -82,8 +112,8 @@ int
 coupons_validate(struct request *req)
 {
     static const char *const ns[3] = {"guess", "plan", "coupon"};
-    const char *code_in = NULL, *plan_id = NULL, *email = NULL, *keys[3];
-    char code[COUPON_CODE_MAX + 1];
+    const char *code_in = NULL, *plan_id = NULL, *email = NULL, *keys[3], *family = NULL;
+    char code[COUPON_CODE_MAX + 1], why[COUPON_WHY_MAX];
     struct json_object *plan = NULL, *item = NULL, *v, *d;
     long long amount = 0, uses = 0, discount;
     struct buf got[3];
@@ -150,6 +180,7 @@ coupons_validate(struct request *req)
             goto done;
         }
         amount = json_object_get_int64(v);
+        family = json_str(plan, "family");
     }
 
     if (!code_ok) {
@@ -167,8 +198,10 @@ coupons_validate(struct request *req)
         goto done;
     }
     item = json_tokener_parse(got[2].data);
-    if (!item || coupon_from_item(item, &c) != 0) {
-        rc = app_error_set(&req->err, APP_EINTERNAL, "coupon %s is malformed", code);
+    r = item ? coupon_from_item(item, &c, why, sizeof(why)) : COUPON_MISCONFIGURED;
+    if (r != COUPON_OK) {
+        coupon_log_misconfigured(req, code, item ? why : "the cached record is not JSON");
+        rc = reply_invalid(req, code, r);
         goto done;
     }
     if (email && c.per_user_limit) {
@@ -176,7 +209,7 @@ coupons_validate(struct request *req)
         if (rc != APP_OK)
             goto done;
     }
-    r = coupon_check(&c, plan_id, amount, time(NULL), uses);
+    r = coupon_check(&c, plan_id, family, amount, time(NULL), uses);
     if (r != COUPON_OK) {
         rc = reply_invalid(req, c.code, r);
         goto done;

@@ -1,8 +1,9 @@
 /*
  * GET /v1/plans/{planId}: one product of the catalogue (name, price in cents, currency,
- * duration), as the frontends show it.  Read through the cache (handlers/lookup.h): a hit
- * never touches DynamoDB; an unknown id is cached too (briefly), so guessing ids does not
- * reach DynamoDB.
+ * duration; family and plan type where it has them), as the frontends show it.  The family is
+ * what a coupon's applicablePlans may name instead of plan ids (lib/coupon.h).  Read through
+ * the cache (handlers/lookup.h): a hit never touches DynamoDB; an unknown id is cached too
+ * (briefly), so guessing ids does not reach DynamoDB.
  */
 #include "config.h"
 
@@ -16,7 +17,7 @@
 /* The fields a client may see; the rest (Stripe ids, notes) stays inside. */
 static const char *const public_fields[] = {
     "planId", "name", "amountCents", "currency", "durationMonths", "campaignId", "pricing",
-    NULL,
+    "family", "planType", NULL,
 };
 
 int

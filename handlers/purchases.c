@@ -40,6 +40,7 @@ struct purchase {
     char code[COUPON_CODE_MAX + 1];  /* "" without a coupon */
     const char *plan_id;
     const char *plan_name;
+    const char *plan_family;         /* the catalogue's family, or NULL */
     const char *email;
     const char *name;
     long long original, discount, final;
@@ -125,15 +126,17 @@ load_plan(struct request *req, struct purchase *p, struct json_object **out)
     p->original = json_object_get_int64(v);
     json_object_object_get_ex(*out, "name", &v);
     p->plan_name = json_object_get_string(v);
+    p->plan_family = json_str(*out, "family");
     return APP_OK;
 }
 
-/* The coupon as stored now (consistent read) and how often email has used it. */
+/* The coupon as stored now (consistent read) and how often email has used it; a coupon
+ * reason (NOT_FOUND, MISCONFIGURED) or an app error code. */
 static int
 load_coupon(struct request *req, struct purchase *p, long long *uses)
 {
     struct json_object *k, *item = NULL, *plain, *v;
-    char cid[400];
+    char cid[400], why[COUPON_WHY_MAX];
     int rc;
 
     *uses = 0;
@@ -146,11 +149,15 @@ load_coupon(struct request *req, struct purchase *p, long long *uses)
         return rc;
     plain = ddb_unmarshal_item(item);
     json_object_put(item);
-    rc = plain ? coupon_from_item(plain, &p->coupon) : -1;
-    if (plain)
-        json_object_put(plain);
-    if (rc != 0)
-        return app_error_set(&req->err, APP_EINTERNAL, "coupon %s is malformed", p->code);
+    rc = plain ? (int)coupon_from_item(plain, &p->coupon, why, sizeof(why)) :
+         COUPON_MISCONFIGURED;
+    if (rc != COUPON_OK) {
+        coupon_log_misconfigured(req, p->code, plain ? why : "not an item DynamoDB could give");
+        if (plain)
+            json_object_put(plain);
+        return COUPON_MISCONFIGURED;
+    }
+    json_object_put(plain);
     snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
     k = ddb_key_s("usageId", cid);
     item = NULL;
@@ -226,8 +233,11 @@ static enum coupon_reason
 why_refused(struct request *req, struct purchase *p)
 {
     long long uses = 0;
+    int rc = load_coupon(req, p, &uses);
 
-    if (load_coupon(req, p, &uses) != APP_OK)
+    if (rc == COUPON_MISCONFIGURED)
+        return COUPON_MISCONFIGURED;
+    if (rc != APP_OK)
         return COUPON_USAGE_LIMIT_REACHED;
     if (!p->coupon.active)
         return COUPON_INACTIVE;
@@ -277,7 +287,7 @@ purchases_create(struct request *req)
         }
         if (rc != APP_OK)
             goto done;
-        r = coupon_check(&p.coupon, p.plan_id, p.original, time(NULL), uses);
+        r = coupon_check(&p.coupon, p.plan_id, p.plan_family, p.original, time(NULL), uses);
         if (r != COUPON_OK) {
             rc = reply_coupon_refused(req, r == COUPON_USAGE_LIMIT_REACHED ||
                                       r == COUPON_ALREADY_USED ? APP_ECONDITION :

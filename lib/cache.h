@@ -1,7 +1,8 @@
 /*
  * memcached through libmemcached: one connection set per worker, consistent hashing over
  * MEMCACHED_SERVERS (so the cache scales out), short timeouts.  Keys are namespaced and
- * versioned ("ph:v1:<ns>:<key>"; bumping CACHE_VERSION drops every old entry at once).
+ * versioned ("ph:v2:<ns>:<key>"; bumping CACHE_VERSION drops every old entry at once: v2
+ * when the cached plan gained "family", which coupons match on).
  *
  * A cache failure is a miss, never an error to a client: the caller goes to DynamoDB.  The
  * first failure of an outage is logged once, recovery once; a dead server is left alone for
@@ -17,7 +18,7 @@
 #include "buf.h"
 #include "errors.h"
 
-#define CACHE_VERSION "v1"
+#define CACHE_VERSION "v2"
 
 struct cfg;
 struct cache;

@@ -13,3 +13,43 @@ money_split(long long total, size_t n, long long *shares)
         shares[i] = total / (long long)n + ((long long)i < total % (long long)n ? 1 : 0);
     return 0;
 }
+
+int
+money_parse_decimal(const char *text, long long *out)
+{
+    long long dollars = 0, cents = 0;
+    size_t i = 0, decimals = 0;
+
+    if (!text || !(text[0] >= '0' && text[0] <= '9'))
+        return -1;
+    for (; text[i] >= '0' && text[i] <= '9'; i++) {
+        if (dollars > MONEY_MAX_CENTS / 100)
+            return -1;
+        dollars = dollars * 10 + (text[i] - '0');
+    }
+    if (text[i] == '.') {
+        for (i++; text[i] >= '0' && text[i] <= '9'; i++) {
+            if (++decimals > 2)
+                return -1;
+            cents = cents * 10 + (text[i] - '0');
+        }
+        if (decimals == 0)
+            return -1;
+        if (decimals == 1)
+            cents *= 10;
+    }
+    if (text[i] != '\0' || dollars > MONEY_MAX_CENTS / 100 ||
+        dollars * 100 + cents > MONEY_MAX_CENTS)
+        return -1;
+    *out = dollars * 100 + cents;
+    return 0;
+}
+
+int
+money_dollars_to_cents(long long dollars, long long *out)
+{
+    if (dollars < 0 || dollars > MONEY_MAX_CENTS / 100)
+        return -1;
+    *out = dollars * 100;
+    return 0;
+}

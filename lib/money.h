@@ -12,4 +12,24 @@
  */
 int money_split(long long total, size_t n, long long *shares);
 
+/* The most cents money_parse_decimal gives: 10^15 (ten trillion dollars), far above any price,
+ * and low enough that a percentage of it (x 100) still fits in a long long. */
+#define MONEY_MAX_CENTS 1000000000000000LL
+
+/*
+ * An amount in dollars written as decimal text (a DynamoDB number's own text) to cents,
+ * exactly, never through a double.  The whole text must be digits, optionally followed by
+ * a point and one or two digits: "100" -> 10000, "99.5" -> 9950, "0.01" -> 1, "007" -> 700.
+ * Refused (-1): empty text, a sign ("-1", "+1"), white space, an exponent ("1e2"), a point
+ * without digits on both sides ("1.", ".5"), more than two decimals ("1.005", also "1.000":
+ * DynamoDB stores numbers without trailing zeros, so a third decimal is never a formatting
+ * accident), and anything above MONEY_MAX_CENTS.  0 on success, with *out set; a refused
+ * text leaves *out alone.
+ */
+int money_parse_decimal(const char *text, long long *out);
+
+/* Whole dollars to cents: 0, or -1 when dollars is negative or the cents exceed
+ * MONEY_MAX_CENTS. */
+int money_dollars_to_cents(long long dollars, long long *out);
+
 #endif

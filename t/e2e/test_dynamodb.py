@@ -68,7 +68,8 @@ def test_plan_read_through_the_cache(stack):
     body = assert_envelope(r, 200)
     assert body["data"] == {"planId": "full-6months", "name": "Full - 6 Months",
                             "amountCents": 19900, "currency": "AUD", "durationMonths": 6,
-                            "campaignId": "discount-purchase", "pricing": "fixed"}
+                            "campaignId": "discount-purchase", "pricing": "fixed",
+                            "family": "full", "planType": "full-6months"}
     r2 = stack.get("/v1/plans/full-6months")
     assert r2.header("x-cache") == "hit"
     assert r2.json == body
