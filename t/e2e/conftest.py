@@ -1,6 +1,15 @@
 import pytest
 
+import openapi_check
 from stack import Stack
+
+
+def pytest_terminal_summary(terminalreporter):
+    spec = openapi_check.contract()
+    if spec and spec.validated:
+        terminalreporter.write_line("openapi: %d responses validated against docs/openapi.yaml "
+                                    "(%d operation/status pairs)"
+                                    % (spec.validated, len(spec.by_operation)))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import time
 
+import openapi_check
+
 SRCDIR = os.environ.get("PH_SRCDIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILDDIR = os.environ.get("PH_BUILDDIR") or os.path.join(SRCDIR, "build")
@@ -117,9 +119,14 @@ class Stack:
             conn.request(method, path, body=body, headers=hdrs)
             r = conn.getresponse()
             data = r.read().decode("utf-8", "replace")
-            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+            resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
         finally:
             conn.close()
+        # Every answer is held to docs/openapi.yaml (t/e2e/openapi_check.py).
+        spec = openapi_check.contract()
+        if spec:
+            spec.check(method, path, https, resp)
+        return resp
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
