@@ -341,7 +341,7 @@ mock_pay_session(struct request *req, struct json_object *reg, int reply,
     pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, sid, url);
+    return paylink_open(req, &pl, sid, url);
 }
 
 int

@@ -201,7 +201,7 @@ pay(struct request *req, struct json_object *p, int reply, struct json_object *m
     pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, sid, url);
+    return paylink_open(req, &pl, sid, url);
 }
 
 static struct json_object *

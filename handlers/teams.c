@@ -518,7 +518,7 @@ share_session(struct request *req, struct json_object *team, long idx,
     pl.extra_meta = metadata;
     if (reply)
         return paylink_reply(req, &pl);
-    return paylink_session(req, &pl, sid, url);
+    return paylink_open(req, &pl, sid, url);
 }
 
 /* --- GET /v1/teams/{teamId}/members/{index}/pay ---------------------------------------- */
