@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <stdio.h>
+
 #include "money.h"
 
 int
@@ -52,4 +54,29 @@ money_dollars_to_cents(long long dollars, long long *out)
         return -1;
     *out = dollars * 100;
     return 0;
+}
+
+void
+money_decimal(long long cents, char out[32])
+{
+    unsigned long long a = cents < 0 ? 0ULL - (unsigned long long)cents :
+                           (unsigned long long)cents;
+
+    snprintf(out, 32, "%s%llu.%02llu", cents < 0 ? "-" : "", a / 100, a % 100);
+}
+
+struct json_object *
+money_json(long long cents)
+{
+    char text[32];
+
+    money_decimal(cents, text);
+    /* json-c writes a double made with its text back as that text, unchanged. */
+    return json_object_new_double_s((double)cents / 100.0, text);
+}
+
+void
+money_json_add(struct json_object *o, const char *key, long long cents)
+{
+    json_object_object_add(o, key, money_json(cents));
 }

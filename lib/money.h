@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 /*
  * Split total cents into n shares that sum to total exactly: each share is total / n, and
  * the first total % n shares get one cent more (29900 over 3 → 9967, 9967, 9966).  So shares
@@ -31,5 +33,16 @@ int money_parse_decimal(const char *text, long long *out);
 /* Whole dollars to cents: 0, or -1 when dollars is negative or the cents exceed
  * MONEY_MAX_CENTS. */
 int money_dollars_to_cents(long long dollars, long long *out);
+
+/* cents as the seed writes money: dollars with two places, "39.80", "-0.05"; out has room for
+ * 32 bytes.  Exact: printed from the integer, never through a double. */
+void money_decimal(long long cents, char out[32]);
+
+/* The same as a JSON number whose text is exactly that ("discount": 39.80); the caller owns
+ * it (add it to an object). */
+struct json_object *money_json(long long cents);
+
+/* o[key] = money_json(cents): the seed's decimal field next to our *Cents one. */
+void money_json_add(struct json_object *o, const char *key, long long cents);
 
 #endif

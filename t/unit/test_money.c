@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "../../lib/money.h"
 #include "unit.h"
@@ -103,6 +105,37 @@ START_TEST(test_split)
 }
 END_TEST
 
+/* The seed's decimal money: the JSON text is exactly the cents, whatever a double would say. */
+static const struct {
+    long long cents;
+    const char *json;
+} texts[] = {
+    {3980, "39.80"}, {0, "0.00"}, {5, "0.05"}, {19900, "199.00"}, {9967, "99.67"},
+    {-5, "-0.05"}, {1, "0.01"}, {123456789012LL, "1234567890.12"}, {10, "0.10"},
+};
+
+START_TEST(test_money_json)
+{
+    struct json_object *o = json_object_new_object(), *back;
+    char text[32];
+
+    money_decimal(texts[_i].cents, text);
+    money_json_add(o, "amount", texts[_i].cents);
+    /* 39.80, never 39.799999 or 39.8: the text is printed from the integer. */
+    ck_assert_str_eq(text, texts[_i].json);
+    {
+        char want[64];
+
+        snprintf(want, sizeof(want), "{\"amount\":%s}", text);
+        ck_assert_str_eq(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), want);
+    }
+    back = json_tokener_parse(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    ck_assert_ptr_nonnull(back);
+    json_object_put(back);
+    json_object_put(o);
+}
+END_TEST
+
 static Suite *
 money_suite(void)
 {
@@ -113,6 +146,7 @@ money_suite(void)
     tcase_add_test(tc, test_parse_decimal_null);
     tcase_add_loop_test(tc, test_dollars_to_cents, 0, (int)NWHOLES);
     tcase_add_test(tc, test_split);
+    tcase_add_loop_test(tc, test_money_json, 0, sizeof(texts) / sizeof(texts[0]));
     suite_add_tcase(s, tc);
     return s;
 }
