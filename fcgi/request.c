@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "../lib/cfg.h"
+#include "../lib/money.h"
 #include "../lib/strparse.h"
 #include "request.h"
 #include "routes.h"
@@ -289,6 +290,8 @@ reply_json(struct request *req, int status, struct json_object *data)
 {
     struct json_object *root = json_object_new_object();
 
+    /* Integer cents inside; beside each, the seed's decimal field (lib/money.h). */
+    money_add_decimals(data);
     json_object_object_add(root, "success", json_object_new_boolean(1));
     json_object_object_add(root, "data", data);
     return reply_envelope(req, status, root);

@@ -11,6 +11,7 @@
 
 #include "../fcgi/request.h"
 #include "../lib/cfg.h"
+#include "../lib/money.h"
 #include "handlers.h"
 #include "lookup.h"
 
@@ -35,6 +36,7 @@ plan_public_shape(struct json_object *plain, struct buf *out)
         if (json_object_object_get_ex(plain, public_fields[i], &v))
             json_object_object_add(pub, public_fields[i], json_object_get(v));
     }
+    money_add_decimals(pub);
     rc = buf_puts(out, json_object_to_json_string_ext(pub, JSON_C_TO_STRING_PLAIN));
     json_object_put(pub);
     return rc;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "money.h"
 
@@ -79,4 +80,63 @@ void
 money_json_add(struct json_object *o, const char *key, long long cents)
 {
     json_object_object_add(o, key, money_json(cents));
+}
+
+/* The seed's names where stripping "Cents" is not what the seed writes. */
+static const struct {
+    const char *cents;
+    const char *decimal;
+} seed_names[] = {
+    {"totalCents", "totalAmount"},
+    {"shareCents", "shareAmount"},
+};
+
+static void
+decimal_name(const char *key, size_t n, char *out, size_t outlen)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(seed_names) / sizeof(seed_names[0]); i++) {
+        if (strcmp(seed_names[i].cents, key) == 0) {
+            snprintf(out, outlen, "%s", seed_names[i].decimal);
+            return;
+        }
+    }
+    snprintf(out, outlen, "%.*s", (int)(n - 5), key);
+}
+
+void
+money_add_decimals(struct json_object *o)
+{
+    struct json_object *add = NULL;
+    size_t i, n;
+    char name[64];
+
+    if (json_object_is_type(o, json_type_array)) {
+        for (i = 0; i < json_object_array_length(o); i++)
+            money_add_decimals(json_object_array_get_idx(o, i));
+        return;
+    }
+    if (!json_object_is_type(o, json_type_object))
+        return;
+    json_object_object_foreach(o, k, v) {
+        n = strlen(k);
+        if (n > 5 && n < sizeof(name) && strcmp(k + n - 5, "Cents") == 0 &&
+            json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0) {
+            decimal_name(k, n, name, sizeof(name));
+            if (!json_object_object_get_ex(o, name, NULL)) {
+                if (!add)
+                    add = json_object_new_object();
+                money_json_add(add, name, json_object_get_int64(v));
+            }
+        } else {
+            money_add_decimals(v);
+        }
+    }
+    if (add) {
+        /* Added after the walk: json-c's iteration must not see the object change. */
+        json_object_object_foreach(add, ak, av)
+            json_object_object_add(o, ak, json_object_get(av));
+        json_object_put(add);
+    }
 }

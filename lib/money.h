@@ -45,4 +45,13 @@ struct json_object *money_json(long long cents);
 /* o[key] = money_json(cents): the seed's decimal field next to our *Cents one. */
 void money_json_add(struct json_object *o, const char *key, long long cents);
 
+/*
+ * Beside every "<name>Cents" member of o (objects and arrays, all the way down), the seed's
+ * decimal field: "<name>" ("discountCents" -> "discount", "finalAmountCents" ->
+ * "finalAmount"), or the seed's own name where it has one ("totalCents" -> "totalAmount",
+ * "shareCents" -> "shareAmount").  Negative values (the -1 of "unknown") get none, nor does a
+ * name already present.  The one place the decimal names are decided (reply_json calls it).
+ */
+void money_add_decimals(struct json_object *o);
+
 #endif

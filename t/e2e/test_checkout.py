@@ -64,7 +64,7 @@ def test_verify_reconciles_the_session_with_our_record(stack):
                  "amountTotalCents": 4900, "campaignId": "discount-purchase",
                  "purchaseId": d["purchaseId"], "recordId": d["purchaseId"],
                  "recordStatus": "pending", "purchaseStatus": "pending", "amountCents": 4900,
-                 "consistent": True}
+                 "consistent": True, "amount": 49.00, "amountTotal": 49.00}
     http_json("POST", stack.ports["STRIPE_API_BASE"] + "/__stripe/sessions/%s/complete"
               % d["sessionId"], {"deliver": False})
     v = assert_envelope(verify(stack, d["sessionId"]), 200)["data"]

@@ -69,7 +69,10 @@ def test_plan_read_through_the_cache(stack):
     assert body["data"] == {"planId": "full-6months", "name": "Full - 6 Months",
                             "amountCents": 19900, "currency": "AUD", "durationMonths": 6,
                             "campaignId": "discount-purchase", "pricing": "fixed",
-                            "family": "full", "planType": "full-6months"}
+                            "family": "full", "planType": "full-6months",
+                            "amount": 199.00}
+    # The seed's decimal money is written with two places, exactly.
+    assert '"amount":199.00' in r.body
     r2 = stack.get("/v1/plans/full-6months")
     assert r2.header("x-cache") == "hit"
     assert r2.json == body

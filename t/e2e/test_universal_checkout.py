@@ -31,9 +31,14 @@ def complete(stack, sid):
 
 
 def test_discount_purchase_with_the_seeds_names(stack):
-    d = create(stack, campaignId="discount-purchase", planType="full-6months",
-               couponCode="SAVE20", email="seed-names@example.com", amount=199.00,
-               currency="aud")["data"]
+    r = stack.post("/v1/checkout/create", body=dict(
+        campaignId="discount-purchase", planType="full-6months", couponCode="SAVE20",
+        email="seed-names@example.com", amount=199.00, currency="aud"),
+        source_ip=stack.new_ip())
+    d = assert_envelope(r, 201)["data"]
+    # Integer cents, and beside them the seed's decimal money printed exactly.
+    for text in ('"discount":39.80', '"originalAmount":199.00', '"finalAmount":159.20'):
+        assert text in r.body, r.body
     assert (d["originalAmountCents"], d["discountCents"], d["finalAmountCents"]) == \
         (19900, 3980, 15920)
     assert d["ignoredFields"] == ["amount", "currency"] and d["sessionId"].startswith("cs_")
@@ -54,6 +59,7 @@ def test_team_with_the_seeds_flat_leader_leader_pays_first(stack):
                members=[{"name": "Jane Smith", "email": "jane-u@example.com"},
                         {"name": "Raj Patel", "email": "raj-u@example.com"}])["data"]
     assert d["planId"] == "team-full-6months" and d["totalCents"] == 29900
+    assert d["totalAmount"] == 299.00 and d["members"][0]["shareAmount"] == 99.67
     emails = [m["email"] for m in d["members"]]
     assert emails == [lead, "jane-u@example.com", "raj-u@example.com"]
     assert d["members"][0]["name"] == "John Doe"
