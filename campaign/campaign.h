@@ -101,6 +101,17 @@ extern const struct campaign_ops team_ops;
 extern const struct campaign_ops one_record_ops;
 extern const struct campaign_ops mock_ops;
 
+/* Ops any campaign may use: refunded and disputed on its record (k->paid_status, the
+ * registry's key), and the view of a record holding status, priceCents, currency and
+ * sessionId. */
+int record_refunded_op(const struct campaign *k, const struct ctx *c,
+                       const struct payment_row *pr, long long amount, int full,
+                       struct app_error *err);
+int record_disputed_op(const struct campaign *k, const struct ctx *c,
+                       const struct payment_row *pr, const char *dispute, const char *reason,
+                       struct app_error *err);
+void record_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out);
+
 /* One-record campaigns' email variables (scholarship.c, personal.c). */
 void scholarship_paid_vars(const struct ctx *c, struct json_object *rec,
                            const struct pay_event *pe, struct json_object *vars);

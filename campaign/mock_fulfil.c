@@ -172,34 +172,6 @@ declined(const struct campaign *k, const struct ctx *c, const struct pay_event *
     return rc;
 }
 
-static int
-refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-         long long amount, int full, struct app_error *err)
-{
-    return record_refunded(c, campaign_table(k, c->cfg), k->key_name, "confirmed", pr, amount,
-                           full, err);
-}
-
-static int
-disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-         const char *dispute, const char *reason, struct app_error *err)
-{
-    return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
-                           dispute, reason, err);
-}
-
-/* The registration holds status, priceCents, currency and sessionId. */
-static void
-view(struct json_object *reg, struct json_object *meta, struct campaign_view *out)
-{
-    (void)meta;
-    out->status = json_str(reg, "status");
-    out->amount = json_object_object_get_ex(reg, "priceCents", NULL) ?
-                  json_int(reg, "priceCents") : -1;
-    out->currency = json_str(reg, "currency");
-    out->session = json_str(reg, "sessionId");
-}
-
 const struct campaign_ops mock_ops = {
-    paid, unpaid, declined, refunded, disputed, view,
+    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_view,
 };

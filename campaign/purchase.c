@@ -253,22 +253,6 @@ declined(const struct campaign *k, const struct ctx *c, const struct pay_event *
     return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
-static int
-refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-         long long amount, int full, struct app_error *err)
-{
-    return record_refunded(c, campaign_table(k, c->cfg), k->key_name, "paid", pr, amount, full,
-                           err);
-}
-
-static int
-disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-         const char *dispute, const char *reason, struct app_error *err)
-{
-    return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
-                           dispute, reason, err);
-}
-
 static void
 view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
 {
@@ -281,5 +265,5 @@ view(struct json_object *rec, struct json_object *meta, struct campaign_view *ou
 }
 
 const struct campaign_ops purchase_ops = {
-    paid, unpaid, declined, refunded, disputed, view,
+    paid, unpaid, declined, record_refunded_op, record_disputed_op, view,
 };

@@ -281,25 +281,25 @@ one_declined(const struct campaign *k, const struct ctx *c, const struct pay_eve
     return rc;
 }
 
-static int
-one_refunded(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-             long long amount, int full, struct app_error *err)
+int
+record_refunded_op(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+                   long long amount, int full, struct app_error *err)
 {
     return record_refunded(c, campaign_table(k, c->cfg), k->key_name, k->paid_status, pr,
                            amount, full, err);
 }
 
-static int
-one_disputed(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
-             const char *dispute, const char *reason, struct app_error *err)
+int
+record_disputed_op(const struct campaign *k, const struct ctx *c, const struct payment_row *pr,
+                   const char *dispute, const char *reason, struct app_error *err)
 {
     return record_disputed(c, campaign_table(k, c->cfg), k->key_name, k->record_type, pr,
                            dispute, reason, err);
 }
 
 /* The record holds status, priceCents, currency and sessionId. */
-static void
-one_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
+void
+record_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
 {
     (void)meta;
     out->status = json_str(rec, "status");
@@ -310,5 +310,5 @@ one_view(struct json_object *rec, struct json_object *meta, struct campaign_view
 }
 
 const struct campaign_ops one_record_ops = {
-    one_paid, one_unpaid, one_declined, one_refunded, one_disputed, one_view,
+    one_paid, one_unpaid, one_declined, record_refunded_op, record_disputed_op, record_view,
 };

@@ -15,7 +15,7 @@ const struct campaign campaigns[] = {
     {
         .id = "discount-purchase", .key_name = "purchaseId", .id_prefix = "pur_",
         .table = offsetof(struct cfg, tbl_discount_purchases), .record_type = "discount purchase",
-        .create_route = "purchases.create", .ops = &purchase_ops,
+        .create_route = "purchases.create", .ops = &purchase_ops, .paid_status = "paid",
     },
     {
         .id = "team-creation", .key_name = "teamId", .id_prefix = "team_",
@@ -42,7 +42,7 @@ const struct campaign campaigns[] = {
         .id = "mock-exam", .key_name = "registrationId", .id_prefix = "reg_",
         .table = offsetof(struct cfg, tbl_mock_registrations),
         .record_type = "mock exam seat", .create_route = "mockexams.register",
-        .ops = &mock_ops,
+        .ops = &mock_ops, .paid_status = "confirmed",
     },
 };
 
