@@ -22,6 +22,7 @@
 #include "../../lib/errors.h"
 #include "../../lib/log.h"
 #include "../../lib/stripe.h"
+#include "stub.h"
 #include "unit.h"
 
 /*
@@ -236,43 +237,6 @@ struct seen {
 
 #define SEEN_MAX 16
 
-/* Read one request (head and Content-Length body) into req; its length, or -1 at EOF. */
-static long
-read_request(int fd, char *req, size_t size)
-{
-    size_t n = 0, want;
-    const char *end, *cl;
-    long body_len = 0;
-    ssize_t r;
-
-    for (;;) {
-        r = read(fd, req + n, size - 1 - n);
-        if (r <= 0)
-            return -1;
-        n += (size_t)r;
-        req[n] = '\0';
-        end = strstr(req, "\r\n\r\n");
-        if (end)
-            break;
-        if (n == size - 1)
-            return -1;
-    }
-    cl = strcasestr(req, "\r\nContent-Length:");
-    if (cl && cl < end)
-        body_len = strtol(cl + 17, NULL, 10);    /* checksrc: ok (the test's own bytes) */
-    want = (size_t)(end + 4 - req) + (size_t)body_len;
-    if (want > size - 1)
-        return -1;
-    while (n < want) {
-        r = read(fd, req + n, want - n);
-        if (r <= 0)
-            return -1;
-        n += (size_t)r;
-    }
-    req[n] = '\0';
-    return (long)n;
-}
-
 static const char *
 reason(int status)
 {
@@ -314,7 +278,7 @@ fake_serve(int lfd, int wfd, const struct fake_reply *script, size_t nscript)
         conn++;
         for (;;) {
             const struct fake_reply *r;
-            long len = read_request(fd, req, sizeof(req));
+            long len = stub_read_request(fd, req, sizeof(req));
             int n;
 
             if (len < 0)
