@@ -43,7 +43,10 @@ class Stack:
         self.state = tempfile.mkdtemp(prefix="ph-e2e-")
         cache = os.environ.get("PRODENTHUB_CACHE") or os.path.join(
             os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "prodenthub")
-        self.env = dict(os.environ, PH_STATE=self.state, PH_BUILDDIR=BUILDDIR,
+        # The caller's AWS and Stripe settings never reach the stack: it has its own.
+        inherited = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("AWS_", "STRIPE_"))}
+        self.env = dict(inherited, PH_STATE=self.state, PH_BUILDDIR=BUILDDIR,
                         PRODENTHUB_CACHE=cache)
         self.env.update({k: str(v) for k, v in env.items()})
         self.ports = {}
