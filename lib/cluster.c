@@ -1,7 +1,7 @@
 /*
  * Study-plan clusters: loading the rules (every value checked, unknown keys refused so a
- * typo cannot pass silently; keys starting "x-" are comments) and the assessment of a score
- * report against them (see cluster.h).
+ * typo cannot pass silently; keys starting "x-" are comments) and reading them (cluster.h).
+ * The assessment of a score report is lib/cluster_assess.c.
  */
 #include "config.h"
 
@@ -12,62 +12,17 @@
 
 #include "buf.h"
 #include "cluster.h"
+#include "cluster_int.h"
 #include "errors.h"
 #include "mem.h"
 #include "strparse.h"
 
-#define MAX_RULES 32
-#define ROADMAP_MIN 4
-#define ROADMAP_MAX 8
-#define MAX_WEEK 104
-#define FOCUS_MAX 120
-#define ACTIVITIES_MAX 600
-#define MAX_FILE (256 * 1024)
-
-enum metric { M_UNANSWERED, M_ACCURACY, M_OVERALL, M_CLINICAL, M_THEORY, M_COUNT };
-
-static const char *const metric_names[M_COUNT] = {
+const char *const cluster_metric_names[M_COUNT] = {
     "unanswered", "accuracy", "overall", "clinical", "theory",
 };
 
-/* Every metric has a MinPct (>=) and a MaxPct (<) condition. */
-#define NCONDS (2 * M_COUNT)
-
-struct cond {
-    enum metric metric;
-    int min;                    /* 1: metric >= pct; 0: metric < pct */
-    int pct;
-};
-
-struct rule {
-    int cluster;
-    struct cond conds[NCONDS];
-    size_t nconds;
-    char *reason;
-};
-
-struct week {
-    char *week, *focus, *activities;
-};
-
-struct cluster {
-    char *name, *plan_id, *description;
-    struct week roadmap[ROADMAP_MAX];
-    size_t nroadmap;
-};
-
-struct cluster_rules {
-    int pass_mark;
-    struct cluster clusters[CLUSTER_COUNT];     /* clusters[i] has id i + 1 */
-    struct rule rules[MAX_RULES];
-    size_t nrules;
-};
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+int
+cluster_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -92,7 +47,7 @@ only_keys(struct json_object *o, const char *where, const char *const *keys, cha
         for (i = 0, found = 0; keys[i] && !found; i++)
             found = strcmp(keys[i], k) == 0;
         if (!found)
-            return fail(err, errlen, "%s: unknown key \"%s\"", where, k);
+            return cluster_fail(err, errlen, "%s: unknown key \"%s\"", where, k);
     }
     return 0;
 }
@@ -118,17 +73,17 @@ get_text(struct json_object *o, const char *k, const char *where, size_t max, ch
     size_t n;
 
     if (!json_object_object_get_ex(o, k, &v))
-        return fail(err, errlen, "%s.%s: is required", where, k);
+        return cluster_fail(err, errlen, "%s.%s: is required", where, k);
     if (!json_object_is_type(v, json_type_string))
-        return fail(err, errlen, "%s.%s: must be a string", where, k);
+        return cluster_fail(err, errlen, "%s.%s: must be a string", where, k);
     s = json_object_get_string(v);
     n = (size_t)json_object_get_string_len(v);
     if (n > max)
-        return fail(err, errlen, "%s.%s: is longer than %zu bytes", where, k, max);
+        return cluster_fail(err, errlen, "%s.%s: is longer than %zu bytes", where, k, max);
     if (strspn(s, " ") == n)
-        return fail(err, errlen, "%s.%s: must not be blank", where, k);
+        return cluster_fail(err, errlen, "%s.%s: must not be blank", where, k);
     if (strlen(s) != n || has_control(s))
-        return fail(err, errlen, "%s.%s: must not contain control characters", where, k);
+        return cluster_fail(err, errlen, "%s.%s: must not contain control characters", where, k);
     *out = xstrdup(s);
     return 0;
 }
@@ -142,13 +97,15 @@ get_int(struct json_object *o, const char *k, const char *where, int lo, int hi,
     long long n;
 
     if (!json_object_object_get_ex(o, k, &v))
-        return fail(err, errlen, "%s%s%s: is required", where, *where ? "." : "", k);
+        return cluster_fail(err, errlen, "%s%s%s: is required", where, *where ? "." : "", k);
     if (!json_object_is_type(v, json_type_int))
-        return fail(err, errlen, "%s%s%s: must be a whole number", where, *where ? "." : "", k);
+        return cluster_fail(err, errlen,
+                            "%s%s%s: must be a whole number", where, *where ? "." : "", k);
     n = json_object_get_int64(v);
     if (n < lo || n > hi)
-        return fail(err, errlen, "%s%s%s: %lld is not in %d..%d", where, *where ? "." : "", k,
-                    n, lo, hi);
+        return cluster_fail(err, errlen,
+                            "%s%s%s: %lld is not in %d..%d", where, *where ? "." : "", k,
+                            n, lo, hi);
     *out = (int)n;
     return 0;
 }
@@ -191,12 +148,12 @@ parse_cluster(struct cluster_rules *r, struct json_object *c, size_t i, int *see
 
     snprintf(where, sizeof(where), "clusters[%zu]", i);
     if (!json_object_is_type(c, json_type_object))
-        return fail(err, errlen, "%s: must be an object", where);
+        return cluster_fail(err, errlen, "%s: must be an object", where);
     if (only_keys(c, where, keys, err, errlen) != 0 ||
         get_int(c, "id", where, 1, CLUSTER_COUNT, &id, err, errlen) != 0)
         return -1;
     if (seen[id - 1])
-        return fail(err, errlen, "%s.id: cluster %d appears twice", where, id);
+        return cluster_fail(err, errlen, "%s.id: cluster %d appears twice", where, id);
     seen[id - 1] = 1;
     cl = &r->clusters[id - 1];
     snprintf(plan, sizeof(plan), "cluster-%d", id);
@@ -206,20 +163,21 @@ parse_cluster(struct cluster_rules *r, struct json_object *c, size_t i, int *see
                  errlen) != 0)
         return -1;
     if (strcmp(cl->plan_id, plan) != 0)
-        return fail(err, errlen, "%s.planId: must be \"%s\" for cluster %d", where, plan, id);
+        return cluster_fail(err, errlen,
+                            "%s.planId: must be \"%s\" for cluster %d", where, plan, id);
     if (!json_object_object_get_ex(c, "roadmap", &v) ||
         !json_object_is_type(v, json_type_array))
-        return fail(err, errlen, "%s.roadmap: a list of %d to %d weeks is required", where,
-                    ROADMAP_MIN, ROADMAP_MAX);
+        return cluster_fail(err, errlen, "%s.roadmap: a list of %d to %d weeks is required", where,
+                            ROADMAP_MIN, ROADMAP_MAX);
     n = json_object_array_length(v);
     if (n < ROADMAP_MIN || n > ROADMAP_MAX)
-        return fail(err, errlen, "%s.roadmap: has %zu entries, not %d to %d", where, n,
-                    ROADMAP_MIN, ROADMAP_MAX);
+        return cluster_fail(err, errlen, "%s.roadmap: has %zu entries, not %d to %d", where, n,
+                            ROADMAP_MIN, ROADMAP_MAX);
     for (j = 0; j < n; j++) {
         snprintf(wwhere, sizeof(wwhere), "%s.roadmap[%zu]", where, j);
         w = json_object_array_get_idx(v, j);
         if (!json_object_is_type(w, json_type_object))
-            return fail(err, errlen, "%s: must be an object", wwhere);
+            return cluster_fail(err, errlen, "%s: must be an object", wwhere);
         if (only_keys(w, wwhere, week_keys, err, errlen) != 0 ||
             get_text(w, "week", wwhere, 7, &cl->roadmap[j].week, err, errlen) != 0 ||
             get_text(w, "focus", wwhere, FOCUS_MAX, &cl->roadmap[j].focus, err, errlen) != 0 ||
@@ -230,11 +188,11 @@ parse_cluster(struct cluster_rules *r, struct json_object *c, size_t i, int *see
         }
         cl->nroadmap = j + 1;
         if (parse_weeks(cl->roadmap[j].week, &first, &last) != 0)
-            return fail(err, errlen, "%s.week: \"%s\" is not a week (\"3\") or a range of "
-                        "weeks (\"3-5\")", wwhere, cl->roadmap[j].week);
+            return cluster_fail(err, errlen, "%s.week: \"%s\" is not a week (\"3\") or a range of "
+                                "weeks (\"3-5\")", wwhere, cl->roadmap[j].week);
         if (first != next)
-            return fail(err, errlen, "%s.week: \"%s\" must start at week %ld (the weeks "
-                        "follow on from each other)", wwhere, cl->roadmap[j].week, next);
+            return cluster_fail(err, errlen, "%s.week: \"%s\" must start at week %ld (the weeks "
+                                "follow on from each other)", wwhere, cl->roadmap[j].week, next);
         next = last + 1;
     }
     return 0;
@@ -248,13 +206,13 @@ cond_of(const char *k, struct cond *c)
     int m;
 
     for (m = 0; m < M_COUNT; m++) {
-        snprintf(name, sizeof(name), "%sMinPct", metric_names[m]);
+        snprintf(name, sizeof(name), "%sMinPct", cluster_metric_names[m]);
         if (strcmp(k, name) == 0) {
             c->metric = (enum metric)m;
             c->min = 1;
             return 0;
         }
-        snprintf(name, sizeof(name), "%sMaxPct", metric_names[m]);
+        snprintf(name, sizeof(name), "%sMaxPct", cluster_metric_names[m]);
         if (strcmp(k, name) == 0) {
             c->metric = (enum metric)m;
             c->min = 0;
@@ -264,19 +222,15 @@ cond_of(const char *k, struct cond *c)
     return -1;
 }
 
-/*
- * The placeholder at p ("{clinical}...") as a metric, M_COUNT for {passMark}, and its
- * length in *len; -1 when p does not start a placeholder.
- */
-static int
-placeholder_at(const char *p, size_t *len)
+int
+cluster_placeholder_at(const char *p, size_t *len)
 {
     size_t n;
     int m;
 
     for (m = 0; m < M_COUNT; m++) {
-        n = strlen(metric_names[m]);
-        if (p[0] == '{' && strncmp(p + 1, metric_names[m], n) == 0 && p[n + 1] == '}') {
+        n = strlen(cluster_metric_names[m]);
+        if (p[0] == '{' && strncmp(p + 1, cluster_metric_names[m], n) == 0 && p[n + 1] == '}') {
             *len = n + 2;
             return m;
         }
@@ -303,22 +257,24 @@ check_reason(const struct rule *ru, const char *where, char *err, size_t errlen)
 
     for (p = ru->reason; *p; p++) {
         if (*p == '}')
-            return fail(err, errlen, "%s.reason: \"}\" without \"{\"", where);
+            return cluster_fail(err, errlen, "%s.reason: \"}\" without \"{\"", where);
         if (*p != '{')
             continue;
-        m = placeholder_at(p, &len);
+        m = cluster_placeholder_at(p, &len);
         if (m < 0)
-            return fail(err, errlen, "%s.reason: unknown placeholder at \"%.20s\" (known: "
-                        "{overall} {clinical} {theory} {unanswered} {accuracy} {passMark})",
-                        where, p);
+            return cluster_fail(err, errlen, "%s.reason: unknown placeholder at \"%.20s\" (known: "
+                                "{overall} {clinical} {theory} {unanswered} {accuracy} {passMark})",
+                                where, p);
         if (m == M_ACCURACY || m == M_CLINICAL || m == M_THEORY) {
             for (j = 0, cond = 0; j < ru->nconds; j++)
                 cond |= ru->conds[j].metric == (enum metric)m;
             if (!cond)
-                return fail(err, errlen, "%s.reason: {%s} needs a condition on %s (%sMinPct "
-                            "or %sMaxPct): without one it may be undefined", where,
-                            metric_names[m], metric_names[m], metric_names[m],
-                            metric_names[m]);
+                return cluster_fail(err, errlen,
+                                    "%s.reason: {%s} needs a condition on %s (%sMinPct "
+                                    "or %sMaxPct): without one it may be undefined", where,
+                                    cluster_metric_names[m], cluster_metric_names[m],
+                                    cluster_metric_names[m],
+                                    cluster_metric_names[m]);
         }
         p += len - 1;
     }
@@ -340,35 +296,36 @@ parse_rule(struct cluster_rules *r, struct json_object *o, size_t i, size_t n, c
 
     snprintf(where, sizeof(where), "rules[%zu]", i);
     if (!json_object_is_type(o, json_type_object))
-        return fail(err, errlen, "%s: must be an object", where);
+        return cluster_fail(err, errlen, "%s: must be an object", where);
     if (only_keys(o, where, keys, err, errlen) != 0 ||
         get_int(o, "cluster", where, 1, CLUSTER_COUNT, &ru->cluster, err, errlen) != 0)
         return -1;
     if (!json_object_object_get_ex(o, "when", &when) ||
         !json_object_is_type(when, json_type_object))
-        return fail(err, errlen, "%s.when: an object of conditions is required ({} for the "
-                    "catch-all)", where);
+        return cluster_fail(err, errlen, "%s.when: an object of conditions is required ({} for the "
+                            "catch-all)", where);
     json_object_object_foreach(when, k, v) {
         if (strncmp(k, "x-", 2) == 0)
             continue;
         if (cond_of(k, &c) != 0)
-            return fail(err, errlen, "%s.when.%s: unknown condition (known: a metric, "
-                        "overall clinical theory unanswered accuracy, then MinPct or MaxPct)",
-                        where, k);
+            return cluster_fail(err, errlen, "%s.when.%s: unknown condition (known: a metric, "
+                                "overall clinical theory unanswered accuracy, then MinPct or "
+                                "MaxPct)", where, k);
         if (json_object_is_type(v, json_type_string) &&
             strcmp(json_object_get_string(v), "passMark") == 0) {
             c.pct = r->pass_mark;
         } else if (json_object_is_type(v, json_type_int)) {
             pct = json_object_get_int64(v);
             if (pct < 0 || pct > 100)
-                return fail(err, errlen, "%s.when.%s: %lld is not in 0..100", where, k, pct);
+                return cluster_fail(err, errlen,
+                                    "%s.when.%s: %lld is not in 0..100", where, k, pct);
             c.pct = (int)pct;
         } else {
-            return fail(err, errlen, "%s.when.%s: must be a whole number 0..100 or "
-                        "\"passMark\"", where, k);
+            return cluster_fail(err, errlen, "%s.when.%s: must be a whole number 0..100 or "
+                                "\"passMark\"", where, k);
         }
         if (!c.min && c.pct == 0)
-            return fail(err, errlen, "%s.when.%s: below 0%% can never hold", where, k);
+            return cluster_fail(err, errlen, "%s.when.%s: below 0%% can never hold", where, k);
         ru->conds[ru->nconds++] = c;
     }
     /* A MinPct at or above the MaxPct of the same metric: the rule could never match. */
@@ -377,18 +334,19 @@ parse_rule(struct cluster_rules *r, struct json_object *o, size_t i, size_t n, c
             bound = ru->conds[a].metric == ru->conds[b].metric && ru->conds[a].min &&
                     !ru->conds[b].min;
             if (bound && ru->conds[a].pct >= ru->conds[b].pct)
-                return fail(err, errlen, "%s.when: %sMinPct %d and %sMaxPct %d can never "
-                            "both hold", where, metric_names[ru->conds[a].metric],
-                            ru->conds[a].pct, metric_names[ru->conds[b].metric],
-                            ru->conds[b].pct);
+                return cluster_fail(err, errlen, "%s.when: %sMinPct %d and %sMaxPct %d can never "
+                                    "both hold", where, cluster_metric_names[ru->conds[a].metric],
+                                    ru->conds[a].pct, cluster_metric_names[ru->conds[b].metric],
+                                    ru->conds[b].pct);
         }
     }
     if (i + 1 < n && ru->nconds == 0)
-        return fail(err, errlen, "%s.when: only the last rule may be a catch-all ({}): the "
-                    "rules after it could never match", where);
+        return cluster_fail(err, errlen, "%s.when: only the last rule may be a catch-all ({}): the "
+                            "rules after it could never match", where);
     if (i + 1 == n && ru->nconds != 0)
-        return fail(err, errlen, "%s.when: the last rule must be a catch-all ({}), so every "
-                    "report maps to exactly one cluster", where);
+        return cluster_fail(err, errlen,
+                            "%s.when: the last rule must be a catch-all ({}), so every "
+                            "report maps to exactly one cluster", where);
     if (get_text(o, "reason", where, CLUSTER_TEXT_MAX, &ru->reason, err, errlen) != 0)
         return -1;
     return check_reason(ru, where, err, errlen);
@@ -403,23 +361,23 @@ parse(struct cluster_rules *r, struct json_object *j, char *err, size_t errlen)
     size_t i, n;
 
     if (!json_object_is_type(j, json_type_object))
-        return fail(err, errlen, "the rules must be a JSON object");
+        return cluster_fail(err, errlen, "the rules must be a JSON object");
     if (only_keys(j, "rules file", top, err, errlen) != 0 ||
         get_int(j, "passMark", "", 1, 100, &r->pass_mark, err, errlen) != 0)
         return -1;
     if (!json_object_object_get_ex(j, "clusters", &v) ||
         !json_object_is_type(v, json_type_array) ||
         json_object_array_length(v) != CLUSTER_COUNT)
-        return fail(err, errlen, "clusters: a list of exactly %d clusters is required",
-                    CLUSTER_COUNT);
+        return cluster_fail(err, errlen, "clusters: a list of exactly %d clusters is required",
+                            CLUSTER_COUNT);
     for (i = 0; i < CLUSTER_COUNT; i++)
         if (parse_cluster(r, json_object_array_get_idx(v, i), i, seen, err, errlen) != 0)
             return -1;
     if (!json_object_object_get_ex(j, "rules", &v) || !json_object_is_type(v, json_type_array))
-        return fail(err, errlen, "rules: a list of 1 to %d rules is required", MAX_RULES);
+        return cluster_fail(err, errlen, "rules: a list of 1 to %d rules is required", MAX_RULES);
     n = json_object_array_length(v);
     if (n < 1 || n > MAX_RULES)
-        return fail(err, errlen, "rules: has %zu rules, not 1 to %d", n, MAX_RULES);
+        return cluster_fail(err, errlen, "rules: has %zu rules, not 1 to %d", n, MAX_RULES);
     for (i = 0; i < n; i++) {
         r->nrules = i + 1;
         if (parse_rule(r, json_object_array_get_idx(v, i), i, n, err, errlen) != 0)
@@ -457,7 +415,7 @@ parse_json(const char *text, char *err, size_t errlen)
     int line, col;
 
     if (!tok) {
-        fail(err, errlen, "out of memory");
+        cluster_fail(err, errlen, "out of memory");
         return NULL;
     }
     /* len + 1 takes in the NUL: json-c then knows the input has ended. */
@@ -475,8 +433,8 @@ parse_json(const char *text, char *err, size_t errlen)
     if (j)
         json_object_put(j);
     line_col(text, end, &line, &col);
-    fail(err, errlen, "not valid JSON at line %d, column %d: %s", line, col,
-         end >= len ? "unexpected end of input" : json_tokener_error_desc(jerr));
+    cluster_fail(err, errlen, "not valid JSON at line %d, column %d: %s", line, col,
+                 end >= len ? "unexpected end of input" : json_tokener_error_desc(jerr));
     return NULL;
 }
 
@@ -510,7 +468,7 @@ cluster_rules_load(const char *path, char *err, size_t errlen)
     if (buf_read_text(&b, path, err, errlen) == 0) {
         r = cluster_rules_parse(b.data ? b.data : "", msg, sizeof(msg));
         if (!r)
-            fail(err, errlen, "%s: %s", path, msg);
+            cluster_fail(err, errlen, "%s: %s", path, msg);
     }
     buf_free(&b);
     return r;
@@ -579,319 +537,3 @@ cluster_format_pct(int bp, char *out, size_t n)
         snprintf(out, n, "%d.%d%%", bp / 100, bp % 100 / 10);
 }
 
-/* --- assessment ------------------------------------------------------------------------ */
-
-/* num / den of metric m; den 0 when it is undefined. */
-static void
-metric_parts(const struct cluster_metrics *s, enum metric m, long *num, long *den)
-{
-    switch (m) {
-    case M_UNANSWERED:
-        *num = s->total - s->answered;
-        *den = s->total;
-        break;
-    case M_ACCURACY:
-        *num = s->correct;
-        *den = s->answered;
-        break;
-    case M_OVERALL:
-        *num = s->correct;
-        *den = s->total;
-        break;
-    case M_CLINICAL:
-        *num = s->clinical_correct;
-        *den = s->clinical_total;
-        break;
-    case M_THEORY:
-    default:
-        *num = s->theory_correct;
-        *den = s->theory_total;
-        break;
-    }
-}
-
-/* num / den in basis points, rounded down; CLUSTER_UNDEFINED when den is 0. */
-static int
-bp_of(long num, long den)
-{
-    return den > 0 ? (int)((long long)num * 10000 / den) : CLUSTER_UNDEFINED;
-}
-
-static int
-metric_bp(const struct cluster_metrics *s, enum metric m)
-{
-    long num, den;
-
-    metric_parts(s, m, &num, &den);
-    return bp_of(num, den);
-}
-
-/* Exact: num / den >= pct / 100 is num * 100 >= pct * den. */
-static int
-cond_holds(const struct cluster_metrics *s, const struct cond *c)
-{
-    long num, den;
-    long long lhs, rhs;
-
-    metric_parts(s, c->metric, &num, &den);
-    if (den <= 0)
-        return 0;
-    lhs = (long long)num * 100;
-    rhs = (long long)c->pct * den;
-    return c->min ? lhs >= rhs : lhs < rhs;
-}
-
-static int
-section_int(struct json_object *s, size_t i, const char *k, long lo, long hi, long *out,
-            char *err, size_t errlen)
-{
-    struct json_object *v;
-    long long n;
-
-    if (!json_object_object_get_ex(s, k, &v) || json_object_is_type(v, json_type_null))
-        return fail(err, errlen, "sections[%zu].%s: is required", i, k);
-    if (!json_object_is_type(v, json_type_int))
-        return fail(err, errlen, "sections[%zu].%s: must be a whole number", i, k);
-    n = json_object_get_int64(v);
-    if (n < lo || n > hi)
-        return fail(err, errlen, "sections[%zu].%s: must be from %ld to %ld", i, k, lo, hi);
-    *out = (long)n;
-    return 0;
-}
-
-static int
-read_section(struct json_object *s, size_t i, struct cluster_section *out, char *err,
-             size_t errlen)
-{
-    struct json_object *v;
-    const char *str;
-    size_t n;
-
-    memset(out, 0, sizeof(*out));
-    static const char *const keys[] = {"name", "category", "total", "answered", "correct",
-                                       NULL};
-
-    if (!json_object_is_type(s, json_type_object))
-        return fail(err, errlen, "sections[%zu]: must be an object", i);
-    json_object_object_foreach(s, k, kv) {
-        size_t j;
-
-        (void)kv;
-        for (j = 0; keys[j] && strcmp(keys[j], k) != 0; j++)
-            ;
-        if (keys[j])
-            continue;
-        if (strlen(k) > 40 || !str_text_ok(k, strlen(k), 0))
-            return fail(err, errlen, "sections[%zu]: has a member whose name is not a short "
-                        "UTF-8 text", i);
-        return fail(err, errlen, "sections[%zu].%s: is not a known field", i, k);
-    }
-    if (!json_object_object_get_ex(s, "name", &v) || json_object_is_type(v, json_type_null))
-        return fail(err, errlen, "sections[%zu].name: is required", i);
-    if (!json_object_is_type(v, json_type_string))
-        return fail(err, errlen, "sections[%zu].name: must be a string", i);
-    str = json_object_get_string(v);
-    n = (size_t)json_object_get_string_len(v);
-    if (n > CLUSTER_NAME_MAX)
-        return fail(err, errlen, "sections[%zu].name: is too long (at most %d bytes)", i,
-                    CLUSTER_NAME_MAX);
-    if (strspn(str, " ") == n)
-        return fail(err, errlen, "sections[%zu].name: must not be blank", i);
-    if (!str_text_ok(str, n, 0))
-        return fail(err, errlen, "sections[%zu].name: must be UTF-8 text without control "
-                    "characters", i);
-    memcpy(out->name, str, n + 1);
-    if (!json_object_object_get_ex(s, "category", &v) || json_object_is_type(v, json_type_null))
-        return fail(err, errlen, "sections[%zu].category: is required", i);
-    str = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-    if (strcmp(str, "clinical") == 0)
-        out->clinical = 1;
-    else if (strcmp(str, "theory") != 0)
-        return fail(err, errlen, "sections[%zu].category: must be \"clinical\" or \"theory\"",
-                    i);
-    if (section_int(s, i, "total", 1, CLUSTER_MAX_QUESTIONS, &out->total, err, errlen) != 0 ||
-        section_int(s, i, "answered", 0, CLUSTER_MAX_QUESTIONS, &out->answered, err,
-                    errlen) != 0 ||
-        section_int(s, i, "correct", 0, CLUSTER_MAX_QUESTIONS, &out->correct, err,
-                    errlen) != 0)
-        return -1;
-    if (out->answered > out->total)
-        return fail(err, errlen, "sections[%zu].answered: must not exceed total", i);
-    if (out->correct > out->answered)
-        return fail(err, errlen, "sections[%zu].correct: must not exceed answered", i);
-    out->score_bp = bp_of(out->correct, out->total);
-    return 0;
-}
-
-/* The rule's reason with each placeholder replaced by its value ("52.5%"). */
-static void
-fill_reason(const char *tmpl, const struct cluster_metrics *s, int pass_mark, char *out,
-            size_t n)
-{
-    struct buf b;
-    char v[16];
-    const char *p;
-    size_t len;
-    int m;
-
-    buf_init_fixed(&b, out, n);
-    for (p = tmpl; *p; p++) {
-        m = *p == '{' ? placeholder_at(p, &len) : -1;
-        if (m < 0) {
-            buf_append(&b, p, 1);
-            continue;
-        }
-        if (m == M_COUNT)
-            cluster_format_pct(pass_mark * 100, v, sizeof(v));
-        else
-            cluster_format_pct(metric_bp(s, (enum metric)m), v, sizeof(v));
-        buf_puts(&b, v);
-        p += len - 1;
-    }
-}
-
-int
-cluster_assess(const struct cluster_rules *r, struct json_object *sections,
-               struct cluster_result *out, char *err, size_t errlen)
-{
-    struct cluster_metrics *s = &out->m;
-    struct cluster_section sec;
-    const struct cluster *cl;
-    const struct rule *ru = NULL;
-    size_t i, j, n;
-    char pct[16];
-
-    memset(out, 0, sizeof(*out));
-    err[0] = '\0';
-    if (!json_object_is_type(sections, json_type_array))
-        return fail(err, errlen, "sections: must be a list");
-    n = json_object_array_length(sections);
-    if (n < 1 || n > CLUSTER_MAX_SECTIONS)
-        return fail(err, errlen, "sections: must have 1 to %d entries", CLUSTER_MAX_SECTIONS);
-    for (i = 0; i < n; i++) {
-        if (read_section(json_object_array_get_idx(sections, i), i, &sec, err, errlen) != 0) {
-            memset(out, 0, sizeof(*out));
-            return -1;
-        }
-        s->correct += sec.correct;
-        s->answered += sec.answered;
-        s->total += sec.total;
-        if (sec.clinical) {
-            s->clinical_correct += sec.correct;
-            s->clinical_total += sec.total;
-        } else {
-            s->theory_correct += sec.correct;
-            s->theory_total += sec.total;
-        }
-        /* Lowest correct / total, compared exactly; a tie keeps the first. */
-        if (i == 0 || sec.correct * out->weakest_section.total <
-                      out->weakest_section.correct * sec.total) {
-            out->weakest = (int)i;
-            out->weakest_section = sec;
-        }
-    }
-    s->overall_bp = metric_bp(s, M_OVERALL);
-    s->clinical_bp = metric_bp(s, M_CLINICAL);
-    s->theory_bp = metric_bp(s, M_THEORY);
-    s->unanswered_bp = metric_bp(s, M_UNANSWERED);
-    s->accuracy_bp = metric_bp(s, M_ACCURACY);
-
-    for (i = 0; i < r->nrules && !ru; i++) {
-        for (j = 0; j < r->rules[i].nconds; j++)
-            if (!cond_holds(s, &r->rules[i].conds[j]))
-                break;
-        if (j == r->rules[i].nconds) {
-            ru = &r->rules[i];
-            out->rule = (int)i;
-        }
-    }
-    /* The loader insists on a catch-all last, so a rule always matches. */
-    if (!ru)
-        abort();
-    out->cluster = ru->cluster;
-    out->pass_mark = r->pass_mark;
-    cl = &r->clusters[ru->cluster - 1];
-    snprintf(out->name, sizeof(out->name), "%s", cl->name);
-    snprintf(out->plan_id, sizeof(out->plan_id), "%s", cl->plan_id);
-    snprintf(out->description, sizeof(out->description), "%s", cl->description);
-    fill_reason(ru->reason, s, r->pass_mark, out->reasons[0], sizeof(out->reasons[0]));
-    cluster_format_pct(out->weakest_section.score_bp, pct, sizeof(pct));
-    snprintf(out->reasons[1], sizeof(out->reasons[1]), "Your weakest section was %s (%s): "
-             "%ld of %ld correct (%s).", out->weakest_section.name,
-             out->weakest_section.clinical ? "clinical" : "theory",
-             out->weakest_section.correct, out->weakest_section.total, pct);
-    return 0;
-}
-
-static struct json_object *
-bp_json(int bp)
-{
-    return bp < 0 ? NULL : json_object_new_int(bp);
-}
-
-struct json_object *
-cluster_result_json(const struct cluster_result *res)
-{
-    struct json_object *o = json_object_new_object(), *x, *l;
-    const struct cluster_section *w = &res->weakest_section;
-    size_t i;
-
-    json_object_object_add(o, "cluster", json_object_new_int(res->cluster));
-    json_object_object_add(o, "planId", json_object_new_string(res->plan_id));
-    json_object_object_add(o, "name", json_object_new_string(res->name));
-    json_object_object_add(o, "description", json_object_new_string(res->description));
-    json_object_object_add(o, "rule", json_object_new_int(res->rule));
-    json_object_object_add(o, "passMark", json_object_new_int(res->pass_mark));
-    x = json_object_new_object();
-    json_object_object_add(x, "overallBp", bp_json(res->m.overall_bp));
-    json_object_object_add(x, "clinicalBp", bp_json(res->m.clinical_bp));
-    json_object_object_add(x, "theoryBp", bp_json(res->m.theory_bp));
-    json_object_object_add(x, "unansweredBp", bp_json(res->m.unanswered_bp));
-    json_object_object_add(x, "accuracyBp", bp_json(res->m.accuracy_bp));
-    json_object_object_add(o, "metrics", x);
-    x = json_object_new_object();
-    json_object_object_add(x, "total", json_object_new_int64(res->m.total));
-    json_object_object_add(x, "answered", json_object_new_int64(res->m.answered));
-    json_object_object_add(x, "correct", json_object_new_int64(res->m.correct));
-    json_object_object_add(o, "questions", x);
-    x = json_object_new_object();
-    json_object_object_add(x, "index", json_object_new_int(res->weakest));
-    json_object_object_add(x, "name", json_object_new_string(w->name));
-    json_object_object_add(x, "category",
-                           json_object_new_string(w->clinical ? "clinical" : "theory"));
-    json_object_object_add(x, "correct", json_object_new_int64(w->correct));
-    json_object_object_add(x, "answered", json_object_new_int64(w->answered));
-    json_object_object_add(x, "total", json_object_new_int64(w->total));
-    json_object_object_add(x, "scoreBp", json_object_new_int(w->score_bp));
-    json_object_object_add(o, "weakestSection", x);
-    l = json_object_new_array();
-    for (i = 0; i < 2; i++) {
-        x = json_object_new_object();
-        json_object_object_add(x, "text", json_object_new_string(res->reasons[i]));
-        json_object_array_add(l, x);
-    }
-    json_object_object_add(o, "reasons", l);
-    return o;
-}
-
-struct json_object *
-cluster_roadmap_json(const struct cluster_rules *r, int id)
-{
-    const struct cluster *cl;
-    struct json_object *l, *x;
-    size_t i;
-
-    if (id < 1 || id > CLUSTER_COUNT)
-        return NULL;
-    cl = &r->clusters[id - 1];
-    l = json_object_new_array();
-    for (i = 0; i < cl->nroadmap; i++) {
-        x = json_object_new_object();
-        json_object_object_add(x, "week", json_object_new_string(cl->roadmap[i].week));
-        json_object_object_add(x, "focus", json_object_new_string(cl->roadmap[i].focus));
-        json_object_object_add(x, "activities",
-                               json_object_new_string(cl->roadmap[i].activities));
-        json_object_array_add(l, x);
-    }
-    return l;
-}
