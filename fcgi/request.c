@@ -59,6 +59,7 @@ req_init(struct request *req, struct arena *arena, char **envp, const struct cfg
     }
     req->ctx.now = ctx_clock(cfg);
     req->ctx.request_id = req->request_id;
+    req->ctx.method = req_env(req, "REQUEST_METHOD");
     req->ctx.route = "-";
 }
 
@@ -72,6 +73,9 @@ req_free(struct request *req)
         json_object_put(req->field_errors);
     req->field_errors = NULL;
     req->fields = NULL;
+    if (req->reply_extra)
+        json_object_put(req->reply_extra);
+    req->reply_extra = NULL;
     buf_free(&req->resp_headers);
     buf_free(&req->resp_body);
 }
@@ -290,6 +294,10 @@ reply_json(struct request *req, int status, struct json_object *data)
 {
     struct json_object *root = json_object_new_object();
 
+    if (req->reply_extra && json_object_is_type(data, json_type_object)) {
+        json_object_object_foreach(req->reply_extra, k, v)
+            json_object_object_add(data, k, json_object_get(v));
+    }
     /* Integer cents inside; beside each, the seed's decimal field (lib/money.h). */
     money_add_decimals(data);
     json_object_object_add(root, "success", json_object_new_boolean(1));
@@ -336,22 +344,9 @@ reply_error(struct request *req, int code, const char *msg, struct json_object *
 void
 req_log(const struct request *req, int level, const char *fmt, ...)
 {
-    char msg[1024], fields[512];
-    struct buf f;
     va_list ap;
 
-    if (level < log_level_min)
-        return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ctx_vlog(&req->ctx, level, fmt, ap);
     va_end(ap);
-    buf_init_fixed(&f, fields, sizeof(fields));
-    buf_puts(&f, ",\"request_id\":\"");
-    buf_json_escape(&f, req->request_id, strlen(req->request_id));
-    buf_puts(&f, "\",\"method\":\"");
-    if (req->method)
-        buf_json_escape(&f, req->method, strlen(req->method));
-    buf_printf(&f, "\",\"route\":\"%s\"", req->route ? req->route->name : "-");
-    log_fields(level, f.data, "%s", msg);
-    buf_free(&f);
 }

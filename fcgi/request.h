@@ -63,6 +63,7 @@ struct request {
     struct json_object *json;    /* parsed body, for R_JSON_BODY routes */
     struct json_object *field_errors;  /* fcgi/fields.h: {"name": "why", ...} */
     struct fields_state *fields;       /* fcgi/fields.c: the members read, aliases */
+    struct json_object *reply_extra;   /* members reply_json adds to an object's data */
 
     struct app_error err;        /* detail of the error being returned */
 

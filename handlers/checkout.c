@@ -41,35 +41,24 @@ field_problem(struct request *req, const char *name, const char *why)
     return APP_EVALIDATION;
 }
 
-/* A 2xx answer of the campaign's flow, told that the amount fields sent were not used. */
+/* The campaign's answer will say that the amount fields sent were not used. */
 static void
 note_ignored(struct request *req, int amount, int currency)
 {
-    struct json_object *top, *data, *ign;
-    const char *body;
+    struct json_object *ign;
 
-    if ((!amount && !currency) || req->status < 200 || req->status > 299)
+    if (!amount && !currency)
         return;
-    body = req->resp_body.data;
-    top = body ? json_tokener_parse(body) : NULL;
-    if (!top || !json_object_object_get_ex(top, "data", &data) ||
-        !json_object_is_type(data, json_type_object)) {
-        if (top)
-            json_object_put(top);
-        return;
-    }
     ign = json_object_new_array();
     if (amount)
         json_object_array_add(ign, json_object_new_string("amount"));
     if (currency)
         json_object_array_add(ign, json_object_new_string("currency"));
-    json_object_object_add(data, "ignoredFields", ign);
-    json_object_object_add(data, "notice", json_object_new_string(
+    req->reply_extra = json_object_new_object();
+    json_object_object_add(req->reply_extra, "ignoredFields", ign);
+    json_object_object_add(req->reply_extra, "notice", json_object_new_string(
         "Amounts are computed by the server from our prices; the amount and currency sent "
         "were not used"));
-    buf_reset(&req->resp_body);
-    buf_puts(&req->resp_body, json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
-    json_object_put(top);
 }
 
 int
@@ -78,7 +67,6 @@ checkout_create(struct request *req)
     struct json_object *cid, *amount, *currency;
     const struct campaign *k;
     const struct route *r;
-    int rc;
 
     cid = field_known(req, NULL, "campaignId");
     if (!cid)
@@ -96,9 +84,8 @@ checkout_create(struct request *req)
     /* The seed's checkout takes amount and currency: accepted, never used. */
     amount = field_known(req, NULL, "amount");
     currency = field_known(req, NULL, "currency");
-    rc = route_call(req, r);
     note_ignored(req, amount ? 1 : 0, currency ? 1 : 0);
-    return rc;
+    return route_call(req, r);
 }
 
 static int

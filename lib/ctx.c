@@ -15,25 +15,36 @@ ctx_clock(const struct cfg *cfg)
 }
 
 void
-ctx_log(const struct ctx *c, int level, const char *fmt, ...)
+ctx_vlog(const struct ctx *c, int level, const char *fmt, va_list ap)
 {
     char msg[1024], fields[512];
     const char *id = c && c->request_id ? c->request_id : "-";
     const char *route = c && c->route ? c->route : "-";
     struct buf f;
-    va_list ap;
 
     if (level < log_level_min)
         return;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     buf_init_fixed(&f, fields, sizeof(fields));
     buf_puts(&f, ",\"request_id\":\"");
     buf_json_escape(&f, id, strlen(id));
+    if (c && c->method) {
+        buf_puts(&f, "\",\"method\":\"");
+        buf_json_escape(&f, c->method, strlen(c->method));
+    }
     buf_puts(&f, "\",\"route\":\"");
     buf_json_escape(&f, route, strlen(route));
     buf_puts(&f, "\"");
     log_fields(level, f.data, "%s", msg);
     buf_free(&f);
+}
+
+void
+ctx_log(const struct ctx *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ctx_vlog(c, level, fmt, ap);
+    va_end(ap);
 }

@@ -10,6 +10,7 @@
 #ifndef PH_CTX_H
 #define PH_CTX_H
 
+#include <stdarg.h>
 #include <time.h>
 
 #include "log.h"
@@ -28,13 +29,16 @@ struct ctx {
     struct s3 *s3;
     time_t now;
     const char *request_id;        /* for logs: "-" outside a request */
+    const char *method;            /* for logs: the request's method, NULL outside one */
     const char *route;             /* for logs: the route's name, or the tool's command */
 };
 
 /* now for cfg: the clock plus the configured offset. */
 time_t ctx_clock(const struct cfg *cfg);
 
-/* A log line with the context's request id and route. */
+/* A log line with the context's request id, method and route (req_log is this on a
+ * request's context). */
 void ctx_log(const struct ctx *c, int level, const char *fmt, ...) PH_PRINTF(3, 4);
+void ctx_vlog(const struct ctx *c, int level, const char *fmt, va_list ap) PH_PRINTF(3, 0);
 
 #endif
