@@ -46,6 +46,8 @@ void stripe_free(struct stripe *s);
 
 struct stripe_params *stripe_params_new(void);
 void stripe_params_free(struct stripe_params *p);
+/* How many fields p holds (0 for NULL). */
+size_t stripe_params_count(const struct stripe_params *p);
 
 /*
  * Add a field, in order; key is the full bracketed Stripe name, e.g.
