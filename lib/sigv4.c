@@ -20,40 +20,16 @@
 #include "buf.h"
 #include "errors.h"
 #include "sigv4.h"
+#include "sigv4_int.h"
 #include "strparse.h"
 
 #define SV_ALGORITHM "AWS4-HMAC-SHA256"
 #define SV_TERMINATOR "aws4_request"
 #define SV_MAX_WORK (1024 * 1024)      /* ceiling of each working buffer */
-#define SV_MAX_SECRET 256
-#define SV_MAX_KEY_ID 128
-#define SV_MAX_SCOPE_PART 64           /* region, service */
-#define SV_MAX_METHOD 16
 
 static const char sv_hex_upper[] = "0123456789ABCDEF";
 static const char sv_hex_lower[] = "0123456789abcdef";
 
-/* A query parameter, canonically encoded, in the scratch buffer. */
-struct sv_pair {
-    size_t koff, klen, voff, vlen;
-    const char *k, *v;                 /* set once the scratch buffer stops growing */
-};
-
-/* A header to sign: lowercase name and trimmed value, in the scratch buffer. */
-struct sv_hdr {
-    size_t noff, nlen, voff, vlen;
-    size_t idx;                        /* the order given: repeated names keep it */
-    const char *n, *v;
-};
-
-/* The working buffers of one signature, released together. */
-struct sv_work {
-    struct buf scratch;                /* the strings pairs and headers point into */
-    struct buf items;                  /* an array of struct sv_pair or struct sv_hdr */
-    struct buf chdr;                   /* canonical headers block, each line ending in \n */
-    struct buf shdr;                   /* signed headers: a;b;c */
-    struct buf creq;                   /* the canonical request */
-};
 
 static void
 sv_work_init(struct sv_work *w)
@@ -134,7 +110,7 @@ sigv4_uri_encode(struct buf *out, const char *s, size_t n, int keep_slash)
  * again.  A '%' not followed by two hex digits is a literal '%'.  A decoded byte is data,
  * never a separator: "%2F" stays "%2F" even when keep_slash.
  */
-static int
+int
 sv_canon_component(struct buf *out, const char *s, size_t n, int keep_slash)
 {
     size_t i;
@@ -221,414 +197,6 @@ sv_canonical_uri(struct buf *out, const char *path, int s3)
     if (s3)
         return sv_canon_component(out, path, strlen(path), 1);
     return sv_uri_normalised(out, path);
-}
-
-/* --- validation ---------------------------------------------------------------------- */
-
-/* RFC 9110 tchar: what a header name is made of. */
-static int
-sv_tchar(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-        (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int
-sv_valid_name(const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++)
-        if (!sv_tchar((unsigned char)*s))
-            return 0;
-    return 1;
-}
-
-/* A header value: no control character but HTAB (no CR/LF to inject a header). */
-static int
-sv_valid_value(const char *s)
-{
-    if (!s)
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
-/* 1..max printable characters, none of them white space or in reject. */
-static int
-sv_valid_token(const char *s, size_t max, const char *reject)
-{
-    size_t n = 0;
-
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c <= 0x20 || c >= 0x7f || n >= max || strchr(reject, c))
-            return 0;
-    }
-    return 1;
-}
-
-static int
-sv_valid_scope_part(const char *s)
-{
-    size_t n = 0;
-
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++, n++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (n >= SV_MAX_SCOPE_PART ||
-            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-static int
-sv_valid_method(const char *s)
-{
-    size_t n = 0;
-
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++, n++)
-        if (n >= SV_MAX_METHOD || *s < 'A' || *s > 'Z')
-            return 0;
-    return 1;
-}
-
-/* The path as sent: "" or starting with '/', no query, no fragment, no control character. */
-static int
-sv_valid_path(const char *s)
-{
-    if (!s)
-        return 0;
-    if (*s && *s != '/')
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c == 0x7f || c == '?' || c == '#')
-            return 0;
-    }
-    return 1;
-}
-
-static int
-sv_valid_query(const char *s)
-{
-    if (!s)
-        return 1;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c < 0x20 || c == 0x7f || c == '#')
-            return 0;
-    }
-    return 1;
-}
-
-static int
-sv_has_token(const struct sigv4_creds *c)
-{
-    return c->session_token && c->session_token[0];
-}
-
-/* Everything both signers need; *s3 says whether the service is S3. */
-static int
-sv_check(const struct sigv4_request *r, const struct sigv4_creds *c, int *s3)
-{
-    size_t i;
-
-    if (!r || !c)
-        return APP_EINTERNAL;
-    if (!sv_valid_method(r->method) || !sv_valid_token(r->host, 1024, "") ||
-        !sv_valid_path(r->path) || !sv_valid_query(r->query) ||
-        !sv_valid_scope_part(r->region) || !sv_valid_scope_part(r->service))
-        return APP_EINTERNAL;
-    if (r->nheaders && !r->headers)
-        return APP_EINTERNAL;
-    for (i = 0; i < r->nheaders; i++)
-        if (!sv_valid_name(r->headers[i].name) || !sv_valid_value(r->headers[i].value))
-            return APP_EINTERNAL;
-    if (r->payload_len && !r->payload)
-        return APP_EINTERNAL;
-    if (r->payload_hash && !sv_valid_token(r->payload_hash, 64, ""))
-        return APP_EINTERNAL;
-    if (!sv_valid_token(c->access_key, SV_MAX_KEY_ID, "/,;=\"\\"))
-        return APP_EINTERNAL;
-    if (!c->secret_key || !c->secret_key[0] || strlen(c->secret_key) > SV_MAX_SECRET)
-        return APP_EINTERNAL;
-    if (sv_has_token(c) && !sv_valid_value(c->session_token))
-        return APP_EINTERNAL;
-    *s3 = strcmp(r->service, "s3") == 0;
-    return APP_OK;
-}
-
-/* X-Amz-Date (20150830T123600Z) and the scope's date (20150830). */
-static int
-sv_dates(time_t now, char *amz_date, char *date8)
-{
-    struct tm tm;
-
-    if (now < 0 || !gmtime_r(&now, &tm) || tm.tm_year + 1900 > 9999)
-        return APP_EINTERNAL;
-    if (strftime(amz_date, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
-        return APP_EINTERNAL;
-    memcpy(date8, amz_date, 8);
-    date8[8] = '\0';
-    return APP_OK;
-}
-
-/* --- canonical headers ------------------------------------------------------------------ */
-
-/* A header the signer adds itself, never the caller's. */
-static int
-sv_owned(const char *name, int content_sha256_owned)
-{
-    return !strcasecmp(name, "host") || !strcasecmp(name, "authorization") ||
-        !strcasecmp(name, "x-amz-date") || !strcasecmp(name, "x-amz-security-token") ||
-        (content_sha256_owned && !strcasecmp(name, "x-amz-content-sha256"));
-}
-
-/* Append the value trimmed, each inner run of spaces and tabs made one space. */
-static int
-sv_trimall(struct buf *out, const char *s)
-{
-    const char *end = s + strlen(s), *run;
-    int rc = APP_OK;
-
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    while (s < end && rc == APP_OK) {
-        run = s;
-        while (s < end && *s != ' ' && *s != '\t')
-            s++;
-        rc = buf_append(out, run, (size_t)(s - run));
-        if (s < end && rc == APP_OK) {
-            rc = buf_append(out, " ", 1);
-            while (s < end && (*s == ' ' || *s == '\t'))
-                s++;
-        }
-    }
-    return rc;
-}
-
-static int
-sv_hdr_push(struct sv_work *w, const char *name, const char *value, size_t idx)
-{
-    struct sv_hdr h;
-    size_t i;
-    int rc;
-
-    memset(&h, 0, sizeof(h));
-    h.idx = idx;
-    h.noff = w->scratch.len;
-    h.nlen = strlen(name);
-    rc = buf_append(&w->scratch, name, h.nlen);
-    if (rc != APP_OK)
-        return rc;
-    for (i = 0; i < h.nlen; i++) {
-        char *p = w->scratch.data + h.noff + i;
-
-        if (*p >= 'A' && *p <= 'Z')
-            *p = (char)(*p - 'A' + 'a');
-    }
-    h.voff = w->scratch.len;
-    rc = sv_trimall(&w->scratch, value);
-    if (rc != APP_OK)
-        return rc;
-    h.vlen = w->scratch.len - h.voff;
-    return buf_append(&w->items, &h, sizeof(h));
-}
-
-static int
-sv_bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    int c = memcmp(a, b, alen < blen ? alen : blen);
-
-    if (c)
-        return c;
-    return (alen > blen) - (alen < blen);
-}
-
-static int
-sv_hdr_cmp(const void *a, const void *b)
-{
-    const struct sv_hdr *x = a, *y = b;
-    int c = sv_bytes_cmp(x->n, x->nlen, y->n, y->nlen);
-
-    if (c)
-        return c;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/*
- * The canonical headers block and the signed header list of the caller's headers plus the
- * signer's own (extra, nextra pairs of name, value).
- */
-static int
-sv_headers(struct sv_work *w, const struct sigv4_request *r, const char *const *extra,
-           size_t nextra, int content_sha256_owned)
-{
-    struct sv_hdr *h;
-    size_t i, n;
-    int rc = APP_OK;
-
-    buf_reset(&w->scratch);
-    buf_reset(&w->items);
-    rc = buf_append(&w->scratch, "", 0);         /* never NULL below */
-    for (i = 0; i < r->nheaders && rc == APP_OK; i++) {
-        if (sv_owned(r->headers[i].name, content_sha256_owned))
-            return APP_EINTERNAL;
-        rc = sv_hdr_push(w, r->headers[i].name, r->headers[i].value, i);
-    }
-    for (i = 0; i < nextra && rc == APP_OK; i++)
-        rc = sv_hdr_push(w, extra[2 * i], extra[2 * i + 1], r->nheaders + i);
-    if (rc != APP_OK)
-        return rc;
-    h = (struct sv_hdr *)(void *)w->items.data;
-    n = w->items.len / sizeof(*h);
-    for (i = 0; i < n; i++) {
-        h[i].n = w->scratch.data + h[i].noff;
-        h[i].v = w->scratch.data + h[i].voff;
-    }
-    qsort(h, n, sizeof(*h), sv_hdr_cmp);
-    for (i = 0; i < n && rc == APP_OK; i++) {
-        if (i > 0 && sv_bytes_cmp(h[i].n, h[i].nlen, h[i - 1].n, h[i - 1].nlen) == 0) {
-            rc = buf_append(&w->chdr, ",", 1);
-        } else {
-            if (i > 0) {
-                rc = buf_append(&w->chdr, "\n", 1);
-                if (rc == APP_OK)
-                    rc = buf_append(&w->shdr, ";", 1);
-            }
-            if (rc == APP_OK)
-                rc = buf_append(&w->shdr, h[i].n, h[i].nlen);
-            if (rc == APP_OK)
-                rc = buf_append(&w->chdr, h[i].n, h[i].nlen);
-            if (rc == APP_OK)
-                rc = buf_append(&w->chdr, ":", 1);
-        }
-        if (rc == APP_OK)
-            rc = buf_append(&w->chdr, h[i].v, h[i].vlen);
-    }
-    if (rc == APP_OK)
-        rc = buf_append(&w->chdr, "\n", 1);
-    return rc;
-}
-
-/* --- canonical query -------------------------------------------------------------------- */
-
-/* Add one parameter: decoded then encoded again (wire), or encoded as given (raw). */
-static int
-sv_pair_push(struct sv_work *w, const char *k, size_t klen, const char *v, size_t vlen,
-             int wire)
-{
-    struct sv_pair p;
-    int rc;
-
-    memset(&p, 0, sizeof(p));
-    p.koff = w->scratch.len;
-    rc = wire ? sv_canon_component(&w->scratch, k, klen, 0)
-              : sigv4_uri_encode(&w->scratch, k, klen, 0);
-    if (rc != APP_OK)
-        return rc;
-    p.klen = w->scratch.len - p.koff;
-    p.voff = w->scratch.len;
-    rc = wire ? sv_canon_component(&w->scratch, v, vlen, 0)
-              : sigv4_uri_encode(&w->scratch, v, vlen, 0);
-    if (rc != APP_OK)
-        return rc;
-    p.vlen = w->scratch.len - p.voff;
-    return buf_append(&w->items, &p, sizeof(p));
-}
-
-/*
- * Split the wire query on '&' and each piece at its first '='.  botocore signs an empty
- * piece ("a&&b") as "="; skip_empty drops it instead (presigning rebuilds the query, as
- * botocore's parse_qs does).
- */
-static int
-sv_query_parse(struct sv_work *w, const char *q, int skip_empty)
-{
-    const char *piece, *eq, *end;
-    int rc = APP_OK;
-
-    if (!q || !*q)
-        return APP_OK;
-    for (;;) {
-        piece = q;
-        end = strchr(piece, '&');
-        if (!end)
-            end = piece + strlen(piece);
-        eq = memchr(piece, '=', (size_t)(end - piece));
-        if (end > piece || !skip_empty) {
-            if (eq)
-                rc = sv_pair_push(w, piece, (size_t)(eq - piece), eq + 1,
-                                  (size_t)(end - eq - 1), 1);
-            else
-                rc = sv_pair_push(w, piece, (size_t)(end - piece), "", 0, 1);
-        }
-        if (rc != APP_OK || !*end)
-            return rc;
-        q = end + 1;
-    }
-}
-
-static int
-sv_pair_cmp(const void *a, const void *b)
-{
-    const struct sv_pair *x = a, *y = b;
-    int c = sv_bytes_cmp(x->k, x->klen, y->k, y->klen);
-
-    return c ? c : sv_bytes_cmp(x->v, x->vlen, y->v, y->vlen);
-}
-
-static struct sv_pair *
-sv_pairs(struct sv_work *w, size_t *n)
-{
-    struct sv_pair *p = (struct sv_pair *)(void *)w->items.data;
-    size_t i;
-
-    *n = w->items.len / sizeof(*p);
-    for (i = 0; i < *n; i++) {
-        p[i].k = w->scratch.data + p[i].koff;
-        p[i].v = w->scratch.data + p[i].voff;
-    }
-    return p;
-}
-
-/* Append k=v&k=v for the n pairs, in the order they are in. */
-static int
-sv_pairs_join(struct buf *out, const struct sv_pair *p, size_t n)
-{
-    size_t i;
-    int rc = APP_OK;
-
-    for (i = 0; i < n && rc == APP_OK; i++) {
-        if (i > 0)
-            rc = buf_append(out, "&", 1);
-        if (rc == APP_OK)
-            rc = buf_append(out, p[i].k, p[i].klen);
-        if (rc == APP_OK)
-            rc = buf_append(out, "=", 1);
-        if (rc == APP_OK)
-            rc = buf_append(out, p[i].v, p[i].vlen);
-    }
-    return rc;
 }
 
 /* --- signature --------------------------------------------------------------------------- */
@@ -734,9 +302,9 @@ sigv4_sign(const struct sigv4_request *r, const struct sigv4_creds *c,
     if (!out)
         return APP_EINTERNAL;
     memset(out, 0, sizeof(*out));
-    rc = sv_check(r, c, &s3);
+    rc = sigv4_check_request(r, c, &s3);
     if (rc == APP_OK)
-        rc = sv_dates(r->now, out->amz_date, date8);
+        rc = sigv4_dates(r->now, out->amz_date, date8);
     if (rc != APP_OK)
         return rc;
     if (r->payload_hash) {
@@ -752,7 +320,7 @@ sigv4_sign(const struct sigv4_request *r, const struct sigv4_creds *c,
     extra[nextra++ * 2 + 1] = r->host;
     extra[nextra * 2] = "x-amz-date";
     extra[nextra++ * 2 + 1] = out->amz_date;
-    if (sv_has_token(c)) {
+    if (sigv4_has_token(c)) {
         extra[nextra * 2] = "x-amz-security-token";
         extra[nextra++ * 2 + 1] = c->session_token;
     }
@@ -828,9 +396,9 @@ sigv4_presign(const struct sigv4_request *r, const struct sigv4_creds *c, long e
 
     if (!out || expires_s < 1 || expires_s > SIGV4_MAX_EXPIRES)
         return APP_EINTERNAL;
-    rc = sv_check(r, c, &s3);
+    rc = sigv4_check_request(r, c, &s3);
     if (rc == APP_OK)
-        rc = sv_dates(r->now, amz_date, date8);
+        rc = sigv4_dates(r->now, amz_date, date8);
     if (rc != APP_OK)
         return rc;
     n = snprintf(credential, sizeof(credential), "%s/%s/%s/%s/" SV_TERMINATOR,
@@ -864,7 +432,7 @@ sigv4_presign(const struct sigv4_request *r, const struct sigv4_creds *c, long e
     auth[na++] = expires;
     auth[na++] = "X-Amz-SignedHeaders";
     auth[na++] = w.shdr.data;
-    if (sv_has_token(c)) {
+    if (sigv4_has_token(c)) {
         auth[na++] = "X-Amz-Security-Token";
         auth[na++] = c->session_token;
     }
