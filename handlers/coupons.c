@@ -139,8 +139,6 @@ coupons_validate(struct request *req)
         json_object_object_add(d, "fields", v);
         return reply_error(req, APP_EVALIDATION, "Some fields are invalid", d);
     }
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
     code_ok = coupon_normalize_code(code_in, code, sizeof(code)) == 0;
 
     /* One cache round trip for the client's guess count, the plan and the coupon. */

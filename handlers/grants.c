@@ -33,8 +33,6 @@ grants_list(struct request *req)
         return app_error_set(&req->err, APP_EVALIDATION, "email: an email address is required");
     for (i = 0; i <= n; i++)
         low[i] = (char)((email[i] >= 'A' && email[i] <= 'Z') ? email[i] + 32 : email[i]);
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
     params = json_object_new_object();
     json_object_object_add(params, "TableName",
                            json_object_new_string(req->cfg->tbl_access_grants));

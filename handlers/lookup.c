@@ -89,8 +89,6 @@ record_lookup(struct request *req, const char *table, const char *key_name, cons
     int rc;
 
     *out = NULL;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = record_load(req->worker->ddb, table, key_name, req_path_param(req, key_name), prefix,
                      out, &req->err);
     if (rc == APP_ENOTFOUND)

@@ -164,11 +164,6 @@ mock_list(struct request *req)
         if (!start)
             return reply_error(req, APP_EBADREQUEST, "cursor is not one this API gave", NULL);
     }
-    if (!req->worker || !req->worker->ddb) {
-        if (start)
-            json_object_put(start);
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
-    }
     time_iso(now, ts, sizeof(ts));
     q = json_object_new_object();
     json_object_object_add(q, "TableName", json_object_new_string(req->cfg->tbl_mock_exams));
@@ -363,8 +358,6 @@ mock_register(struct request *req)
     metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = mock_exam_load(req->worker->ddb, req->cfg, s.exam_id, &exam, &req->err);
     if (rc == APP_ENOTFOUND)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such mock exam");
@@ -450,8 +443,6 @@ mock_pay(struct request *req)
     struct json_object *reg = NULL;
     int rc;
 
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = mock_registration_load(req->worker->ddb, req->cfg,
                                 req_path_param(req, "registrationId"), &reg, &req->err);
     if (rc == APP_ENOTFOUND)

@@ -40,8 +40,6 @@ exam_of(struct request *req, struct json_object **exam)
     int rc;
 
     *exam = NULL;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = mock_exam_load(req->worker->ddb, req->cfg, req_path_param(req, "mockExamId"), exam,
                         &req->err);
     if (rc == APP_ENOTFOUND)

@@ -125,8 +125,6 @@ personal_upload(struct request *req)
     field_int(req, "size", 1, req->cfg->s3_upload_max_bytes, FIELD_REQUIRED, &size);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    if (!req->worker || !req->worker->s3)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no S3 client");
     if (id_new(id, sizeof(id), "ppl_") != 0)
         return app_error_set(&req->err, APP_EINTERNAL, "no random bytes");
     report_key(id, key, sizeof(key));
@@ -260,8 +258,6 @@ personal_create(struct request *req)
         return rc;
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    if (!req->worker || !req->worker->ddb || !req->worker->s3)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     report_key(id, key, sizeof(key));
     rc = s3_head(req->worker->s3, key, &size, ctype, sizeof(ctype), &req->err);
     if (rc == APP_ENOTFOUND) {

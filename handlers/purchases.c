@@ -268,8 +268,6 @@ purchases_create(struct request *req)
     field_string(req, "name", 1, 200, 0, &p.name);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    if (!req->worker || !req->worker->ddb || !req->worker->stripe)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = load_plan(req, &p, &plan);
     if (rc != APP_OK)
         goto done;
@@ -397,8 +395,6 @@ purchases_get(struct request *req)
 
     if (!id_valid(id, "pur_"))
         return app_error_set(&req->err, APP_ENOTFOUND, "no such purchase");
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
     k = ddb_key_s("purchaseId", id);
     rc = ddb_get_item(req->worker->ddb, req->cfg->tbl_discount_purchases, k, 1, &item,
                       &req->err);

@@ -79,8 +79,6 @@ rules_and_plan(struct request *req, struct json_object **plan)
     *plan = NULL;
     if (!r)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "scholarship rules not loaded");
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     if (catalogue_plan(req, scholarship_plan(r), plan) != APP_OK)
         return req->err.code ? req->err.code : APP_EUNAVAILABLE;
     if (!*plan)

@@ -314,8 +314,6 @@ teams_create(struct request *req)
         return APP_EVALIDATION;
     if (!t.plan_id)
         t.plan_id = DEFAULT_PLAN;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = team_plan(req, &t.plan_id, &plan);
     if (rc != APP_OK)
         return rc;
@@ -442,8 +440,6 @@ teams_get(struct request *req)
     size_t i;
     int rc, leader;
 
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     rc = team_load(&req->ctx, req_path_param(req, "teamId"), &team, &req->err);
     if (rc == APP_ENOTFOUND)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such team");
@@ -531,8 +527,6 @@ teams_pay(struct request *req)
     long idx;
     int rc;
 
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "no backend clients");
     if (str_to_long(req_path_param(req, "index"), 0, TEAM_MAX_MEMBERS - 1, &idx) != 0)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
     rc = team_load(&req->ctx, req_path_param(req, "teamId"), &team, &req->err);

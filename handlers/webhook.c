@@ -359,10 +359,6 @@ webhook_stripe(struct request *req)
             json_object_put(ev);
         return app_error_set(&req->err, APP_EBADREQUEST, "not a Stripe event");
     }
-    if (!req->worker || !req->worker->ddb) {
-        json_object_put(ev);
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
-    }
     c = claim(req, id, type, now);
     if (c == -1) {
         app_error_set(&req->err, APP_EUNAVAILABLE, "event %s is being processed", id);

@@ -343,7 +343,7 @@ START_TEST(test_path_params_on_dispatch)
     struct unit_req u;
 
     run(&u, envp, NULL);
-    /* The handler ran (and found no DynamoDB client in this harness). */
+    /* Matched, then refused by the dispatcher: this harness has no DynamoDB client. */
     expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");
     ck_assert_str_eq(u.req.route->name, "teams.get");
     ck_assert_pstr_eq(req_path_param(&u.req, "teamId"), "t 1");
@@ -710,7 +710,7 @@ START_TEST(test_body_valid_json)
 {
     static const char body[] = "{\"code\":\"SAVE10\",\"email\":\"a@b.example\"}";
     char cl[64];
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/scholarships/calculate",
                     "CONTENT_TYPE=application/json; charset=utf-8", cl,
                     "REQUEST_ID=" REQ_ID, NULL};
     struct unit_req u;
@@ -726,14 +726,14 @@ START_TEST(test_body_valid_json)
     ck_assert_str_eq(u.req.body, body);
     ck_assert_ptr_nonnull(u.req.json);
     ck_assert_pstr_eq(unit_json_str(u.req.json, "code"), "SAVE10");
-    ck_assert_str_eq(u.req.route->name, "mockexams.register");
+    ck_assert_str_eq(u.req.route->name, "scholarships.calculate");
     unit_req_free(&u);
 }
 END_TEST
 
 START_TEST(test_body_only_content_length_read)
 {
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/scholarships/calculate",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=2", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -751,7 +751,7 @@ END_TEST
 START_TEST(test_body_at_route_limit)
 {
     char *body = malloc(4097);
-    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/mock-exams/register",
+    char *envp[] = {"REQUEST_METHOD=POST", "REQUEST_URI=/v1/scholarships/calculate",
                     "CONTENT_TYPE=application/json", "CONTENT_LENGTH=4096", NULL};
     struct unit_req u;
     struct fake_body fb;
@@ -845,12 +845,12 @@ START_TEST(test_admin_right_token)
 
     setenv("PRODENTHUB_ADMIN_TOKEN", ADMIN_TOKEN, 1);
     run(&u, envp, NULL);
-    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted: the handler ran */
+    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted; no DynamoDB here */
     ck_assert_str_eq(u.req.route->name, "mockexams.calculate_stats");
     ck_assert_pstr_eq(req_path_param(&u.req, "mockExamId"), "x");
     unit_req_free(&u);
     run(&u, lower, NULL);
-    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted: the handler ran */
+    expect_error(&u.req, 503, "SERVICE_UNAVAILABLE");   /* admitted; no DynamoDB here */
     unit_req_free(&u);
     unsetenv("PRODENTHUB_ADMIN_TOKEN");
 }
