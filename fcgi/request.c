@@ -341,6 +341,25 @@ reply_error(struct request *req, int code, const char *msg, struct json_object *
     return reply_envelope(req, info->status, root);
 }
 
+int
+reply_app_error(struct request *req, int code)
+{
+    const struct app_error *e = &req->err;
+    struct json_object *d = NULL, *f;
+
+    if (e->code == code && e->reason && app_error_is_client(code)) {
+        d = json_object_new_object();
+        json_object_object_add(d, "reason", json_object_new_string(e->reason));
+    } else if (e->code == code && code == APP_EVALIDATION && e->field[0]) {
+        d = json_object_new_object();
+        f = json_object_new_object();
+        json_object_object_add(f, e->field, json_object_new_string(e->msg));
+        json_object_object_add(d, "fields", f);
+        return reply_error(req, code, "Some fields are invalid", d);
+    }
+    return reply_error(req, code, e->msg[0] ? e->msg : NULL, d);
+}
+
 void
 req_log(const struct request *req, int level, const char *fmt, ...)
 {

@@ -102,6 +102,8 @@ int reply_json_raw(struct request *req, int status, const char *data);
  * goes to the log only.  Takes ownership of details.
  */
 int reply_error(struct request *req, int code, const char *msg, struct json_object *details);
+/* The error in req->err as the envelope: its reason or field in details (lib/errors.h). */
+int reply_app_error(struct request *req, int code);
 
 /* A log line with the request's id, method and route attached. */
 void req_log(const struct request *req, int level, const char *fmt, ...) PH_PRINTF(3, 4);

@@ -231,7 +231,7 @@ dispatch(struct request *req, const struct body_reader *br)
     int rc = run(req, br);
 
     if (rc < 0 && req->status == 0)
-        reply_error(req, rc, req->err.msg[0] ? req->err.msg : NULL, NULL);
+        reply_app_error(req, rc);
     if (req->status == 0) {
         /* A handler returned success without replying: a bug, not the client's fault. */
         app_error_set(&req->err, APP_EINTERNAL, "handler returned %d without a reply", rc);

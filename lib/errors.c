@@ -65,4 +65,36 @@ app_error_clear(struct app_error *e)
 {
     e->code = APP_OK;
     e->msg[0] = '\0';
+    e->reason = NULL;
+    e->field[0] = '\0';
+}
+
+int
+app_error_reason(struct app_error *e, int code, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!e || e->code != APP_OK)
+        return code;
+    e->code = code;
+    e->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int
+app_error_field(struct app_error *e, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!e || e->code != APP_OK)
+        return APP_EVALIDATION;
+    e->code = APP_EVALIDATION;
+    snprintf(e->field, sizeof(e->field), "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    return APP_EVALIDATION;
 }

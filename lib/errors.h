@@ -56,10 +56,21 @@ int app_error_is_client(int code);
 struct app_error {
     int code;
     char msg[256];
+    const char *reason;       /* a reason slug the client can act on (static), or NULL */
+    char field[64];           /* the request field at fault, or "" */
 };
 
 int app_error_set(struct app_error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void app_error_clear(struct app_error *e);
+/*
+ * A refusal a client must be able to tell apart, set by the layer that decides it (a
+ * campaign, below HTTP): the dispatcher answers it with details {"reason": reason}, or for
+ * app_error_field (APP_EVALIDATION) {"fields": {field: message}}.
+ */
+int app_error_reason(struct app_error *e, int code, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int app_error_field(struct app_error *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

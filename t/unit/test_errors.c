@@ -157,6 +157,27 @@ START_TEST(test_set_first_wins)
 }
 END_TEST
 
+START_TEST(test_reason_and_field_first_wins)
+{
+    struct app_error e;
+
+    app_error_clear(&e);
+    ck_assert_int_eq(app_error_reason(&e, APP_ECONDITION, "NO_SEATS", "full %d", 3),
+                     APP_ECONDITION);
+    ck_assert_pstr_eq(e.reason, "NO_SEATS");
+    ck_assert_str_eq(e.msg, "full 3");
+    ck_assert_int_eq(app_error_field(&e, "email", "bad"), APP_EVALIDATION);
+    ck_assert_str_eq(e.field, "");
+    ck_assert_int_eq(e.code, APP_ECONDITION);
+    app_error_clear(&e);
+    ck_assert_ptr_null(e.reason);
+    ck_assert_int_eq(app_error_field(&e, "email", "is %s", "bad"), APP_EVALIDATION);
+    ck_assert_str_eq(e.field, "email");
+    ck_assert_str_eq(e.msg, "is bad");
+    ck_assert_ptr_null(e.reason);
+}
+END_TEST
+
 START_TEST(test_set_null_slot)
 {
     ck_assert_int_eq(app_error_set(NULL, APP_ETIMEOUT, "x"), APP_ETIMEOUT);
@@ -192,6 +213,7 @@ errors_suite(void)
 
     tc = tcase_create("slot");
     tcase_add_test(tc, test_set_first_wins);
+    tcase_add_test(tc, test_reason_and_field_first_wins);
     tcase_add_test(tc, test_set_null_slot);
     tcase_add_test(tc, test_set_truncates);
     suite_add_tcase(s, tc);

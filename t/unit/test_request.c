@@ -489,6 +489,52 @@ START_TEST(test_reply_error_5xx_hides_err_slot)
 }
 END_TEST
 
+/* A refusal set below HTTP reaches the client with its reason or field, 5xx never. */
+START_TEST(test_reply_app_error_table)
+{
+    static const struct {
+        int code;
+        const char *reason, *field;
+        int status;
+        const char *error, *want_reason, *want_field;
+    } cases[] = {
+        {APP_EUNPROCESSABLE, "BELOW_MINIMUM_CHARGE", NULL, 422, "too little",
+         "BELOW_MINIMUM_CHARGE", NULL},
+        {APP_ECONDITION, "NO_SEATS", NULL, 409, "too little", "NO_SEATS", NULL},
+        {APP_EVALIDATION, NULL, "planId", 400, "Some fields are invalid", NULL, "planId"},
+        {APP_EUPSTREAM, "SECRET", NULL, 502, NULL, NULL, NULL},
+        {APP_ENOTFOUND, NULL, NULL, 404, "too little", NULL, NULL},
+    };
+    char *envp[] = {NULL};
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct app_error_info *info = app_error_info(cases[i].code);
+        struct unit_req u;
+        struct json_object *o, *d, *f;
+
+        unit_req_init(&u, envp);
+        if (cases[i].field)
+            app_error_field(&u.req.err, cases[i].field, "too little");
+        else
+            app_error_reason(&u.req.err, cases[i].code, cases[i].reason, "too little");
+        reply_app_error(&u.req, cases[i].code);
+        o = check_error_envelope(&u.req, cases[i].status, info->slug,
+                                 cases[i].error ? cases[i].error : info->message);
+        d = member(o, "details");
+        ck_assert_pstr_eq(unit_json_str(d, "reason"), cases[i].want_reason);
+        if (cases[i].want_field) {
+            f = member(d, "fields");
+            ck_assert_pstr_eq(unit_json_str(f, cases[i].want_field), "too little");
+        } else {
+            ck_assert(!json_object_object_get_ex(d, "fields", NULL));
+        }
+        json_object_put(o);
+        unit_req_free(&u);
+    }
+}
+END_TEST
+
 START_TEST(test_reply_error_unknown_code)
 {
     char *envp[] = {NULL};
@@ -794,6 +840,7 @@ request_suite(void)
     tcase_add_test(tc, test_reply_error_5xx_hides_err_slot);
     tcase_add_test(tc, test_reply_error_unknown_code);
     tcase_add_test(tc, test_reply_error_escapes_message);
+    tcase_add_test(tc, test_reply_app_error_table);
     tcase_add_test(tc, test_req_log_one_json_line);
     tcase_add_test(tc, test_reply_error_5xx_logs_detail);
     suite_add_tcase(s, tc);
