@@ -110,7 +110,7 @@ static const struct cfg_def cfg_defs[] = {
     S("OPS_EMAIL", "", ops_email, 0),
     S("EMAIL_TIMEZONE", "Australia/Sydney", email_timezone, 0),
     S("SMTP_URL", "smtp://127.0.0.1:25", smtp_url, 0),
-    S("SMTP_STARTTLS", "try", smtp_starttls, 0),
+    S("SMTP_STARTTLS", "required", smtp_starttls, 0),
     S("SMTP_USERNAME", "", smtp_username, 0),
     S("SMTP_PASSWORD", "", smtp_password, CFG_SECRET),
     I("SMTP_TIMEOUT_MS", "15000", 100, 120000, smtp_timeout_ms),
@@ -238,6 +238,22 @@ read_small_file(const char *path, char **out, char *err, size_t errlen, const ch
     return 0;
 }
 
+/* smtp://127.0.0.1, ::1 or localhost, with or without a port: a relay on this host. */
+static int
+smtp_local(const char *url)
+{
+    static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
+    const char *h = url + 7;
+    size_t i, n;
+
+    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        n = strlen(hosts[i]);
+        if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
 static int
 cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t errlen)
 {
@@ -265,7 +281,8 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
             continue;
         eq = strchr(key, '=');
         if (!eq) {
-            rc = errf(err, errlen, "%s: expected NAME=value, got '%s'", where, key);
+            /* Never echo the line: a secret whose '=' was lost would land in the journal. */
+            rc = errf(err, errlen, "%s: expected NAME=value (the line is not shown)", where);
             break;
         }
         *eq = '\0';
@@ -371,6 +388,16 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
     if (strcmp(c->smtp_starttls, "none") != 0 && strcmp(c->smtp_starttls, "try") != 0 &&
         strcmp(c->smtp_starttls, "required") != 0)
         return errf(err, errlen, "SMTP_STARTTLS must be none, try or required");
+    if (cfg_is_production(c) && strcmp(c->email_transport, "smtp") == 0 &&
+        strncmp(c->smtp_url, "smtp://", 7) == 0) {
+        /* "try" sends in clear whenever someone in the path strips STARTTLS. */
+        if (strcmp(c->smtp_starttls, "try") == 0)
+            return errf(err, errlen, "SMTP_STARTTLS=try is refused in production: use "
+                        "required (or none for a relay on this host)");
+        if (strcmp(c->smtp_starttls, "none") == 0 && !smtp_local(c->smtp_url))
+            return errf(err, errlen, "SMTP_STARTTLS=none is allowed in production only for "
+                        "a relay on this host");
+    }
     if (*c->aws_endpoint_url_s3 && !url_ok(c->aws_endpoint_url_s3))
         return errf(err, errlen, "AWS_ENDPOINT_URL_S3 must start with http:// or https://");
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&

@@ -305,6 +305,21 @@ START_TEST(test_file_bad_lines)
 }
 END_TEST
 
+/* Issue 12, item 14: a secret whose '=' was lost is never echoed into the journal. */
+START_TEST(test_file_bad_line_not_echoed)
+{
+    struct cfg c;
+    char path[64], err[1024];
+
+    write_temp(path, sizeof(path), "STAGE=dev\nSTRIPE_SECRET_KEY sk_live_51Hsecret\n");
+    err[0] = '\0';
+    ck_assert_int_eq(cfg_load(&c, path, 1, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2"));
+    ck_assert_msg(!strstr(err, "sk_live"), "the line was echoed: %s", err);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_file_missing)
 {
     struct cfg c;
@@ -377,6 +392,50 @@ START_TEST(test_production_refuses_wildcard)
     setenv("CORS_ALLOWED_ORIGINS", "*", 1);
     load_ok(&c, NULL);
     cfg_free(&c);
+}
+END_TEST
+
+/* Issue 12, item 14: no SMTP in production that may fall back to clear text. */
+START_TEST(test_production_smtp_tls)
+{
+    static const struct {
+        const char *url, *starttls;
+        int ok;
+    } cases[] = {
+        {"smtp://mail.example:587", "try", 0},
+        {"smtp://127.0.0.1:25", "try", 0},
+        {"smtp://mail.example:587", "none", 0},
+        {"smtp://localhost:25", "none", 1},
+        {"smtp://127.0.0.1", "none", 1},
+        {"smtp://[::1]:25", "none", 1},
+        {"smtp://localhost.evil.example:25", "none", 0},
+        {"smtp://mail.example:587", "required", 1},
+        {"smtps://mail.example:465", "try", 1},
+    };
+    const char *want[] = {"SMTP_STARTTLS", NULL};
+    struct cfg c;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        set_production();
+        setenv("SMTP_URL", cases[i].url, 1);
+        setenv("SMTP_STARTTLS", cases[i].starttls, 1);
+        if (cases[i].ok) {
+            load_ok(&c, NULL);
+            cfg_free(&c);
+        } else {
+            expect_fail(NULL, want);
+        }
+        /* Outside production, and with SES, any setting loads. */
+        setenv("STAGE", "staging", 1);
+        load_ok(&c, NULL);
+        cfg_free(&c);
+        setenv("STAGE", "production", 1);
+        setenv("EMAIL_TRANSPORT", "ses", 1);
+        load_ok(&c, NULL);
+        cfg_free(&c);
+        unsetenv("EMAIL_TRANSPORT");
+    }
 }
 END_TEST
 
@@ -663,6 +722,7 @@ cfg_suite(void)
     tcase_add_test(tc, test_env_wins_over_file);
     tcase_add_test(tc, test_file_unknown_key);
     tcase_add_test(tc, test_file_bad_lines);
+    tcase_add_test(tc, test_file_bad_line_not_echoed);
     tcase_add_test(tc, test_file_missing);
     suite_add_tcase(s, tc);
 
@@ -671,6 +731,7 @@ cfg_suite(void)
     tcase_add_test(tc, test_production_ok);
     tcase_add_test(tc, test_production_requires);
     tcase_add_test(tc, test_production_refuses_wildcard);
+    tcase_add_test(tc, test_production_smtp_tls);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
