@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mem.h"
 #include "scholarship.h"
+#include "seal.h"
 #include "strparse.h"
 
 #ifndef PKGDATADIR
@@ -54,6 +55,7 @@ static const struct cfg_def cfg_defs[] = {
     S("API_BASE_URL", "https://localhost:8443/v1", api_base_url, 0),
     S("FRONTEND_URL", "https://localhost:3000", frontend_url, 0),
     S("PRODENTHUB_ADMIN_TOKEN", "", admin_token, CFG_SECRET),
+    S("OUTBOX_KEY", "", outbox_key, CFG_SECRET | CFG_PROD_REQ),
 
     S("AWS_REGION", "", aws_region, 0),
     S("AWS_DEFAULT_REGION", "", aws_default_region, 0),
@@ -341,6 +343,7 @@ url_ok(const char *u)
 static int
 cfg_check(struct cfg *c, char *err, size_t errlen)
 {
+    unsigned char key[SEAL_KEY_LEN];
     size_t i;
 
     if (strcmp(c->stage, "dev") != 0 && strcmp(c->stage, "staging") != 0 &&
@@ -398,6 +401,8 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
             return errf(err, errlen, "SMTP_STARTTLS=none is allowed in production only for "
                         "a relay on this host");
     }
+    if (*c->outbox_key && seal_key_parse(c->outbox_key, key) != 0)
+        return errf(err, errlen, "OUTBOX_KEY must be 64 hex digits (openssl rand -hex 32)");
     if (*c->aws_endpoint_url_s3 && !url_ok(c->aws_endpoint_url_s3))
         return errf(err, errlen, "AWS_ENDPOINT_URL_S3 must start with http:// or https://");
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&

@@ -29,6 +29,7 @@ struct cfg {
     char *api_base_url;
     char *frontend_url;
     char *admin_token;
+    char *outbox_key;          /* 64 hex digits: seals outbox rows' variables (lib/seal.h) */
 
     /* AWS */
     char region[64];            /* resolved: AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1 */

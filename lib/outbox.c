@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -21,6 +22,7 @@
 #include "mem.h"
 #include "mime.h"
 #include "outbox.h"
+#include "seal.h"
 #include "template.h"
 
 #define INDEX "status-nextAttemptAt-index"
@@ -66,14 +68,42 @@ outbox_id(const struct outbox_mail *m)
     return b.data;                 /* the caller frees */
 }
 
+/*
+ * The variables carry pay links with their tokens: with OUTBOX_KEY set (required in
+ * production) they are kept sealed to the row (lib/seal.h), and dropped once the row is done.
+ */
+static void
+add_vars(struct json_object *o, const struct cfg *cfg, const char *id,
+         struct json_object *vars)
+{
+    const char *text = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN);
+    unsigned char key[SEAL_KEY_LEN];
+    struct buf b;
+
+    if (!*cfg->outbox_key) {
+        json_object_object_add(o, "vars", json_object_new_string(text));
+        return;
+    }
+    buf_init(&b, SEAL_TEXT_MAX);
+    if (seal_key_parse(cfg->outbox_key, key) != 0 || seal(key, id, text, strlen(text), &b) != 0) {
+        /* As out of memory: cfg_load checked the key, so only the RNG can fail here. */
+        log_msg(LL_ERROR, "outbox: cannot seal a row's variables");
+        abort();
+    }
+    json_object_object_add(o, "varsSealed", json_object_new_string(b.data));
+    buf_free(&b);
+    OPENSSL_cleanse(key, sizeof(key));
+}
+
 static struct json_object *
-row(const struct outbox_mail *m, time_t now)
+row(const struct cfg *cfg, const struct outbox_mail *m, time_t now)
 {
     struct json_object *o = json_object_new_object();
     char ts[40];
     char *id = outbox_id(m);
 
     json_object_object_add(o, "outboxId", json_object_new_string(id));
+    add_vars(o, cfg, id, m->vars);
     free(id);
     json_object_object_add(o, "status", json_object_new_string("pending"));
     iso_ms((long long)now * 1000, ts, sizeof(ts));
@@ -85,8 +115,6 @@ row(const struct outbox_mail *m, time_t now)
     json_object_object_add(o, "toAddr", json_object_new_string(m->to));
     if (m->to_name && *m->to_name)
         json_object_object_add(o, "toName", json_object_new_string(m->to_name));
-    json_object_object_add(o, "vars", json_object_new_string(
-        json_object_to_json_string_ext(m->vars, JSON_C_TO_STRING_PLAIN)));
     if (m->attachments)
         json_object_object_add(o, "attachments", json_object_get(m->attachments));
     json_object_object_add(o, "ttl", json_object_new_int64((long long)now + KEEP_S));
@@ -96,7 +124,7 @@ row(const struct outbox_mail *m, time_t now)
 struct json_object *
 outbox_txn_put(const struct cfg *cfg, const struct outbox_mail *m, time_t now)
 {
-    struct json_object *plain = row(m, now), *put = json_object_new_object(), *w;
+    struct json_object *plain = row(cfg, m, now), *put = json_object_new_object(), *w;
 
     json_object_object_add(put, "TableName", json_object_new_string(cfg->tbl_email_outbox));
     json_object_object_add(put, "Item", ddb_marshal_item(plain));
@@ -112,7 +140,7 @@ int
 outbox_put(struct ddb *ddb, const struct cfg *cfg, const struct outbox_mail *m, time_t now,
            struct app_error *err)
 {
-    struct json_object *plain = row(m, now), *item = ddb_marshal_item(plain);
+    struct json_object *plain = row(cfg, m, now), *item = ddb_marshal_item(plain);
     int rc;
 
     rc = ddb_put_item(ddb, cfg->tbl_email_outbox, item, "attribute_not_exists(outboxId)",
@@ -190,11 +218,13 @@ finish(struct ddb *ddb, const struct cfg *cfg, const char *id, const char *me,
                         ":error, updatedAt = :now REMOVE claimedBy", "claimedBy = :me",
                         vals, err);
     } else {
+        /* Done with: what the email said (tokens included) is not kept. */
         rc = transition(ddb, cfg, id, strcmp(status, "sent") == 0 ?
                         "SET #st = :st, sentAt = :now, updatedAt = :now, lastError = :error "
-                        "REMOVE nextAttemptAt, claimedBy" :
+                        "REMOVE nextAttemptAt, claimedBy, vars, varsSealed, attachments" :
                         "SET #st = :st, updatedAt = :now, lastError = :error "
-                        "REMOVE nextAttemptAt, claimedBy", "claimedBy = :me", vals, err);
+                        "REMOVE nextAttemptAt, claimedBy, vars, varsSealed, attachments",
+                        "claimedBy = :me", vals, err);
     }
     json_object_put(vals);
     return rc;
@@ -207,6 +237,36 @@ add_default(struct json_object *vars, const char *k, const char *v)
         json_object_object_add(vars, k, json_object_new_string(v ? v : ""));
 }
 
+/* The row's variables, unsealed when sealed; *out NULL when the row has none readable. */
+static int
+row_vars(const struct cfg *cfg, struct json_object *r, struct json_object **out,
+         struct app_error *err)
+{
+    const char *sealed = json_str(r, "varsSealed"), *id = json_str(r, "outboxId");
+    unsigned char key[SEAL_KEY_LEN];
+    struct buf b;
+
+    *out = NULL;
+    if (!sealed) {
+        *out = json_str(r, "vars") ? json_tokener_parse(json_str(r, "vars")) : NULL;
+        return APP_OK;
+    }
+    /* A sender without the key may be a config mistake: retried, not given up. */
+    if (!*cfg->outbox_key || seal_key_parse(cfg->outbox_key, key) != 0)
+        return app_error_set(err, APP_ECONFIG, "row is sealed and OUTBOX_KEY is not set");
+    buf_init(&b, SEAL_TEXT_MAX);
+    if (unseal(key, id ? id : "", sealed, &b) != 0) {
+        buf_free(&b);
+        OPENSSL_cleanse(key, sizeof(key));
+        return app_error_set(err, APP_ECONFIG, "row's variables do not unseal with this "
+                             "OUTBOX_KEY");
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    *out = json_tokener_parse(b.data);
+    buf_free(&b);
+    return APP_OK;
+}
+
 /* Render and send one claimed row: APP_OK, or the mailer's / renderer's error. */
 static int
 send_row(const struct cfg *cfg, struct mailer *ml, struct json_object *r, struct app_error *err)
@@ -215,7 +275,7 @@ send_row(const struct cfg *cfg, struct mailer *ml, struct json_object *r, struct
     struct json_object *vars, *atts = NULL, *a;
     struct buf subject, text, html, msg;
     unsigned char md[EVP_MAX_MD_SIZE];
-    const char *vs = json_str(r, "vars"), *to = json_str(r, "toAddr"), *id;
+    const char *to = json_str(r, "toAddr"), *id;
     char mid[40], year[16];
     unsigned int mdlen = 0;
     struct mail m;
@@ -226,7 +286,9 @@ send_row(const struct cfg *cfg, struct mailer *ml, struct json_object *r, struct
     int rc;
 
     id = json_str(r, "outboxId");
-    vars = vs ? json_tokener_parse(vs) : NULL;
+    rc = row_vars(cfg, r, &vars, err);
+    if (rc != APP_OK)
+        return rc;
     if (!json_object_is_type(vars, json_type_object) || !to || !json_str(r, "template")) {
         if (vars)
             json_object_put(vars);

@@ -344,6 +344,7 @@ set_production(void)
     setenv("CORS_ALLOWED_ORIGINS", "https://prodenthub.com.au", 1);
     setenv("STRIPE_SECRET_KEY", "sk_live_x", 1);
     setenv("STRIPE_WEBHOOK_SECRET", "whsec_x", 1);
+    setenv("OUTBOX_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
 }
 
 START_TEST(test_production_ok)
@@ -361,7 +362,7 @@ END_TEST
 START_TEST(test_production_requires)
 {
     static const char *const req[] = {"CORS_ALLOWED_ORIGINS", "STRIPE_SECRET_KEY",
-                                      "STRIPE_WEBHOOK_SECRET"};
+                                      "STRIPE_WEBHOOK_SECRET", "OUTBOX_KEY"};
     size_t i;
 
     for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
@@ -436,6 +437,21 @@ START_TEST(test_production_smtp_tls)
         cfg_free(&c);
         unsetenv("EMAIL_TRANSPORT");
     }
+}
+END_TEST
+
+START_TEST(test_outbox_key_shape)
+{
+    const char *want[] = {"OUTBOX_KEY", "64 hex", NULL};
+    struct cfg c;
+
+    setenv("OUTBOX_KEY", "not-hex", 1);
+    expect_fail(NULL, want);
+    setenv("OUTBOX_KEY", "0001", 1);
+    expect_fail(NULL, want);
+    setenv("OUTBOX_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
+    load_ok(&c, NULL);
+    cfg_free(&c);
 }
 END_TEST
 
@@ -732,6 +748,7 @@ cfg_suite(void)
     tcase_add_test(tc, test_production_requires);
     tcase_add_test(tc, test_production_refuses_wildcard);
     tcase_add_test(tc, test_production_smtp_tls);
+    tcase_add_test(tc, test_outbox_key_shape);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
