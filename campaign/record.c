@@ -24,14 +24,18 @@ campaign_access_until(const struct ctx *c, const char *product, time_t from, tim
 {
     struct json_object *plan = NULL;
     int rc = catalogue_load(c->ddb, c->cfg, product, &plan, err);
+    long long months;
 
     if (rc == APP_ENOTFOUND)
         return app_error_set(err, APP_ECONFIG, "product %s is not in the catalogue",
                              product ? product : "(none)");
     if (rc != APP_OK)
         return rc;
-    *out = catalogue_add_months(from, json_int(plan, "durationMonths"));
+    months = json_int(plan, "durationMonths");
     json_object_put(plan);
+    if (months < 1)                 /* never a grant that ends as it starts */
+        return app_error_set(err, APP_ECONFIG, "product %s has no durationMonths", product);
+    *out = catalogue_add_months(from, months);
     return APP_OK;
 }
 

@@ -57,6 +57,16 @@ static const struct {
     {"paid for a product missing from the catalogue: an error, never zero months", PAID,
      {{GET, 200, SCHOLARSHIP("submitted")}, {GET, 200, "{}"}, {GET, 200, "{}"}}, 3,
      APP_ECONFIG, 3, {GET, NULL, NULL, NULL}, TXN},
+    {"issue 12 item 8: a product without durationMonths: an error, never zero months", PAID,
+     {{GET, 200, SCHOLARSHIP("submitted")}, {GET, 200, "{}"},
+      {GET, 200, "{\"Item\":{\"planId\":{\"S\":\"scholarship-3months\"},"
+                 "\"status\":{\"S\":\"active\"},\"amountCents\":{\"N\":\"12900\"}}}"}},
+     3, APP_ECONFIG, 3, {GET, NULL, NULL, NULL}, TXN},
+    {"issue 12 item 8: the catalogue unreadable: the event fails, to be retried", PAID,
+     {{GET, 200, SCHOLARSHIP("submitted")}, {GET, 200, "{}"},
+      {GET, 400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ValidationException\","
+                 "\"message\":\"no\"}"}},
+     3, APP_EINTERNAL, 3, {GET, NULL, NULL, NULL}, TXN},
     {"a record that is not ours: nothing to do", PAID,
      {{GET, 200, "{}"}}, 1, APP_OK, 1, {GET, NULL, NULL, NULL}, TXN},
     {"declined: one retry email keyed by the PaymentIntent", DECLINED,
