@@ -61,6 +61,10 @@ struct campaign_ops {
                     long long refunded, int full, struct app_error *err);
     int (*disputed)(const struct campaign *k, const struct ctx *c, const struct payment_row *p,
                     const char *dispute, const char *reason, struct app_error *err);
+    /* A dispute closed in our favour (won, or an inquiry closed): the flag cleared. */
+    int (*undisputed)(const struct campaign *k, const struct ctx *c,
+                      const struct payment_row *p, const char *dispute, const char *status,
+                      struct app_error *err);
     /* The record's side of a session with metadata meta (reads only; pointers into rec). */
     void (*view)(struct json_object *rec, struct json_object *meta, struct campaign_view *out);
 };
@@ -111,6 +115,17 @@ int record_disputed_op(const struct campaign *k, const struct ctx *c,
                        const struct payment_row *pr, const char *dispute, const char *reason,
                        struct app_error *err);
 void record_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out);
+int record_undisputed_op(const struct campaign *k, const struct ctx *c,
+                         const struct payment_row *pr, const char *dispute, const char *status,
+                         struct app_error *err);
+
+/* How a dispute ends (dispute.c): closed lost revokes the payment's access as a full refund
+ * does, won clears the record's flag; funds withdrawn or reinstated are noted (net cents,
+ * negative when withdrawn).  Either may arrive before the payment. */
+int campaign_dispute_closed(const struct ctx *c, const char *pi, const char *dispute,
+                            const char *status, long long amount, struct app_error *err);
+int campaign_dispute_funds(const struct ctx *c, const char *pi, const char *dispute,
+                           long long net, struct app_error *err);
 
 /* One-record campaigns' email variables (scholarship.c, personal.c). */
 void scholarship_paid_vars(const struct ctx *c, struct json_object *rec,

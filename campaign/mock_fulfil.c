@@ -173,5 +173,6 @@ declined(const struct campaign *k, const struct ctx *c, const struct pay_event *
 }
 
 const struct campaign_ops mock_ops = {
-    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_view,
+    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_undisputed_op,
+    record_view,
 };

@@ -265,5 +265,5 @@ view(struct json_object *rec, struct json_object *meta, struct campaign_view *ou
 }
 
 const struct campaign_ops purchase_ops = {
-    paid, unpaid, declined, record_refunded_op, record_disputed_op, view,
+    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_undisputed_op, view,
 };

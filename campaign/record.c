@@ -314,5 +314,6 @@ record_view(struct json_object *rec, struct json_object *meta, struct campaign_v
 }
 
 const struct campaign_ops one_record_ops = {
-    one_paid, one_unpaid, one_declined, record_refunded_op, record_disputed_op, record_view,
+    one_paid, one_unpaid, one_declined, record_refunded_op, record_disputed_op,
+    record_undisputed_op, record_view,
 };

@@ -389,6 +389,31 @@ disputed(const struct campaign *kind, const struct ctx *c, const struct payment_
     return txn_run(c->ddb, items, NULL, err);
 }
 
+/* A share's dispute closed in our favour: the share says so, the team's flag is cleared. */
+static int
+undisputed(const struct campaign *kind, const struct ctx *c, const struct payment_row *pr,
+           const char *dispute, const char *status, struct app_error *err)
+{
+    struct json_object *items, *v;
+    char tid[48], upd[200], ts[32];
+    long i;
+
+    (void)kind;
+    if (!split_record(pr->record, tid, sizeof(tid), &i))
+        return APP_OK;
+    time_iso(c->now, ts, sizeof(ts));
+    v = json_object_new_object();
+    json_object_object_add(v, ":d", ddb_av_s(dispute));
+    json_object_object_add(v, ":st", ddb_av_s(status));
+    json_object_object_add(v, ":now", ddb_av_s(ts));
+    snprintf(upd, sizeof(upd), "SET members[%ld].disputeId = :d, members[%ld].disputeStatus = "
+             ":st, updatedAt = :now REMOVE reviewNeeded", i, i);
+    items = json_object_new_array();
+    json_object_array_add(items, txn_update(c->cfg->tbl_teams, ddb_key_s("teamId", tid), upd,
+                                            "attribute_exists(teamId)", v));
+    return txn_run(c->ddb, items, NULL, err);
+}
+
 /* A Checkout Session of a team is a share's: metadata memberIndex names it. */
 static void
 view(struct json_object *team, struct json_object *meta, struct campaign_view *out)
@@ -410,7 +435,7 @@ view(struct json_object *team, struct json_object *meta, struct campaign_view *o
 }
 
 const struct campaign_ops team_ops = {
-    paid, unpaid, declined, refunded, disputed, view,
+    paid, unpaid, declined, refunded, disputed, undisputed, view,
 };
 
 /* --- expiry (prodenthubctl expire-teams) ------------------------------------------------ */

@@ -284,6 +284,35 @@ on_dispute(struct request *req, const struct event *ev)
 }
 
 static int
+on_dispute_closed(struct request *req, const struct event *ev)
+{
+    const char *pi = json_str(ev->obj, "payment_intent"), *id = json_str(ev->obj, "id");
+    const char *status = json_str(ev->obj, "status");
+
+    if (!pi || !id || !status)
+        return APP_OK;
+    return campaign_dispute_closed(&req->ctx, pi, id, status, json_int(ev->obj, "amount"),
+                                   &req->err);
+}
+
+/* Funds withdrawn or reinstated: the dispute's balance transactions, summed. */
+static int
+on_dispute_funds(struct request *req, const struct event *ev)
+{
+    const char *pi = json_str(ev->obj, "payment_intent"), *id = json_str(ev->obj, "id");
+    struct json_object *txns;
+    long long net = 0;
+    size_t i;
+
+    if (!pi || !id || !json_object_object_get_ex(ev->obj, "balance_transactions", &txns) ||
+        !json_object_is_type(txns, json_type_array))
+        return APP_OK;
+    for (i = 0; i < json_object_array_length(txns); i++)
+        net += json_int(json_object_array_get_idx(txns, i), "amount");
+    return campaign_dispute_funds(&req->ctx, pi, id, net, &req->err);
+}
+
+static int
 on_subscription(struct request *req, const struct event *ev)
 {
     return subscription_event(req, ev->type, ev->obj, ev->created, ev->now);
@@ -301,6 +330,9 @@ static const struct {
     { "payment_intent.payment_failed",             on_pi_failed },
     { "charge.refunded",                           on_charge_refunded },
     { "charge.dispute.created",                    on_dispute },
+    { "charge.dispute.closed",                     on_dispute_closed },
+    { "charge.dispute.funds_withdrawn",            on_dispute_funds },
+    { "charge.dispute.funds_reinstated",           on_dispute_funds },
     { "customer.subscription.created",             on_subscription },
     { "customer.subscription.updated",             on_subscription },
     { "customer.subscription.deleted",             on_subscription },

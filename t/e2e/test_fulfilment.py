@@ -211,6 +211,50 @@ def test_dispute_flags_the_purchase_and_alerts_operations(stack, ddb):
     assert len(alerts) == 1 and "fraudulent" in alerts[0]["text"]
 
 
+def test_issue12_item7_a_lost_dispute_revokes_access_and_a_won_one_clears_the_flag(stack, ddb):
+    lost, won = "dispute-lost@example.com", "dispute-won@example.com"
+    dl, dw = buy(stack, lost), buy(stack, won)
+    pil = pay(stack, dl)["event"]["data"]["object"]["payment_intent"]
+    piw = pay(stack, dw)["event"]["data"]["object"]["payment_intent"]
+    dpl = stripe_ctl(stack, "charges/%s/dispute" % pil, {"withdraw": True})
+    dpw = stripe_ctl(stack, "charges/%s/dispute" % piw, {"withdraw": True})
+    for out in (dpl, dpw):
+        assert [d["status"] for d in out["deliveries"]] == [200, 200], out["deliveries"]
+    assert int(payment(ddb, pil)["disputeFundsCents"]["N"]) == -dpl["dispute"]["amount"]
+    # Lost: access goes, as after a full refund; the row says why.
+    out = stripe_ctl(stack, "disputes/%s/close" % dpl["dispute"]["id"], {"status": "lost"})
+    assert out["delivery"]["status"] == 200, out
+    assert api_grants(stack, lost)[dl["purchaseId"]]["status"] == "revoked"
+    assert purchase(ddb, dl["purchaseId"])["status"]["S"] == "refunded"
+    row = payment(ddb, pil)
+    assert row["disputeStatus"]["S"] == "lost" and row["refundedFull"]["BOOL"] is True
+    stripe_ctl(stack, "events/%s/deliver" % out["event"]["id"])      # safe twice
+    assert payment(ddb, pil)["disputeStatus"]["S"] == "lost"
+    # Won: access stays, the flag is cleared, the funds are back.
+    out = stripe_ctl(stack, "disputes/%s/close" % dpw["dispute"]["id"], {"status": "won"})
+    assert [d["status"] for d in out["deliveries"]] == [200, 200], out["deliveries"]
+    p = purchase(ddb, dw["purchaseId"])
+    assert p["status"]["S"] == "paid" and p["disputed"]["BOOL"] is False
+    assert p["reviewNeeded"]["S"] == "no" and p["disputeStatus"]["S"] == "won"
+    assert api_grants(stack, won)[dw["purchaseId"]]["status"] == "active"
+    assert int(payment(ddb, piw)["disputeFundsCents"]["N"]) == 0
+
+
+def test_issue12_item7_a_lost_dispute_heard_before_the_payment_grants_nothing(stack, ddb):
+    email = "dispute-early@example.com"
+    d = buy(stack, email)
+    out = stripe_ctl(stack, "sessions/%s/complete" % d["sessionId"], {"deliver": False})
+    pi = out["payment_intent"]["id"]
+    dp = stripe_ctl(stack, "charges/%s/dispute" % pi, {"deliver": False})["dispute"]
+    closed = stripe_ctl(stack, "disputes/%s/close" % dp["id"], {"status": "lost"})
+    assert closed["delivery"]["status"] == 200, closed
+    for ev in out["events"]:                                 # the payment, late
+        stripe_ctl(stack, "events/%s/deliver" % ev["id"])
+    assert purchase(ddb, d["purchaseId"])["status"]["S"] == "refunded"
+    assert d["purchaseId"] not in api_grants(stack, email) or \
+        api_grants(stack, email)[d["purchaseId"]]["status"] != "active"
+
+
 def test_declined_then_paid_sends_one_retry_email_and_ends_paid(stack, ddb):
     email = "declined@example.com"
     d = buy(stack, email)

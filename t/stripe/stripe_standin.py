@@ -65,7 +65,13 @@ Control (same port, no auth, JSON bodies, all optional):
             needs_response, evidence due in 7 days), the charge disputed: true;
             charge.dispute.created (a pi_ id is accepted too; 409 unless the charge
             succeeded, is not yet disputed and is not fully refunded).  A disputed charge
-            cannot be refunded (charge_disputed) unless is_charge_refundable.
+            cannot be refunded (charge_disputed) unless is_charge_refundable.  With
+            "withdraw": true, charge.dispute.funds_withdrawn follows (as for a card
+            chargeback: the disputed amount and the fee leave the balance).
+    POST /__stripe/disputes/{id}/close      {"status": "won" | "lost" | "warning_closed"}
+            the bank's decision: status set, charge.dispute.closed; a won dispute whose
+            funds were withdrawn also gets charge.dispute.funds_reinstated (409 when the
+            dispute is closed already).
         Every one of these answers {"event": the main event, "events": [...], "delivery":
         {"status": HTTP status of the webhook endpoint or null, "body", "error", ...},
         "deliveries": [...], and the objects touched (session, payment_intent, charge,
@@ -1156,9 +1162,44 @@ class Store:
                   "status": "needs_response", "_seq": self.next_seq()}
             self.disputes[dp["id"]] = dp
             ch["disputed"] = True
-            ev = self.event("charge.dispute.created", "dispute", dp, opts.get("webhook_url"))
+            evs = [self.event("charge.dispute.created", "dispute", dp, opts.get("webhook_url"))]
+            if opts.get("withdraw"):
+                dp["balance_transactions"] = [self.dispute_txn(dp, -amount, "Chargeback "
+                                                               "withdrawal for " + ch["id"])]
+                evs.append(self.event("charge.dispute.funds_withdrawn", "dispute", dp,
+                                      opts.get("webhook_url")))
             self.save()
-            return dp, ch, [ev]
+            return dp, ch, evs
+
+    def dispute_txn(self, dp, amount, description):
+        """A balance transaction of a dispute (call with the lock)."""
+        return {"id": rid("txn_1", 23), "object": "balance_transaction", "amount": amount,
+                "currency": dp["currency"], "description": description,
+                "fee": 1500 if amount < 0 else -1500, "net": amount - 1500 if amount < 0
+                else amount + 1500, "reporting_category": "dispute" if amount < 0
+                else "dispute_reversal", "status": "available", "type": "adjustment",
+                "created": now()}
+
+    def close_dispute(self, dp, opts):
+        """The bank decides a dispute (a control call; raises CtlError)."""
+        status = opts.get("status")
+        if status not in ("won", "lost", "warning_closed"):
+            raise CtlError(400, "status must be won, lost or warning_closed")
+        with self.lock:
+            if dp["status"] in ("won", "lost", "warning_closed"):
+                raise CtlError(409, "dispute %s is closed already (%s)" % (dp["id"],
+                                                                           dp["status"]))
+            previous = {"status": dp["status"]}
+            dp["status"] = status
+            evs = [self.event("charge.dispute.closed", "dispute", dp, opts.get("webhook_url"),
+                              previous=previous)]
+            if status == "won" and dp["balance_transactions"]:
+                dp["balance_transactions"].append(self.dispute_txn(
+                    dp, dp["amount"], "Chargeback reversal for " + dp["charge"]))
+                evs.append(self.event("charge.dispute.funds_reinstated", "dispute", dp,
+                                      opts.get("webhook_url")))
+            self.save()
+            return dp, evs
 
 
 # --- the API ------------------------------------------------------------------------------
@@ -1990,6 +2031,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = st.outcome(events, opts)
             with st.lock:
                 out.update(dispute=st.render("dispute", dp), charge=st.render("charge", ch))
+            return out
+        if cmd == "POST" and n == 3 and parts[0] == "disputes" and parts[2] == "close":
+            with st.lock:
+                dp = st.ctl_get("dispute", parts[1])
+            dp, events = st.close_dispute(dp, opts)
+            out = st.outcome(events, opts)
+            with st.lock:
+                out.update(dispute=st.render("dispute", dp))
             return out
         if cmd == "POST" and n == 3 and parts[0] == "charges" and parts[2] == "refund":
             with st.lock:

@@ -597,6 +597,31 @@ def test_disputes(standin, receiver):
     standin.control("POST", "charges/pi_nope/dispute", expect=404)
     assert stripe.Charge.retrieve(ch3).disputed is False
 
+    # funds withdrawn at once, then the bank decides: lost (no reinstatement), won (reinstated)
+    out = standin.control("POST", "charges/%s/dispute" % ch3, {"withdraw": True})
+    assert [e["type"] for e in out["events"]] == ["charge.dispute.created",
+                                                  "charge.dispute.funds_withdrawn"]
+    assert [d["status"] for d in out["deliveries"]] == [200, 200]
+    dp3 = out["dispute"]
+    assert dp3["balance_transactions"][0]["amount"] == -dp3["amount"]
+    standin.control("POST", "disputes/%s/close" % dp3["id"], {"status": "maybe"}, expect=400)
+    out = standin.control("POST", "disputes/%s/close" % dp3["id"], {"status": "lost"})
+    assert [e["type"] for e in out["events"]] == ["charge.dispute.closed"]
+    assert out["event"]["data"]["previous_attributes"] == {"status": "needs_response"}
+    ev = verify(receiver.wait("charge.dispute.closed", dp3["id"])[0])
+    assert ev.data.object.status == "lost" and stripe.Dispute.retrieve(dp3["id"]).status == "lost"
+    standin.control("POST", "disputes/%s/close" % dp3["id"], {"status": "won"}, expect=409)
+    standin.control("POST", "disputes/dp_nope/close", {"status": "won"}, expect=404)
+    s6 = new_session()
+    ch6 = standin.control("POST", "sessions/%s/complete" % s6.id,
+                          {"deliver": False})["charge"]["id"]
+    dp6 = standin.control("POST", "charges/%s/dispute" % ch6, {"withdraw": True})["dispute"]
+    out = standin.control("POST", "disputes/%s/close" % dp6["id"], {"status": "won"})
+    assert [e["type"] for e in out["events"]] == ["charge.dispute.closed",
+                                                  "charge.dispute.funds_reinstated"]
+    assert [t["amount"] for t in out["dispute"]["balance_transactions"]] == [
+        -dp6["amount"], dp6["amount"]]
+
 
 def test_faults_and_library_retries(standin):
     calls = lambda: standin.control("GET", "stats")["api_calls"].get(
