@@ -142,6 +142,9 @@ START_TEST(test_create)
     ck_assert_msg(e.ddb_stub.nseen == created[_i].nddb, "%s: %zu DynamoDB calls",
                   created[_i].name, e.ddb_stub.nseen);
     ck_assert_uint_eq(e.stripe_stub.nseen, 1);
+    /* The price is read from the catalogue itself, consistently (never a cached copy). */
+    ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[0], "prodenthub-catalogue"));
+    ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[0], "\"ConsistentRead\":true"));
     ck_assert_str_eq(out.session.id, created[_i].session);
     ck_assert_str_eq(out.plan_id, "team-full-6months");
     ck_assert_int_eq(out.total_cents, 29900);
