@@ -61,6 +61,17 @@ team_token_hash(const char *token, char out[65])
     out[64] = '\0';
 }
 
+int
+team_token_ok(const char *token, const char *stored)
+{
+    char h[65];
+
+    if (!token || !stored || strlen(stored) != 64 || strlen(token) > 64)
+        return 0;
+    team_token_hash(token, h);
+    return str_ct_equal(h, stored, 64);
+}
+
 /* --- fulfilment ----------------------------------------------------------------------- */
 
 static int
