@@ -56,6 +56,15 @@ mock_exam_load(struct ddb *ddb, const struct cfg *cfg, const char *id, struct js
 }
 
 int
+mock_exam_find(const struct ctx *c, const char *id, struct json_object **out,
+               struct app_error *err)
+{
+    int rc = mock_exam_load(c->ddb, c->cfg, id, out, err);
+
+    return rc == APP_ENOTFOUND ? app_error_set(err, APP_ENOTFOUND, "no such mock exam") : rc;
+}
+
+int
 mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
                        struct json_object **out, struct app_error *err)
 {
@@ -145,10 +154,24 @@ bad(struct app_error *err, const char *what)
 }
 
 int
+mock_result_key(const char *key)
+{
+    static const char *const keys[] = {
+        "registrationId", "email", "totalScore", "maxScore", "passed", "sections", NULL,
+    };
+    size_t i;
+
+    for (i = 0; keys[i]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int
 mock_result_apply(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
                   struct json_object *row, struct app_error *err)
 {
-    struct json_object *v, *secs = NULL, *result, *vals, *names, *k, *av;
+    struct json_object *v, *secs = NULL, *result, *vals;
     const char *rid = json_str(row, "registrationId"), *email = json_str(row, "email");
     char id[40];
     long long total, max;
@@ -191,27 +214,16 @@ mock_result_apply(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
     json_object_object_add(result, "passed", json_object_new_boolean(passed));
     json_object_object_add(result, "sections", secs ? json_object_get(secs) :
                            json_object_new_object());
-    av = ddb_marshal(result);
-    json_object_put(result);
     vals = json_object_new_object();
-    json_object_object_add(vals, ":r", av);
+    json_object_object_add(vals, ":r", ddb_marshal(result));
+    json_object_put(result);
     json_object_object_add(vals, ":exam", ddb_av_s(exam_id));
     json_object_object_add(vals, ":confirmed", ddb_av_s("confirmed"));
-    names = json_object_new_object();
-    json_object_object_add(names, "#st", json_object_new_string("status"));
-    json_object_object_add(names, "#res", json_object_new_string("result"));
-    k = ddb_key_s("registrationId", rid);
-    rc = ddb_update_item(ddb, cfg->tbl_mock_registrations, k, "SET #res = :r",
-                         "mockExamId = :exam AND #st = :confirmed", names, vals, NULL, NULL,
-                         err);
-    json_object_put(k);
-    json_object_put(names);
-    json_object_put(vals);
-    if (rc == APP_ECONDITION) {
-        app_error_clear(err);
+    rc = txn_update_item(ddb, cfg->tbl_mock_registrations, ddb_key_s("registrationId", rid),
+                         "SET #res = :r", "mockExamId = :exam AND #st = :confirmed", vals, err);
+    if (rc == APP_ECONDITION)
         return app_error_set(err, APP_ENOTFOUND, "no confirmed registration %s for this exam",
                              rid);
-    }
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /*
- * Mock exams: what the routes (mockexams.c, mockstats.c), fulfilment (mock_fulfil.c) and
- * the tool (reminders, results import) share.  Rules: docs/MOCK_EXAMS.md.
+ * Mock exams: what the routes (handlers/mockexams.c, mockstats.c), fulfilment
+ * (mock_fulfil.c) and the tool (reminders, results import) share, and what the routes do
+ * (mock_register.c: seats and their checkout; mock_results.c: results and statistics).
+ * Rules: docs/MOCK_EXAMS.md.
  *
  * Registration status: free → confirmed; premium → pending (seat held) → confirmed when
  * paid, or released when its checkout ends unpaid.  One registration per email and exam:
@@ -13,9 +15,12 @@
 
 #include <json-c/json.h>
 
-#define MOCK_CAMPAIGN "mock-exam"
+#include "paylink.h"
 
-struct request;
+#define MOCK_CAMPAIGN "mock-exam"
+#define MOCK_RESULTS_MAX 1000          /* rows of one import */
+
+struct ctx;
 struct ddb;
 struct cfg;
 struct app_error;
@@ -26,6 +31,9 @@ void mock_registration_id(const char *exam_id, const char *email, char out[40]);
 /* An exam or a registration, plain (the caller puts it); APP_ENOTFOUND when none. */
 int mock_exam_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
                    struct json_object **out, struct app_error *err);
+/* The exam a route names: as mock_exam_load, APP_ENOTFOUND saying "no such mock exam". */
+int mock_exam_find(const struct ctx *c, const char *id, struct json_object **out,
+                   struct app_error *err);
 int mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
                            struct json_object **out, struct app_error *err);
 
@@ -37,6 +45,9 @@ int mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *i
 struct json_object *mock_sitting_mail(const struct cfg *cfg, const char *tmpl,
                                       struct json_object *exam, struct json_object *reg,
                                       const char *amount_paid, time_t now);
+
+/* 1 when key may stand in an imported result row (the members mock_result_apply reads). */
+int mock_result_key(const char *key);
 
 /* Apply one imported result (registrationId or email, totalScore, maxScore, passed,
  * sections {name: score}) to its registration.  APP_OK, APP_ENOTFOUND (no confirmed
@@ -53,5 +64,75 @@ int mock_each_registration(struct ddb *ddb, const struct cfg *cfg, const char *e
  * registration is reminded once (the outbox key).  *queued counts new ones. */
 int mock_send_reminders(struct ddb *ddb, const struct cfg *cfg, time_t now, int *queued,
                         struct app_error *err);
+
+/* --- the routes' work (mock_register.c) ----------------------------------------------- */
+
+/* POST /v1/mock-exams/register, its fields checked (pointers borrowed). */
+struct mock_register_input {
+    const char *exam_id;
+    const char *email;             /* lower-cased */
+    const char *first_name;
+    const char *last_name;         /* or NULL */
+    struct json_object *metadata;  /* the caller's Stripe metadata, or NULL */
+};
+
+struct mock_registered {
+    char registration_id[40];      /* set before any refusal (ALREADY_REGISTERED names it) */
+    int premium;                   /* 0: confirmed now; 1: pending until paid */
+    char exam_date[64];
+    long long price_cents;         /* premium: what the seat costs */
+    struct paylink_out session;    /* premium: its Checkout, open now */
+};
+
+/*
+ * A seat for in->email, in one transaction with the exam's seatsTaken (below capacity, the
+ * exam scheduled and still open for registration) and the registration new or released:
+ * free → confirmed with its email (and .ics) queued; premium (price from the catalogue) →
+ * pending, its Checkout Session opened.  Refusals: APP_ENOTFOUND (no such exam), reasons
+ * ALREADY_REGISTERED and EXAM_FULL (409), REGISTRATION_CLOSED (422).  Stripe failing after
+ * the seat was taken: the seat is given back and APP_EUPSTREAM.
+ */
+int mock_register(const struct ctx *c, const struct mock_register_input *in,
+                  struct mock_registered *out, struct app_error *err);
+
+/* A pending seat's Checkout (the pay link): APP_ENOTFOUND, or 409 when the seat is not
+ * waiting for payment. */
+int mock_pay(const struct ctx *c, const char *registration_id, struct paylink_out *out,
+             struct app_error *err);
+
+/* Give a held (pending) seat back to its exam: the registration released and seatsTaken
+ * down by one, in one transaction; APP_ECONDITION when it was not pending. */
+int mock_seat_release(const struct ctx *c, const char *exam_id, const char *registration_id,
+                      struct app_error *err);
+
+/* --- results and statistics (mock_results.c) ----------------------------------------- */
+
+struct mock_imported {
+    int imported;
+    /* The caller puts both (either may be NULL). */
+    struct json_object *refused;   /* [{index, error}] of the rows not applied */
+    struct json_object *fields;    /* on a refusal of the whole import: {"results[i].x": why}
+                                    * for every member no row may hold */
+};
+
+/*
+ * POST /v1/mock-exams/{id}/results: rows (an array of up to MOCK_RESULTS_MAX, borrowed)
+ * onto their registrations, each on its own (a row that is not valid or names no confirmed
+ * seat is listed in refused).  A row with a member no result has refuses the whole import
+ * before anything is written: APP_EVALIDATION, the first such member in err's field and
+ * all of them in out->fields.  APP_ENOTFOUND: no such exam.
+ */
+int mock_results_import(const struct ctx *c, const char *exam_id, struct json_object *rows,
+                        struct mock_imported *out, struct app_error *err);
+
+/*
+ * POST /v1/mock-exams/{id}/calculate-stats: the cohort's statistics over the confirmed
+ * results, stored, and published when the cohort reaches cfg->mock_min_cohort, when each
+ * candidate's results email is queued (once ever).  *out is the statistics with
+ * emailsQueued (and minimumCohort when not published), the caller's.  APP_ENOTFOUND: no
+ * such exam; APP_EUNPROCESSABLE: no results imported.
+ */
+int mock_stats_calculate(const struct ctx *c, const char *exam_id, struct json_object **out,
+                         struct app_error *err);
 
 #endif

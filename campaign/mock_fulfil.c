@@ -110,8 +110,7 @@ static int
 unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
        const char *status, struct app_error *err)
 {
-    struct json_object *reg = NULL, *items, *v;
-    char ts[32];
+    struct json_object *reg = NULL;
     int rc;
 
     (void)k;
@@ -130,24 +129,8 @@ unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe
         json_object_put(reg);
         return APP_OK;
     }
-    time_iso(pe->now, ts, sizeof(ts));
-    items = json_object_new_array();
-    v = json_object_new_object();
-    json_object_object_add(v, ":one", ddb_av_n(1));
-    json_object_array_add(items, txn_update(c->cfg->tbl_mock_exams,
-                                            ddb_key_s("mockExamId", json_str(reg, "mockExamId")),
-                                            "SET seatsTaken = seatsTaken - :one",
-                                            "seatsTaken >= :one", v));
-    v = json_object_new_object();
-    json_object_object_add(v, ":pending", ddb_av_s("pending"));
-    json_object_object_add(v, ":released", ddb_av_s("released"));
-    json_object_object_add(v, ":now", ddb_av_s(ts));
-    json_object_array_add(items, txn_update(c->cfg->tbl_mock_registrations,
-                                            ddb_key_s("registrationId",
-                                                      json_str(reg, "registrationId")),
-                                            "SET #st = :released, updatedAt = :now",
-                                            "#st = :pending", v));
-    rc = txn_run(c->ddb, items, NULL, err);
+    rc = mock_seat_release(c, json_str(reg, "mockExamId"), json_str(reg, "registrationId"),
+                           err);
     if (rc == APP_OK)
         ctx_log(c, LL_INFO, "seat %s released (checkout %s)", json_str(reg, "registrationId"),
                 status);

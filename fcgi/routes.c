@@ -40,12 +40,12 @@ const struct route routes[] = {
     {M_GET,  "/v1/personalized-plans/{planId}",                   personal_get,           R_DDB,                         0,        "personal.get"},
     {M_GET,  "/v1/personalized-plans/{planId}/pay",               personal_pay,           R_DDB | R_STRIPE,              0,        "personal.pay"},
 
-    {M_GET,  "/v1/mock-exams",                                    mock_list,              R_DDB,                         0,        "mockexams.list"},
-    {M_POST, "/v1/mock-exams/register",                           mock_register,          R_JSON_BODY | R_DDB,           4 * KB,   "mockexams.register"},
-    {M_GET,  "/v1/mock-exams/registrations/{registrationId}/pay", mock_pay,               R_DDB | R_STRIPE,              0,        "mockexams.pay"},
-    {M_GET,  "/v1/mock-exams/{mockExamId}/stats",                 mock_stats,             R_DDB,                         0,        "mockexams.stats"},
-    {M_POST, "/v1/mock-exams/{mockExamId}/results",               mock_results,           R_ADMIN | R_JSON_BODY | R_DDB, 256 * KB, "mockexams.results"},
-    {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats",       mock_calculate_stats,   R_ADMIN | R_DDB,               0,        "mockexams.calculate_stats"},
+    {M_GET,  "/v1/mock-exams",                                    mockexams_list,         R_DDB,                         0,        "mockexams.list"},
+    {M_POST, "/v1/mock-exams/register",                           mockexams_register,     R_JSON_BODY | R_DDB,           4 * KB,   "mockexams.register"},
+    {M_GET,  "/v1/mock-exams/registrations/{registrationId}/pay", mockexams_pay,          R_DDB | R_STRIPE,              0,        "mockexams.pay"},
+    {M_GET,  "/v1/mock-exams/{mockExamId}/stats",                 mockexams_stats,        R_DDB,                         0,        "mockexams.stats"},
+    {M_POST, "/v1/mock-exams/{mockExamId}/results",               mockexams_results,      R_ADMIN | R_JSON_BODY | R_DDB, 256 * KB, "mockexams.results"},
+    {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats",       mockexams_calculate,    R_ADMIN | R_DDB,               0,        "mockexams.calculate_stats"},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

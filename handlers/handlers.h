@@ -30,16 +30,12 @@ int purchases_get(struct request *req);
 int grants_list(struct request *req);
 
 /* mockexams.c, mockstats.c */
-int mock_list(struct request *req);
-int mock_register(struct request *req);
-int mock_pay(struct request *req);
-/* A premium seat's Checkout: replied (reply set) or its url returned. */
-struct json_object;
-int mock_pay_session(struct request *req, struct json_object *reg, int reply,
-                     struct json_object *metadata, const char **sid, const char **url);
-int mock_results(struct request *req);
-int mock_calculate_stats(struct request *req);
-int mock_stats(struct request *req);
+int mockexams_list(struct request *req);
+int mockexams_register(struct request *req);
+int mockexams_pay(struct request *req);
+int mockexams_results(struct request *req);
+int mockexams_calculate(struct request *req);
+int mockexams_stats(struct request *req);
 
 /* personal.c */
 int personal_assess(struct request *req);

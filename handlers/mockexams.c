@@ -7,9 +7,8 @@
  *   GET  /v1/mock-exams/registrations/{id}/pay       a premium seat's Checkout (303)
  *
  * The listing is one Query on listing-examDate-index (examDate >= now): its cost does not
- * grow with past exams.  A seat is one transaction: the exam's seatsTaken below capacity
- * (and registration still open) and the registration new (or released), so capacity and
- * "one per email" hold under any concurrency.
+ * grow with past exams; its premium price is the cached catalogue's (a quote).  Seats are
+ * the campaign layer's (campaign/mock_register.c).
  */
 #include "config.h"
 
@@ -30,12 +29,9 @@
 #include "../lib/ids.h"
 #include "../lib/mem.h"
 #include "../lib/strparse.h"
-#include "../campaign/campaign.h"
-#include "../lib/txn.h"
+#include "../campaign/mock.h"
 #include "handlers.h"
 #include "lookup.h"
-#include "../campaign/mock.h"
-#include "paylink.h"
 
 #define PAGE_DEFAULT 10
 #define PAGE_MAX 50
@@ -132,6 +128,7 @@ public_exam(const struct cfg *cfg, struct json_object *e, long long price, time_
     return o;
 }
 
+/* The price shown in the listing (charged: campaign/mock_register.c reads DynamoDB). */
 static long long
 premium_price(struct request *req)
 {
@@ -146,7 +143,7 @@ premium_price(struct request *req)
 }
 
 int
-mock_list(struct request *req)
+mockexams_list(struct request *req)
 {
     struct json_object *q, *v, *items = NULL, *last = NULL, *start = NULL, *d, *l, *e;
     const char *lim = req_query(req, "limit"), *cur = req_query(req, "cursor");
@@ -204,253 +201,66 @@ mock_list(struct request *req)
 
 /* --- POST /v1/mock-exams/register ------------------------------------------------------- */
 
-static long long
-wall_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-struct seat {
-    char id[40];
-    const char *exam_id, *email, *first, *last;
-    int premium;
-    long long price;
-};
-
-static struct json_object *
-registration(const struct seat *s, struct json_object *exam, const char *now)
-{
-    struct json_object *o = json_object_new_object(), *av;
-
-    json_add_str(o, "registrationId", s->id);
-    json_add_str(o, "mockExamId", s->exam_id);
-    json_add_str(o, "campaignId", MOCK_CAMPAIGN);
-    json_add_str(o, "email", s->email);
-    json_add_str(o, "firstName", s->first);
-    if (s->last)
-        json_add_str(o, "lastName", s->last);
-    json_add_str(o, "tier", s->premium ? "premium" : "free");
-    json_add_str(o, "status", s->premium ? "pending" : "confirmed");
-    json_add_str(o, "examTitle", json_str(exam, "title"));
-    json_add_str(o, "examDate", json_str(exam, "examDate"));
-    if (s->premium) {
-        json_object_object_add(o, "priceCents", json_object_new_int64(s->price));
-        json_add_str(o, "planName", "Mock Exam Premium Access");
-        /* The pay link's attempt counter starts at the clock (microseconds), so a seat taken
-         * again after a release never reuses an idempotency key of the earlier checkout. */
-        json_object_object_add(o, "sessions", json_object_new_int64(wall_us()));
-    }
-    json_add_str(o, "createdAt", now);
-    json_add_str(o, "updatedAt", now);
-    av = ddb_marshal_item(o);
-    json_object_put(o);
-    return av;
-}
-
-/* Why the seat transaction was refused: read after the fact, only to explain it. */
-static int
-refused(struct request *req, const struct seat *s)
-{
-    struct json_object *reg = NULL, *exam = NULL, *d = json_object_new_object();
-    const char *why = "REGISTRATION_CLOSED", *msg = "Registration for this exam is closed";
-    int status = APP_EUNPROCESSABLE;
-
-    app_error_clear(&req->err);
-    if (mock_registration_load(req->worker->ddb, req->cfg, s->id, &reg, &req->err) == APP_OK &&
-        json_str(reg, "status") && strcmp(json_str(reg, "status"), "released") != 0) {
-        why = "ALREADY_REGISTERED";
-        msg = "This email is already registered for this exam";
-        status = APP_ECONFLICT;
-        json_add_str(d, "registrationId", s->id);
-    } else if (mock_exam_load(req->worker->ddb, req->cfg, s->exam_id, &exam, &req->err) ==
-               APP_OK && json_int(exam, "seatsTaken") >= json_int(exam, "capacity")) {
-        why = "EXAM_FULL";
-        msg = "This exam is full";
-        status = APP_ECONFLICT;
-    }
-    app_error_clear(&req->err);
-    if (reg)
-        json_object_put(reg);
-    if (exam)
-        json_object_put(exam);
-    json_add_str(d, "reason", why);
-    return reply_error(req, status, msg, d);
-}
-
-/* Give a held premium seat back (Stripe refused to open its checkout). */
-static int
-release(struct request *req, const struct seat *s, const char *now)
-{
-    struct json_object *items = json_object_new_array(), *v;
-
-    v = json_object_new_object();
-    json_object_object_add(v, ":one", ddb_av_n(1));
-    json_object_array_add(items, txn_update(req->cfg->tbl_mock_exams,
-                                            ddb_key_s("mockExamId", s->exam_id),
-                                            "SET seatsTaken = seatsTaken - :one",
-                                            "seatsTaken >= :one", v));
-    v = json_object_new_object();
-    json_object_object_add(v, ":pending", ddb_av_s("pending"));
-    json_object_object_add(v, ":released", ddb_av_s("released"));
-    json_object_object_add(v, ":now", ddb_av_s(now));
-    json_object_array_add(items, txn_update(req->cfg->tbl_mock_registrations,
-                                            ddb_key_s("registrationId", s->id),
-                                            "SET #st = :released, updatedAt = :now",
-                                            "#st = :pending", v));
-    return txn_run(req->ctx.ddb, items, NULL, &req->err);
-}
-
 int
-mock_pay_session(struct request *req, struct json_object *reg, int reply,
-                 struct json_object *metadata, const char **sid, const char **url)
+mockexams_register(struct request *req)
 {
-    char ok[512], cancel[512], name[300];
-    struct paylink pl;
-
-    memset(&pl, 0, sizeof(pl));
-    snprintf(name, sizeof(name), "Mock Exam Premium Access - %s", json_str(reg, "examTitle"));
-    snprintf(ok, sizeof(ok), "%s/mock-exams/%s?registered=1", req->cfg->frontend_url,
-             json_str(reg, "mockExamId"));
-    snprintf(cancel, sizeof(cancel), "%s/mock-exams/%s", req->cfg->frontend_url,
-             json_str(reg, "mockExamId"));
-    pl.table = req->cfg->tbl_mock_registrations;
-    pl.key_name = "registrationId";
-    pl.key = json_str(reg, "registrationId");
-    pl.path = "";
-    pl.holder = reg;
-    pl.unpaid_status = "pending";
-    pl.amount_cents = json_int(reg, "priceCents");
-    pl.product_id = req->cfg->stripe_mock_premium_product;
-    pl.product_name = name;
-    pl.email = json_str(reg, "email");
-    pl.campaign = MOCK_CAMPAIGN;
-    pl.meta_keys[0] = "registrationId";
-    pl.meta_vals[0] = pl.key;
-    pl.meta_keys[1] = "mockExamId";
-    pl.meta_vals[1] = json_str(reg, "mockExamId");
-    pl.success_url = ok;
-    pl.cancel_url = cancel;
-    pl.extra_meta = metadata;
-    if (reply)
-        return paylink_reply(req, &pl);
-    return paylink_open(req, &pl, sid, url);
-}
-
-int
-mock_register(struct request *req)
-{
-    struct json_object *exam = NULL, *items, *v, *reg_av, *reg, *d, *w, *metadata;
-    char now[32], closes_by[32], url[512];
-    const char *checkout = NULL, *sid = NULL;
-    time_t t = req->ctx.now;
-    struct seat s;
+    struct mock_register_input in;
+    struct mock_registered out;
+    struct json_object *d;
+    char url[512];
     int rc;
 
-    memset(&s, 0, sizeof(s));
-    field_string(req, "mockExamId", 1, 64, FIELD_REQUIRED, &s.exam_id);
-    field_email(req, "email", FIELD_REQUIRED, &s.email);
-    field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &s.first);
-    field_string(req, "lastName", 1, 100, 0, &s.last);
+    memset(&in, 0, sizeof(in));
+    field_string(req, "mockExamId", 1, 64, FIELD_REQUIRED, &in.exam_id);
+    field_email(req, "email", FIELD_REQUIRED, &in.email);
+    field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &in.first_name);
+    field_string(req, "lastName", 1, 100, 0, &in.last_name);
     field_campaign(req, MOCK_CAMPAIGN);
-    metadata = field_metadata(req);
+    in.metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
-    rc = mock_exam_load(req->worker->ddb, req->cfg, s.exam_id, &exam, &req->err);
-    if (rc == APP_ENOTFOUND)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such mock exam");
+    rc = mock_register(&req->ctx, &in, &out, &req->err);
+    if (rc == APP_ECONFLICT && req->err.reason &&
+        strcmp(req->err.reason, "ALREADY_REGISTERED") == 0) {
+        d = json_object_new_object();
+        json_add_str(d, "registrationId", out.registration_id);
+        json_add_str(d, "reason", req->err.reason);
+        return reply_error(req, rc, req->err.msg, d);
+    }
     if (rc != APP_OK)
         return rc;
-    arena_cleanup(req->arena, json_put_cb, exam);
-    s.premium = json_str(exam, "type") && strcmp(json_str(exam, "type"), "premium") == 0;
-    if (s.premium) {
-        s.price = premium_price(req);
-        if (s.price <= 0)
-            return app_error_set(&req->err, APP_ECONFIG, "mock-exam-premium has no price");
-        if (!req->worker->stripe)
-            return app_error_set(&req->err, APP_EUNAVAILABLE, "no Stripe client");
-    }
-    mock_registration_id(s.exam_id, s.email, s.id);
-    time_iso(t, now, sizeof(now));
-    time_iso(t + req->cfg->mock_close_hours * 3600, closes_by, sizeof(closes_by));
-    reg_av = registration(&s, exam, now);
-    reg = ddb_unmarshal_item(reg_av);
-    arena_cleanup(req->arena, json_put_cb, reg);
-
-    items = json_object_new_array();
-    v = json_object_new_object();
-    json_object_object_add(v, ":one", ddb_av_n(1));
-    json_object_object_add(v, ":scheduled", ddb_av_s("scheduled"));
-    json_object_object_add(v, ":closes", ddb_av_s(closes_by));
-    json_object_array_add(items, txn_update(
-        req->cfg->tbl_mock_exams, ddb_key_s("mockExamId", s.exam_id),
-        "SET seatsTaken = seatsTaken + :one",
-        "seatsTaken < #cap AND #st = :scheduled AND examDate > :closes", v));
-    json_object_array_add(items, txn_put(req->cfg->tbl_mock_registrations, reg_av,
-                                         "attribute_not_exists(registrationId) OR "
-                                         "#st = :released"));
-    /* txn_put has no values of its own: add :released to the Put. */
-    v = json_object_new_object();
-    json_object_object_add(v, ":released", ddb_av_s("released"));
-    json_object_object_get_ex(json_object_array_get_idx(items, 1), "Put", &w);
-    json_object_object_add(w, "ExpressionAttributeValues", v);
-    if (!s.premium) {
-        w = mock_sitting_mail(req->cfg, "mock-registration", exam, reg, NULL, t);
-        if (w)
-            json_object_array_add(items, w);
-    }
-    rc = txn_run(req->ctx.ddb, items, NULL, &req->err);
-    if (rc == APP_ECONDITION)
-        return refused(req, &s);
-    if (rc != APP_OK)
-        return rc;
-    req_log(req, LL_INFO, "mock exam %s: seat %s (%s)", s.exam_id, s.id,
-            s.premium ? "held until paid" : "confirmed");
-    if (s.premium && mock_pay_session(req, reg, 0, metadata, &sid, &checkout) != APP_OK) {
-        struct app_error keep = req->err;
-
-        app_error_clear(&req->err);
-        if (release(req, &s, now) != APP_OK)
-            req_log(req, LL_ERROR, "releasing seat %s failed: %s; its checkout never opened",
-                    s.id, req->err.msg);
-        req->err = keep;
-        return reply_error(req, APP_EUPSTREAM,
-                           "The payment provider is unavailable; your seat was not kept",
-                           NULL);
-    }
     d = json_object_new_object();
-    json_add_str(d, "registrationId", s.id);
-    json_add_str(d, "mockExamId", s.exam_id);
-    json_add_str(d, "tier", s.premium ? "premium" : "free");
-    json_add_str(d, "status", s.premium ? "pending" : "confirmed");
-    json_add_str(d, "examDate", json_str(exam, "examDate"));
-    if (s.premium) {
-        json_object_object_add(d, "priceCents", json_object_new_int64(s.price));
+    json_add_str(d, "registrationId", out.registration_id);
+    json_add_str(d, "mockExamId", in.exam_id);
+    json_add_str(d, "tier", out.premium ? "premium" : "free");
+    json_add_str(d, "status", out.premium ? "pending" : "confirmed");
+    json_add_str(d, "examDate", out.exam_date);
+    if (out.premium) {
+        json_object_object_add(d, "priceCents", json_object_new_int64(out.price_cents));
         snprintf(url, sizeof(url), "%s/mock-exams/registrations/%s/pay",
-                 req->cfg->api_base_url, s.id);
+                 req->cfg->api_base_url, out.registration_id);
         json_add_str(d, "payUrl", url);
-        json_add_str(d, "sessionId", sid);
-        json_add_str(d, "checkoutUrl", checkout);
+        json_add_str(d, "sessionId", out.session.id);
+        json_add_str(d, "checkoutUrl", out.session.url);
     }
     return reply_json(req, 201, d);
 }
 
+/* --- GET /v1/mock-exams/registrations/{id}/pay ------------------------------------------ */
+
 int
-mock_pay(struct request *req)
+mockexams_pay(struct request *req)
 {
-    struct json_object *reg = NULL;
+    struct paylink_out out;
+    struct json_object *d;
     int rc;
 
-    rc = mock_registration_load(req->worker->ddb, req->cfg,
-                                req_path_param(req, "registrationId"), &reg, &req->err);
-    if (rc == APP_ENOTFOUND)
-        return app_error_set(&req->err, APP_ENOTFOUND, "no such registration");
+    rc = mock_pay(&req->ctx, req_path_param(req, "registrationId"), &out, &req->err);
     if (rc != APP_OK)
         return rc;
-    arena_cleanup(req->arena, json_put_cb, reg);
-    if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "pending") != 0)
-        return reply_error(req, APP_ECONFLICT, "This seat is not waiting for payment", NULL);
-    return mock_pay_session(req, reg, 1, NULL, NULL, NULL);
+    d = json_object_new_object();
+    json_add_str(d, "sessionId", out.id);
+    json_add_str(d, "checkoutUrl", out.url);
+    req_add_header(req, "Location", out.url);
+    return reply_json(req, 303, d);
 }

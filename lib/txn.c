@@ -10,12 +10,13 @@
 #include "ids.h"
 #include "txn.h"
 
-/* The placeholders our expressions use for reserved words: #st, #ttl, #cap. */
+/* The placeholders our expressions use for reserved words: #st, #ttl, #cap, #res. */
 static void
 add_names(struct json_object *o, const char *a, const char *b)
 {
     static const char *const words[][2] = {
         { "#st", "status" }, { "#ttl", "ttl" }, { "#cap", "capacity" },
+        { "#res", "result" },
     };
     struct json_object *names = NULL;
     size_t i;
@@ -61,6 +62,23 @@ txn_put(const char *table, struct json_object *item, const char *condition)
     add_names(u, condition, NULL);
     json_object_object_add(w, "Put", u);
     return w;
+}
+
+int
+txn_update_item(struct ddb *ddb, const char *table, struct json_object *key, const char *update,
+                const char *condition, struct json_object *vals, struct app_error *err)
+{
+    struct json_object *w = txn_update(table, key, update, condition, vals), *u, *out = NULL;
+    int rc;
+
+    json_object_object_get_ex(w, "Update", &u);
+    rc = ddb_call(ddb, "UpdateItem", u, &out, err);
+    if (out)
+        json_object_put(out);
+    json_object_put(w);
+    if (rc == APP_ECONDITION)
+        app_error_clear(err);
+    return rc;
 }
 
 int

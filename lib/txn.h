@@ -13,11 +13,17 @@
 struct ddb;
 
 /* TransactWriteItems elements.  key, item and vals are taken; "#st" stands for status,
- * "#ttl" for ttl and "#cap" for capacity (reserved words). */
+ * "#ttl" for ttl, "#cap" for capacity and "#res" for result (reserved words). */
 struct json_object *txn_update(const char *table, struct json_object *key, const char *update,
                                const char *condition, struct json_object *vals);
 struct json_object *txn_put(const char *table, struct json_object *item,
                             const char *condition);
+
+/* The same update as one conditional UpdateItem of its own (key and vals taken, the names
+ * as above).  APP_ECONDITION (err cleared) when the condition failed. */
+int txn_update_item(struct ddb *ddb, const char *table, struct json_object *key,
+                    const char *update, const char *condition, struct json_object *vals,
+                    struct app_error *err);
 
 /* Run items as one transaction (token may be NULL); items are released.  APP_ECONDITION
  * (err cleared) when a condition failed. */

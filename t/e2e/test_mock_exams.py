@@ -259,3 +259,25 @@ def test_results_statistics_and_the_cohort_minimum(stack, ddb):  # noqa: F811
     e = assert_envelope(stack.get("/v1/mock-exams/%s/stats" % small,
                                   source_ip=stack.new_ip()), 404)
     assert e["details"]["reason"] == "COHORT_TOO_SMALL"
+
+
+def test_results_with_an_unknown_member_are_refused_by_name(stack, ddb):  # noqa: F811
+    eid = exam(ddb, "misspelt", 30)
+    emails = ["misspelt-%d@example.com" % i for i in range(2)]
+    regs = [assert_envelope(register(stack, eid, e), 201)["data"]["registrationId"]
+            for e in emails]
+    rows = results_for(emails)
+    rows[1]["score"] = rows[1].pop("totalScore")      # a misspelt member, once ignored
+    rows[0]["Passed"] = True
+    url = "/v1/mock-exams/%s/results" % eid
+    e = assert_envelope(stack.post(url, body={"results": rows}, headers=ADMIN), 400,
+                        "VALIDATION_ERROR")
+    assert e["details"]["fields"] == {"results[0].Passed": "is not a known field",
+                                      "results[1].score": "is not a known field"}
+    for r in regs:                                     # nothing imported, not even row 0
+        item = ddb.get_item(TableName="prodenthub-mock-registrations", ConsistentRead=True,
+                            Key={"registrationId": {"S": r}})["Item"]
+        assert "result" not in item
+    d = assert_envelope(stack.post(url, body={"results": results_for(emails)}, headers=ADMIN),
+                        200)["data"]
+    assert d == {"imported": 2, "refused": []}

@@ -1,0 +1,283 @@
+/*
+ * Mock exam seats (see mock.h): registration, the premium seat's Checkout and the seat given
+ * back.  A seat is one transaction: the exam's seatsTaken below capacity (and registration
+ * still open) and the registration new (or released), so capacity and "one per email" hold
+ * under any concurrency.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/catalogue.h"
+#include "../lib/cfg.h"
+#include "../lib/ddbjson.h"
+#include "../lib/ids.h"
+#include "../lib/txn.h"
+#include "campaign.h"
+#include "mock.h"
+
+#define PREMIUM_PLAN "mock-exam-premium"
+
+/* A nonce, not a time we keep: the pay link's first attempt counter (microseconds of the
+ * real clock), so a seat taken again after a release never reuses an idempotency key of the
+ * earlier checkout at Stripe, whatever the clock offset of a test. */
+static long long
+session_counter(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The registration as a new item (attribute values). */
+static struct json_object *
+registration(const struct mock_register_input *in, const struct mock_registered *out,
+             struct json_object *exam, const char *now)
+{
+    struct json_object *o = json_object_new_object(), *av;
+
+    json_add_str(o, "registrationId", out->registration_id);
+    json_add_str(o, "mockExamId", in->exam_id);
+    json_add_str(o, "campaignId", MOCK_CAMPAIGN);
+    json_add_str(o, "email", in->email);
+    json_add_str(o, "firstName", in->first_name);
+    if (in->last_name)
+        json_add_str(o, "lastName", in->last_name);
+    json_add_str(o, "tier", out->premium ? "premium" : "free");
+    json_add_str(o, "status", out->premium ? "pending" : "confirmed");
+    json_add_str(o, "examTitle", json_str(exam, "title"));
+    json_add_str(o, "examDate", json_str(exam, "examDate"));
+    if (out->premium) {
+        json_object_object_add(o, "priceCents", json_object_new_int64(out->price_cents));
+        json_add_str(o, "planName", "Mock Exam Premium Access");
+        json_object_object_add(o, "sessions", json_object_new_int64(session_counter()));
+    }
+    json_add_str(o, "createdAt", now);
+    json_add_str(o, "updatedAt", now);
+    av = ddb_marshal_item(o);
+    json_object_put(o);
+    return av;
+}
+
+/* What a premium seat costs: the catalogue's price, read from DynamoDB. */
+static int
+premium_price(const struct ctx *c, long long *out, struct app_error *err)
+{
+    struct json_object *plan = NULL;
+    int rc = catalogue_load(c->ddb, c->cfg, PREMIUM_PLAN, &plan, err);
+
+    *out = 0;
+    if (rc == APP_OK)
+        *out = json_int(plan, "amountCents");
+    if (plan)
+        json_object_put(plan);
+    if (rc != APP_OK && rc != APP_ENOTFOUND)
+        return rc;
+    if (*out <= 0)
+        return app_error_set(err, APP_ECONFIG, PREMIUM_PLAN " has no price");
+    return APP_OK;
+}
+
+/* The seat's transaction: seatsTaken up under its conditions, the registration put, and for
+ * a free seat its email. */
+static int
+take_seat(const struct ctx *c, const struct mock_register_input *in,
+          const struct mock_registered *out, struct json_object *exam, struct json_object *reg,
+          struct json_object *reg_av, struct app_error *err)
+{
+    struct json_object *items = json_object_new_array(), *v, *w;
+    char closes_by[32];
+
+    time_iso(c->now + c->cfg->mock_close_hours * 3600, closes_by, sizeof(closes_by));
+    v = json_object_new_object();
+    json_object_object_add(v, ":one", ddb_av_n(1));
+    json_object_object_add(v, ":scheduled", ddb_av_s("scheduled"));
+    json_object_object_add(v, ":closes", ddb_av_s(closes_by));
+    json_object_array_add(items, txn_update(
+        c->cfg->tbl_mock_exams, ddb_key_s("mockExamId", in->exam_id),
+        "SET seatsTaken = seatsTaken + :one",
+        "seatsTaken < #cap AND #st = :scheduled AND examDate > :closes", v));
+    json_object_array_add(items, txn_put(c->cfg->tbl_mock_registrations, reg_av,
+                                         "attribute_not_exists(registrationId) OR "
+                                         "#st = :released"));
+    /* txn_put has no values of its own: add :released to the Put. */
+    v = json_object_new_object();
+    json_object_object_add(v, ":released", ddb_av_s("released"));
+    json_object_object_get_ex(json_object_array_get_idx(items, 1), "Put", &w);
+    json_object_object_add(w, "ExpressionAttributeValues", v);
+    if (!out->premium) {
+        w = mock_sitting_mail(c->cfg, "mock-registration", exam, reg, NULL, c->now);
+        if (w)
+            json_object_array_add(items, w);
+    }
+    return txn_run(c->ddb, items, NULL, err);
+}
+
+/* Why the seat transaction was refused: read after the fact, only to explain it. */
+static int
+refused(const struct ctx *c, const struct mock_register_input *in,
+        const struct mock_registered *out, struct app_error *err)
+{
+    struct json_object *reg = NULL, *exam = NULL;
+    struct app_error ignore;
+    int rc;
+
+    app_error_clear(&ignore);
+    if (mock_registration_load(c->ddb, c->cfg, out->registration_id, &reg, &ignore) ==
+        APP_OK && json_str(reg, "status") && strcmp(json_str(reg, "status"), "released") != 0)
+        rc = app_error_reason(err, APP_ECONFLICT, "ALREADY_REGISTERED",
+                              "This email is already registered for this exam");
+    else if (mock_exam_load(c->ddb, c->cfg, in->exam_id, &exam, &ignore) == APP_OK &&
+             json_int(exam, "seatsTaken") >= json_int(exam, "capacity"))
+        rc = app_error_reason(err, APP_ECONFLICT, "EXAM_FULL", "This exam is full");
+    else
+        rc = app_error_reason(err, APP_EUNPROCESSABLE, "REGISTRATION_CLOSED",
+                              "Registration for this exam is closed");
+    if (reg)
+        json_object_put(reg);
+    if (exam)
+        json_object_put(exam);
+    return rc;
+}
+
+/* The seat's Checkout (a pay link on the registration). */
+static int
+open_session(const struct ctx *c, struct json_object *reg, struct json_object *metadata,
+             struct paylink_out *out, struct app_error *err)
+{
+    char ok[512], cancel[512], name[300];
+    struct paylink pl;
+
+    memset(&pl, 0, sizeof(pl));
+    snprintf(name, sizeof(name), "Mock Exam Premium Access - %s", json_str(reg, "examTitle"));
+    snprintf(ok, sizeof(ok), "%s/mock-exams/%s?registered=1", c->cfg->frontend_url,
+             json_str(reg, "mockExamId"));
+    snprintf(cancel, sizeof(cancel), "%s/mock-exams/%s", c->cfg->frontend_url,
+             json_str(reg, "mockExamId"));
+    pl.table = c->cfg->tbl_mock_registrations;
+    pl.key_name = "registrationId";
+    pl.key = json_str(reg, "registrationId");
+    pl.path = "";
+    pl.holder = reg;
+    pl.unpaid_status = "pending";
+    pl.amount_cents = json_int(reg, "priceCents");
+    pl.product_id = c->cfg->stripe_mock_premium_product;
+    pl.product_name = name;
+    pl.email = json_str(reg, "email");
+    pl.campaign = MOCK_CAMPAIGN;
+    pl.meta_keys[0] = "registrationId";
+    pl.meta_vals[0] = pl.key;
+    pl.meta_keys[1] = "mockExamId";
+    pl.meta_vals[1] = json_str(reg, "mockExamId");
+    pl.success_url = ok;
+    pl.cancel_url = cancel;
+    pl.extra_meta = metadata;
+    return paylink_session(c, &pl, out, err);
+}
+
+int
+mock_seat_release(const struct ctx *c, const char *exam_id, const char *registration_id,
+                  struct app_error *err)
+{
+    struct json_object *items = json_object_new_array(), *v;
+    char now[32];
+
+    time_iso(c->now, now, sizeof(now));
+    v = json_object_new_object();
+    json_object_object_add(v, ":one", ddb_av_n(1));
+    json_object_array_add(items, txn_update(c->cfg->tbl_mock_exams,
+                                            ddb_key_s("mockExamId", exam_id),
+                                            "SET seatsTaken = seatsTaken - :one",
+                                            "seatsTaken >= :one", v));
+    v = json_object_new_object();
+    json_object_object_add(v, ":pending", ddb_av_s("pending"));
+    json_object_object_add(v, ":released", ddb_av_s("released"));
+    json_object_object_add(v, ":now", ddb_av_s(now));
+    json_object_array_add(items, txn_update(c->cfg->tbl_mock_registrations,
+                                            ddb_key_s("registrationId", registration_id),
+                                            "SET #st = :released, updatedAt = :now",
+                                            "#st = :pending", v));
+    return txn_run(c->ddb, items, NULL, err);
+}
+
+int
+mock_register(const struct ctx *c, const struct mock_register_input *in,
+              struct mock_registered *out, struct app_error *err)
+{
+    struct json_object *exam = NULL, *reg = NULL, *reg_av;
+    struct app_error cause;
+    char now[32];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = mock_exam_find(c, in->exam_id, &exam, err);
+    if (rc != APP_OK)
+        goto done;
+    out->premium = json_str(exam, "type") && strcmp(json_str(exam, "type"), "premium") == 0;
+    if (out->premium) {
+        rc = premium_price(c, &out->price_cents, err);
+        if (rc != APP_OK)
+            goto done;
+        /* The route runs without Stripe for free seats: refuse before holding one. */
+        if (!c->stripe) {
+            rc = app_error_set(err, APP_EUNAVAILABLE, "no Stripe client");
+            goto done;
+        }
+    }
+    mock_registration_id(in->exam_id, in->email, out->registration_id);
+    snprintf(out->exam_date, sizeof(out->exam_date), "%s",
+             json_str(exam, "examDate") ? json_str(exam, "examDate") : "");
+    time_iso(c->now, now, sizeof(now));
+    reg_av = registration(in, out, exam, now);
+    reg = ddb_unmarshal_item(reg_av);
+    rc = take_seat(c, in, out, exam, reg, reg_av, err);
+    if (rc == APP_ECONDITION) {
+        rc = refused(c, in, out, err);
+        goto done;
+    }
+    if (rc != APP_OK)
+        goto done;
+    ctx_log(c, LL_INFO, "mock exam %s: seat %s (%s)", in->exam_id, out->registration_id,
+            out->premium ? "held until paid" : "confirmed");
+    if (!out->premium)
+        goto done;
+    app_error_clear(&cause);
+    rc = open_session(c, reg, in->metadata, &out->session, &cause);
+    if (rc != APP_OK) {
+        if (mock_seat_release(c, in->exam_id, out->registration_id, err) != APP_OK)
+            ctx_log(c, LL_ERROR, "releasing seat %s failed: %s; its checkout never opened",
+                    out->registration_id, err->msg);
+        app_error_clear(err);
+        rc = app_error_set(err, APP_EUPSTREAM, "checkout for seat %s: %s; the seat was "
+                           "released", out->registration_id, cause.msg);
+    }
+done:
+    if (reg)
+        json_object_put(reg);
+    if (exam)
+        json_object_put(exam);
+    return rc;
+}
+
+int
+mock_pay(const struct ctx *c, const char *registration_id, struct paylink_out *out,
+         struct app_error *err)
+{
+    struct json_object *reg = NULL;
+    int rc;
+
+    rc = mock_registration_load(c->ddb, c->cfg, registration_id, &reg, err);
+    if (rc == APP_ENOTFOUND)
+        return app_error_set(err, APP_ENOTFOUND, "no such registration");
+    if (rc != APP_OK)
+        return rc;
+    if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "pending") != 0)
+        rc = app_error_set(err, APP_ECONFLICT, "This seat is not waiting for payment");
+    else
+        rc = open_session(c, reg, NULL, out, err);
+    json_object_put(reg);
+    return rc;
+}
