@@ -18,9 +18,6 @@ int plan_id_valid(const char *id);
 
 /* coupons.c */
 int coupons_validate(struct request *req);
-/* Log that coupon code is misconfigured (why: coupon_from_item's sentence), once per worker
- * for each code and fault, not once per request. */
-void coupon_log_misconfigured(const struct request *req, const char *code, const char *why);
 
 /* purchases.c */
 int purchases_create(struct request *req);

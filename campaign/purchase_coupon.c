@@ -1,0 +1,67 @@
+/*
+ * The coupon as a purchase and a quote read it (purchase.h): the buyer's use counter, and
+ * the log of a record that cannot be read fully (refused with the reason MISCONFIGURED like
+ * any other refusal, and logged once per worker).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "purchase.h"
+
+int
+purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,
+                     long long *out, struct app_error *err)
+{
+    struct json_object *k, *item = NULL, *v;
+    char id[400];
+    int rc;
+
+    *out = 0;
+    snprintf(id, sizeof(id), "COUNTER#%s#%s", code, email);
+    k = ddb_key_s("usageId", id);
+    rc = ddb_get_item(c->ddb, c->cfg->tbl_coupon_usage, k, 1, &item, err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND)
+        return APP_OK;
+    if (rc != APP_OK)
+        return rc;
+    if (json_object_object_get_ex(item, "uses", &v) && json_object_object_get_ex(v, "N", &v))
+        *out = strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, DynamoDB N */
+    json_object_put(item);
+    return APP_OK;
+}
+
+/*
+ * The misconfigured coupons this worker has logged: a small ring of code + fault, so a bad
+ * record is logged once per worker (and again only after COUPON_LOGGED other faults), not on
+ * every request that meets it.  Worker state, not request state: each worker is a process.
+ */
+#define COUPON_LOGGED 32
+
+static struct {
+    char code[COUPON_CODE_MAX + 1];
+    char why[COUPON_WHY_MAX];
+} logged[COUPON_LOGGED];
+static size_t logged_next;
+
+void
+coupon_log_misconfigured(const struct ctx *c, const char *code, const char *why)
+{
+    size_t i;
+
+    for (i = 0; i < COUPON_LOGGED; i++) {
+        if (strcmp(logged[i].code, code) == 0 && strcmp(logged[i].why, why) == 0)
+            return;
+    }
+    snprintf(logged[logged_next].code, sizeof(logged[0].code), "%s", code);
+    snprintf(logged[logged_next].why, sizeof(logged[0].why), "%s", why);
+    logged_next = (logged_next + 1) % COUPON_LOGGED;
+    ctx_log(c, LL_ERROR, "coupon=%s misconfigured: %s; refused until the record is fixed "
+            "(prodenthubctl coupon-check)", code, why);
+}

@@ -1,0 +1,346 @@
+/*
+ * A discount purchase made (purchase.h): priced from the catalogue and the coupon, its
+ * coupon use reserved, then its Checkout Session opened and recorded on it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/catalogue.h"
+#include "../lib/cfg.h"
+#include "../lib/ddb.h"
+#include "../lib/ddbjson.h"
+#include "../lib/ids.h"
+#include "../lib/reservation.h"
+#include "../lib/stripe.h"
+#include "purchase.h"
+
+#define SESSION_LIFETIME_S 3600
+
+struct purchase {
+    const struct purchase_input *in;
+    struct purchase_created *out;   /* id, code and the amounts, as they are decided */
+    const char *plan_name;
+    const char *plan_family;        /* the catalogue's family, or NULL */
+    struct coupon coupon;
+    char now[32];
+};
+
+static void
+add_s(struct json_object *item, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(item, k, ddb_av_s(v));
+}
+
+static void
+as_reservation(const struct purchase *p, struct reservation *r)
+{
+    r->purchase_id = p->out->id;
+    r->code = p->out->code;
+    r->email = p->in->email;
+    r->usage_limit = p->coupon.usage_limit;
+    r->per_user_limit = p->coupon.per_user_limit;
+}
+
+/* Reserve: the coupon's use (if any), the redemption record and the pending purchase. */
+static int
+reserve(const struct ctx *c, const struct purchase *p, struct app_error *err)
+{
+    struct json_object *pur = json_object_new_object();
+    const struct purchase_created *o = p->out;
+    struct reservation r;
+    int rc;
+
+    add_s(pur, "purchaseId", o->id);
+    add_s(pur, "campaignId", PURCHASE_CAMPAIGN);
+    add_s(pur, "email", p->in->email);
+    add_s(pur, "name", p->in->name);
+    add_s(pur, "planId", p->in->plan_id);
+    add_s(pur, "planName", p->plan_name);
+    if (o->code[0])
+        add_s(pur, "couponCode", o->code);
+    json_object_object_add(pur, "originalAmountCents", ddb_av_n(o->original_cents));
+    json_object_object_add(pur, "discountCents", ddb_av_n(o->discount_cents));
+    json_object_object_add(pur, "finalAmountCents", ddb_av_n(o->final_cents));
+    add_s(pur, "currency", "AUD");
+    add_s(pur, "status", "pending");
+    add_s(pur, "createdAt", p->now);
+    add_s(pur, "updatedAt", p->now);
+    as_reservation(p, &r);
+    rc = reservation_take(c->ddb, c->cfg, &r, pur, p->now, err);
+    json_object_put(pur);
+    return rc;
+}
+
+/* The catalogue item of the plan (DynamoDB, never the cache), if sold at a fixed price. */
+static int
+load_plan(const struct ctx *c, struct purchase *p, struct json_object **out,
+          struct app_error *err)
+{
+    const char *pricing;
+    int rc;
+
+    rc = catalogue_load(c->ddb, c->cfg, p->in->plan_id, out, err);
+    if (rc != APP_OK && rc != APP_ENOTFOUND)
+        return rc;
+    pricing = json_str(*out, "pricing");
+    if (rc == APP_ENOTFOUND || !pricing || strcmp(pricing, "fixed") != 0)
+        return app_error_field(err, "planId", "is not a plan sold here");
+    p->out->original_cents = json_int(*out, "amountCents");
+    p->plan_name = json_str(*out, "name");
+    p->plan_family = json_str(*out, "family");
+    return APP_OK;
+}
+
+/* The coupon as stored now (consistent read) and how often the buyer has used it; a coupon
+ * reason (NOT_FOUND, MISCONFIGURED) or an app error code. */
+static int
+load_coupon(const struct ctx *c, struct purchase *p, long long *uses, struct app_error *err)
+{
+    struct json_object *k, *item = NULL, *plain;
+    const char *code = p->out->code;
+    char why[COUPON_WHY_MAX];
+    int rc;
+
+    *uses = 0;
+    k = ddb_key_s("couponCode", code);
+    rc = ddb_get_item(c->ddb, c->cfg->tbl_coupons, k, 1, &item, err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND)
+        return COUPON_NOT_FOUND;
+    if (rc != APP_OK)
+        return rc;
+    plain = ddb_unmarshal_item(item);
+    json_object_put(item);
+    snprintf(why, sizeof(why), "not an item DynamoDB could give");
+    rc = plain ? (int)coupon_from_item(plain, &p->coupon, why, sizeof(why)) :
+         COUPON_MISCONFIGURED;
+    if (plain)
+        json_object_put(plain);
+    if (rc != COUPON_OK) {
+        coupon_log_misconfigured(c, code, why);
+        return COUPON_MISCONFIGURED;
+    }
+    return purchase_coupon_uses(c, code, p->in->email, uses, err);
+}
+
+/* A coupon refusal with its reason, as code (422, or 409 when a limit stands in the way). */
+static int
+refuse(struct app_error *err, int code, enum coupon_reason r)
+{
+    app_error_clear(err);
+    return app_error_reason(err, code, coupon_reason_slug(r), "%s", coupon_reason_message(r));
+}
+
+/* Why the reservation's conditions failed, read back after the fact. */
+static enum coupon_reason
+why_refused(const struct ctx *c, struct purchase *p, struct app_error *err)
+{
+    long long uses = 0;
+    int rc = load_coupon(c, p, &uses, err);
+
+    if (rc == COUPON_MISCONFIGURED)
+        return COUPON_MISCONFIGURED;
+    if (rc != APP_OK)
+        return COUPON_USAGE_LIMIT_REACHED;
+    if (!p->coupon.active)
+        return COUPON_INACTIVE;
+    if (p->coupon.per_user_limit && uses >= p->coupon.per_user_limit)
+        return COUPON_ALREADY_USED;
+    return COUPON_USAGE_LIMIT_REACHED;
+}
+
+/* A Checkout Session for the purchase; out gets the session (id, url). */
+static int
+create_session(const struct ctx *c, const struct purchase *p, struct json_object **out,
+               struct app_error *err)
+{
+    const struct purchase_created *o = p->out;
+    struct stripe_params *sp = stripe_params_new();
+    char url[1024], product[300];
+    int rc;
+
+    snprintf(product, sizeof(product), "%s%s%s", p->plan_name, o->code[0] ? " - coupon " : "",
+             o->code);
+    stripe_params_add(sp, "mode", "payment");
+    stripe_params_add(sp, "line_items[0][price_data][currency]", "aud");
+    stripe_params_add_long(sp, "line_items[0][price_data][unit_amount]", o->final_cents);
+    stripe_params_add(sp, "line_items[0][price_data][product_data][name]", product);
+    stripe_params_add(sp, "line_items[0][quantity]", "1");
+    stripe_params_add(sp, "customer_email", p->in->email);
+    stripe_params_add(sp, "client_reference_id", o->id);
+    stripe_params_add(sp, "metadata[campaignId]", PURCHASE_CAMPAIGN);
+    stripe_params_add(sp, "metadata[purchaseId]", o->id);
+    stripe_params_add(sp, "metadata[planId]", p->in->plan_id);
+    if (o->code[0])
+        stripe_params_add(sp, "metadata[couponCode]", o->code);
+    if (p->in->metadata) {
+        /* Checked by the route: short keys of [A-Za-z0-9_], string values; ours win. */
+        json_object_object_foreach(p->in->metadata, mk, mv) {
+            char key[80];
+
+            if (!strcmp(mk, "campaignId") || !strcmp(mk, "purchaseId") ||
+                !strcmp(mk, "planId") || !strcmp(mk, "couponCode"))
+                continue;
+            snprintf(key, sizeof(key), "metadata[%s]", mk);
+            stripe_params_add(sp, key, json_object_get_string(mv));
+        }
+    }
+    stripe_params_add(sp, "payment_intent_data[metadata][purchaseId]", o->id);
+    stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", PURCHASE_CAMPAIGN);
+    /* Stripe's clock, not ours (a test's clock offset must not reach Stripe). */
+    stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
+    snprintf(url, sizeof(url), "%s/purchase/success?session_id={CHECKOUT_SESSION_ID}",
+             c->cfg->frontend_url);
+    stripe_params_add(sp, "success_url", url);
+    snprintf(url, sizeof(url), "%s/purchase/cancelled?purchase_id=%s", c->cfg->frontend_url,
+             o->id);
+    stripe_params_add(sp, "cancel_url", url);
+    rc = stripe_post(c->stripe, "/v1/checkout/sessions", sp, o->id, out, err);
+    stripe_params_free(sp);
+    return rc;
+}
+
+/* The session's id and url into out, when Stripe gave both and they fit. */
+static int
+take_session(struct json_object *session, struct purchase_created *out)
+{
+    const char *sid = json_str(session, "id"), *url = json_str(session, "url");
+
+    if (!sid || !url || strlen(sid) >= sizeof(out->session_id) ||
+        strlen(url) >= sizeof(out->checkout_url))
+        return -1;
+    snprintf(out->session_id, sizeof(out->session_id), "%s", sid);
+    snprintf(out->checkout_url, sizeof(out->checkout_url), "%s", url);
+    return 0;
+}
+
+/* Stripe failed after the reservation: give it back (the expiry sweep will if this fails). */
+static int
+session_failed(const struct ctx *c, const struct purchase *p, struct app_error *err)
+{
+    char why[sizeof(err->msg)];
+    struct reservation r;
+
+    snprintf(why, sizeof(why), "%s", err->msg[0] ? err->msg : "no id or url");
+    ctx_log(c, LL_ERROR, "checkout session for %s failed (%s); releasing the reservation",
+            p->out->id, why);
+    app_error_clear(err);
+    as_reservation(p, &r);
+    if (reservation_release(c->ddb, c->cfg, &r, "failed", p->now, err) != APP_OK)
+        ctx_log(c, LL_ERROR, "releasing %s failed: %s; the expiry sweep will", p->out->id,
+                err->msg);
+    app_error_clear(err);
+    p->out->session_failed = 1;
+    return app_error_set(err, APP_EUPSTREAM, "checkout session for %s: %s", p->out->id, why);
+}
+
+/* Record the session on the purchase, while it is pending. */
+static int
+record_session(const struct ctx *c, const struct purchase *p, struct app_error *err)
+{
+    struct json_object *k = ddb_key_s("purchaseId", p->out->id);
+    struct json_object *values = json_object_new_object(), *names = json_object_new_object();
+    int rc;
+
+    json_object_object_add(values, ":sid", ddb_av_s(p->out->session_id));
+    json_object_object_add(values, ":url", ddb_av_s(p->out->checkout_url));
+    json_object_object_add(values, ":pending", ddb_av_s("pending"));
+    json_object_object_add(names, "#st", json_object_new_string("status"));
+    rc = ddb_update_item(c->ddb, c->cfg->tbl_discount_purchases, k,
+                         "SET stripeSessionId = :sid, checkoutUrl = :url", "#st = :pending",
+                         names, values, NULL, NULL, err);
+    json_object_put(names);
+    json_object_put(k);
+    json_object_put(values);
+    if (rc == APP_ECONDITION) {
+        app_error_clear(err);      /* no longer pending: paid or released meanwhile */
+        return APP_OK;
+    }
+    return rc;
+}
+
+/* The coupon in->code, checked for the plan; its discount into out.  A usage limit in the
+ * way is 409 (it may pass later), any other refusal 422. */
+static int
+apply_coupon(const struct ctx *c, struct purchase *p, struct app_error *err)
+{
+    enum coupon_reason r;
+    long long uses = 0;
+    int rc;
+
+    if (coupon_normalize_code(p->in->code, p->out->code, sizeof(p->out->code)) != 0) {
+        p->out->code[0] = '\0';
+        return refuse(err, APP_EUNPROCESSABLE, COUPON_NOT_FOUND);
+    }
+    rc = load_coupon(c, p, &uses, err);
+    if (rc > 0)
+        return refuse(err, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
+    if (rc != APP_OK)
+        return rc;
+    r = coupon_check(&p->coupon, p->in->plan_id, p->plan_family, p->out->original_cents,
+                     c->now, uses);
+    if (r != COUPON_OK)
+        return refuse(err, r == COUPON_USAGE_LIMIT_REACHED || r == COUPON_ALREADY_USED ?
+                      APP_ECONDITION : APP_EUNPROCESSABLE, r);
+    p->out->discount_cents = coupon_discount(&p->coupon, p->out->original_cents);
+    return APP_OK;
+}
+
+int
+purchase_create(const struct ctx *c, const struct purchase_input *in,
+                struct purchase_created *out, struct app_error *err)
+{
+    struct json_object *plan = NULL, *session = NULL;
+    struct purchase p;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&p, 0, sizeof(p));
+    p.in = in;
+    p.out = out;
+    rc = load_plan(c, &p, &plan, err);
+    if (rc != APP_OK)
+        goto done;
+    time_iso(c->now, p.now, sizeof(p.now));
+    if (in->code) {
+        rc = apply_coupon(c, &p, err);
+        if (rc != APP_OK)
+            goto done;
+    }
+    out->final_cents = out->original_cents - out->discount_cents;
+    if (out->final_cents < PURCHASE_MIN_CHARGE_CENTS) {
+        rc = app_error_reason(err, APP_EUNPROCESSABLE, "BELOW_MINIMUM_CHARGE",
+                              "The amount is below the minimum charge");
+        goto done;
+    }
+    if (id_new(out->id, sizeof(out->id), "pur_") != 0) {
+        rc = app_error_set(err, APP_EINTERNAL, "no random bytes for an id");
+        goto done;
+    }
+
+    rc = reserve(c, &p, err);
+    if (rc == APP_ECONDITION) {
+        app_error_clear(err);
+        rc = refuse(err, APP_ECONDITION, why_refused(c, &p, err));
+        goto done;
+    }
+    if (rc != APP_OK)
+        goto done;
+
+    rc = create_session(c, &p, &session, err);
+    if (rc != APP_OK || take_session(session, out) != 0) {
+        rc = session_failed(c, &p, err);
+        goto done;
+    }
+    rc = record_session(c, &p, err);
+done:
+    if (plan)
+        json_object_put(plan);
+    if (session)
+        json_object_put(session);
+    return rc;
+}
