@@ -46,7 +46,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
 {
     struct json_object *reg = NULL, *exam = NULL, *items, *v, *w;
     const char *rid, *st;
-    char ts[32], until[32], amount[48], token[40];
+    char ts[32], until[32], amount[48], token[TXN_TOKEN_LEN];
     struct payment_row pr;
     time_t end;
     int rc;
@@ -97,7 +97,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
     json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                   k->id, rid, json_str(reg, "email"),
                                                   pe->amount, pe->currency, ts));
-    snprintf(token, sizeof(token), "paid-%.24s-%d", rid + 4, attempt);
+    txn_token(token, rid, pe->payment_intent, attempt);
     rc = txn_run(c->ddb, items, token, err);
     payment_free(&pr);
     json_object_put(reg);

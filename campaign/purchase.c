@@ -76,7 +76,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
     const char *pid = json_str(pe->meta, "purchaseId"), *status, *email, *plan, *code;
     struct json_object *p = NULL, *items, *v, *b;
     struct payment_row pr;
-    char ts[32], until[32], token[40];
+    char ts[32], until[32], token[TXN_TOKEN_LEN];
     int rc, review, gone;
     time_t end;
 
@@ -158,7 +158,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
         json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                       SOURCE, pid, email, pe->amount,
                                                       pe->currency, ts));
-    snprintf(token, sizeof(token), "paid-%s-%d", pid + 4, attempt);
+    txn_token(token, pid, pe->payment_intent, attempt);
     rc = txn_run(c->ddb, items, token, err);
     payment_free(&pr);
     json_object_put(p);

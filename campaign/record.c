@@ -107,7 +107,7 @@ record_paid(const struct ctx *c, const struct pay_event *pe, const struct record
             struct app_error *err)
 {
     struct json_object *items, *v;
-    char ts[32], until[32], day[48], cause[96], token[40];
+    char ts[32], until[32], day[48], cause[96], token[TXN_TOKEN_LEN];
     struct payment_row pr;
     struct outbox_mail m;
     time_t end;
@@ -170,8 +170,7 @@ record_paid(const struct ctx *c, const struct pay_event *pe, const struct record
     json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                   rp->campaign, rp->id, rp->email,
                                                   pe->amount, pe->currency, ts));
-    snprintf(token, sizeof(token), "paid-%.24s-%d", strchr(rp->id, '_') ?
-             strchr(rp->id, '_') + 1 : rp->id, rp->attempt);
+    txn_token(token, rp->id, pe->payment_intent, rp->attempt);
     rc = txn_run(c->ddb, items, token, err);
     payment_free(&pr);
     return rc;

@@ -171,14 +171,13 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
     struct json_object *team = NULL, *m, *items, *v, *x;
     const char *tid = json_str(pe->meta, "teamId"), *st, *mst, *plan_id;
     long long k, n;
-    char ts[32], until[32], day[48], upd[600], cond[300], rec[64], token[40];
+    char ts[32], until[32], day[48], upd[600], cond[300], rec[64], token[TXN_TOKEN_LEN];
     struct payment_row pr;
     time_t end;
     long i, j;
     int rc, last;
 
     (void)kind;
-    (void)attempt;
     if (!member_index(pe->meta, &i) || !pe->payment_intent)
         return APP_OK;
     rc = team_load(c, tid, &team, err);
@@ -205,7 +204,12 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
         return rc;
     }
     rc = payment_get(c->ddb, c->cfg, pe->payment_intent, &pr, err);
-    if (rc != APP_OK) {
+    if (rc != APP_OK || pr.refunded_full) {
+        /* Refunded (or lost in a dispute) before we heard it was paid: it pays nothing. */
+        if (rc == APP_OK)
+            ctx_log(c, LL_INFO, "team %s: share %ld paid by %s, refunded already", tid, i,
+                    pe->payment_intent);
+        payment_free(&pr);
         json_object_put(team);
         return rc;
     }
@@ -259,7 +263,7 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
                                                    plan_id, ts, until, kind->id));
         json_object_array_add(items, activation_mail(c, team, x, day, pe->now));
     }
-    snprintf(token, sizeof(token), "share-%s-%ld", tid + 5, i);
+    txn_token(token, rec, pe->payment_intent, attempt);
     rc = txn_run(c->ddb, items, token, err);
     if (rc == APP_OK)
         ctx_log(c, LL_INFO, "team %s: share %ld paid (%lld of %lld)%s", tid, i, k + 1, n,
@@ -325,12 +329,24 @@ declined(const struct campaign *kind, const struct ctx *c, const struct pay_even
     return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
+/* The share m was paid by pi and counts towards a team not active yet. */
+static int
+share_counted(struct json_object *team, struct json_object *m, const char *pi)
+{
+    const char *st = json_str(team, "status");
+
+    return m && pi && st && json_str(m, "paymentIntentId") &&
+           strcmp(json_str(m, "paymentIntentId"), pi) == 0 &&
+           json_str(m, "status") && strcmp(json_str(m, "status"), "paid") == 0 &&
+           (strcmp(st, "pending") == 0 || strcmp(st, "partially_paid") == 0);
+}
+
 static int
 refunded(const struct campaign *kind, const struct ctx *c, const struct payment_row *pr,
          long long amount, int full, struct app_error *err)
 {
     struct json_object *team = NULL, *items, *v, *m;
-    char tid[48], upd[300], cond[200], ts[32];
+    char tid[48], upd[500], cond[200], ts[32];
     const char *pi = json_str(pr->row, "paymentIntentId");
     long i;
     int rc;
@@ -347,7 +363,25 @@ refunded(const struct campaign *kind, const struct ctx *c, const struct payment_
     v = json_object_new_object();
     json_object_object_add(v, ":r", ddb_av_n(amount));
     json_object_object_add(v, ":now", ddb_av_s(ts));
-    if (full) {
+    if (full && share_counted(team, m, pi)) {
+        /* Before activation the share is unpaid again: the count drops (as read) and the
+         * member may pay anew; the team activates only with every share paid. */
+        long long k = json_int(team, "paidCount");
+
+        json_object_object_add(v, ":unpaid", ddb_av_s("unpaid"));
+        json_object_object_add(v, ":pi", ddb_av_s(pi));
+        json_object_object_add(v, ":k", ddb_av_n(k));
+        json_object_object_add(v, ":k1", ddb_av_n(k - 1));
+        json_object_object_add(v, ":was", ddb_av_s(json_str(team, "status")));
+        json_object_object_add(v, ":st", ddb_av_s(k - 1 > 0 ? "partially_paid" : "pending"));
+        snprintf(upd, sizeof(upd), "SET members[%ld].#st = :unpaid, members[%ld].refundedAt = "
+                 ":now, members[%ld].amountRefundedCents = :r, paidCount = :k1, #st = :st, "
+                 "updatedAt = :now REMOVE members[%ld].paymentIntentId, members[%ld].paidAt, "
+                 "members[%ld].sessionId, members[%ld].sessionUrl, "
+                 "members[%ld].sessionExpiresAt", i, i, i, i, i, i, i, i);
+        snprintf(cond, sizeof(cond), "members[%ld].paymentIntentId = :pi AND paidCount = :k "
+                 "AND #st = :was", i);
+    } else if (full) {
         json_object_object_add(v, ":refunded", ddb_av_s("refunded"));
         json_object_object_add(v, ":pi", ddb_av_s(pi));
         snprintf(upd, sizeof(upd), "SET members[%ld].#st = :refunded, members[%ld].refundedAt = "

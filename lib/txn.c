@@ -3,7 +3,10 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "ddb.h"
 #include "ddbjson.h"
@@ -114,4 +117,18 @@ record_load(struct ddb *ddb, const char *table, const char *key_name, const char
     *out = ddb_unmarshal_item(item);
     json_object_put(item);
     return *out ? APP_OK : app_error_set(err, APP_EINTERNAL, "%s %s malformed", table, id);
+}
+
+void
+txn_token(char out[TXN_TOKEN_LEN], const char *what, const char *pi, int attempt)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char in[512];
+
+    snprintf(in, sizeof(in), "%s\n%s\n%d", what ? what : "", pi ? pi : "", attempt);
+    EVP_Digest(in, strlen(in), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < 18 && i < n; i++)              /* 36 hex digits: DynamoDB's limit */
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[2 * i] = '\0';
 }

@@ -25,6 +25,14 @@ int txn_update_item(struct ddb *ddb, const char *table, struct json_object *key,
                     const char *update, const char *condition, struct json_object *vals,
                     struct app_error *err);
 
+/*
+ * A ClientRequestToken for the transaction that applies one payment (pi) to what (a record,
+ * a share), on attempt: the same for a retry of the same call, different for another payment
+ * of the same record (DynamoDB refuses a token reused with other items for 10 minutes).
+ */
+#define TXN_TOKEN_LEN 37
+void txn_token(char out[TXN_TOKEN_LEN], const char *what, const char *pi, int attempt);
+
 /* Run items as one transaction (token may be NULL); items are released.  APP_ECONDITION
  * (err cleared) when a condition failed. */
 int txn_run(struct ddb *ddb, struct json_object *items, const char *token,

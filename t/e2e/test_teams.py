@@ -158,3 +158,34 @@ def test_a_team_that_never_completes_expires_and_paid_shares_are_refunded(stack,
     again = json.loads(ctl(stack, "expire-teams", "--older-than", "0"))
     assert again["failed"] == 0
     assert get_team(stack, t["teamId"])["members"][0]["status"] == "refunded"
+
+
+def test_issue12_item4_a_refunded_share_no_longer_counts(stack, ddb):  # noqa: F811
+    t = create(stack, team_body(2, "refd"))["data"]
+    out = pay_member(stack, t, 1)
+    pi = out["event"]["data"]["object"]["payment_intent"]
+    assert get_team(stack, t["teamId"])["paidCount"] == 1
+    # Refunded in full before the team is complete: the share is unpaid again.
+    r = stripe_ctl(stack, "charges/%s/refund" % pi)
+    assert r["delivery"]["status"] == 200, r
+    v = get_team(stack, t["teamId"])
+    assert v["paidCount"] == 0 and v["members"][1]["status"] == "unpaid", v
+    assert v["status"] == "pending"
+    # The other share alone does not activate the team.
+    pay_member(stack, t, 0)
+    v = get_team(stack, t["teamId"])
+    assert v["status"] == "partially_paid" and v["paidCount"] == 1
+    assert t["teamId"] not in api_grants(stack, "refd-0@example.com")
+    # Paid again through the same link (a new session): now every share is paid.
+    again = pay_member(stack, t, 1)
+    assert again["event"]["data"]["object"]["payment_intent"] != pi
+    v = get_team(stack, t["teamId"])
+    assert v["status"] == "fully_paid" and v["paidCount"] == 2
+    # After activation a refund revokes that member's access only.
+    pi0 = [m for m in v["members"] if m["status"] == "paid"]
+    r = stripe_ctl(stack, "charges/%s/refund" % again["event"]["data"]["object"]
+                   ["payment_intent"])
+    assert r["delivery"]["status"] == 200, r
+    assert api_grants(stack, "refd-1@example.com")[t["teamId"]]["status"] == "revoked"
+    assert api_grants(stack, "refd-0@example.com")[t["teamId"]]["status"] == "active"
+    assert get_team(stack, t["teamId"])["status"] == "fully_paid" and pi0
