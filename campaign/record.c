@@ -1,7 +1,8 @@
 /*
  * What every campaign's fulfilment shares (campaign.h): payment, refund, dispute and decline
  * of a record, and the one-record engine: scholarships and personalized plans are one record
- * each, told apart by the data of their registry row.
+ * each, told apart by the data of their registry row, created and paid the same way
+ * (record.h).
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "../lib/outbox.h"
 #include "../lib/txn.h"
 #include "campaign.h"
+#include "record.h"
 
 int
 campaign_access_until(const struct ctx *c, const char *product, time_t from, time_t *out,
@@ -316,3 +318,103 @@ const struct campaign_ops one_record_ops = {
     one_paid, one_unpaid, one_declined, record_refunded_op, record_disputed_op,
     record_undisputed_op, record_view,
 };
+
+
+/* --- creating a one-record campaign's record (record.h) ------------------------------------ */
+
+void
+record_made_init(struct record_made *out, const struct ctx *c, const char *path,
+                 const char *id)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->id, sizeof(out->id), "%s", id);
+    snprintf(out->pay_url, sizeof(out->pay_url), "%s/%s/%s/pay", c->cfg->api_base_url, path,
+             id);
+}
+
+struct json_object *
+record_new(const struct campaign *k, const struct record_made *made, const char *email,
+           const char *first, const char *last, const char *now)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_add_str(o, k->key_name, made->id);
+    json_add_str(o, "campaignId", k->id);
+    json_add_str(o, "email", email);
+    json_add_str(o, "firstName", first);
+    if (last)
+        json_add_str(o, "lastName", last);
+    json_add_str(o, "status", k->payable_status);
+    json_add_str(o, "createdAt", now);
+    json_add_str(o, "updatedAt", now);
+    return o;
+}
+
+int
+record_paylink(const struct campaign *k, const struct ctx *c, struct json_object *rec,
+               const char *page, const char *paid_msg, struct record_link *out,
+               struct app_error *err)
+{
+    const char *id = json_str(rec, k->key_name), *st = json_str(rec, "status");
+
+    memset(out, 0, sizeof(*out));
+    if (!st || strcmp(st, k->payable_status) != 0)
+        return app_error_set(err, APP_ECONFLICT, "%s", paid_msg);
+    snprintf(out->ok, sizeof(out->ok), "%s/%s/%s?paid=1", c->cfg->frontend_url, page, id);
+    snprintf(out->cancel, sizeof(out->cancel), "%s/%s/%s", c->cfg->frontend_url, page, id);
+    out->pl.table = campaign_table(k, c->cfg);
+    out->pl.key_name = k->key_name;
+    out->pl.key = id;
+    out->pl.path = "";
+    out->pl.holder = rec;
+    out->pl.unpaid_status = k->payable_status;
+    out->pl.amount_cents = json_int(rec, "priceCents");
+    out->pl.email = json_str(rec, "email");
+    out->pl.campaign = k->id;
+    out->pl.meta_keys[0] = k->key_name;
+    out->pl.meta_vals[0] = id;
+    out->pl.success_url = out->ok;
+    out->pl.cancel_url = out->cancel;
+    return APP_OK;
+}
+
+int
+record_create(const struct campaign *k, const struct ctx *c, struct json_object *rec,
+               record_link_fn link_fn, struct json_object *metadata, struct json_object *also,
+               struct record_made *made, struct app_error *err)
+{
+    struct json_object *items = NULL;
+    struct paylink_out *out = &made->session;
+    struct record_link link;
+    char cond[80];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = link_fn(c, rec, &link, err);
+    if (rc != APP_OK)
+        goto done;
+    link.pl.extra_meta = metadata;
+    snprintf(cond, sizeof(cond), "attribute_not_exists(%s)", k->key_name);
+    items = json_object_new_array();
+    json_object_array_add(items, txn_put(campaign_table(k, c->cfg), ddb_marshal_item(rec),
+                                         cond));
+    if (also)
+        json_object_array_add(items, also);
+    also = NULL;
+    rc = txn_run(c->ddb, items, NULL, err);
+    if (rc != APP_OK)
+        goto done;
+    /* The record exists whatever Checkout says now: without a session the answer still
+     * carries the pay link, which makes one when opened. */
+    if (paylink_session(c, &link.pl, out, err) != APP_OK) {
+        ctx_log(c, LL_WARN, "%s %s: no checkout yet: %s", k->record_type, link.pl.key,
+                err->msg);
+        app_error_clear(err);
+        memset(out, 0, sizeof(*out));
+    }
+
+done:
+    json_object_put(also);
+    json_object_put(rec);
+    return rc;
+}

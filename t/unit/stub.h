@@ -248,4 +248,123 @@ stub_body(const char *raw)
     return b ? b + 4 : "";
 }
 
+/*
+ * An S3 stub for HEAD Object (the score reports): every request is answered with one
+ * object's status, Content-Length and Content-Type, without a body as a HEAD answer is.
+ * stub_s3_start points AWS_ENDPOINT_URL_S3 (path style) at it, so start it before
+ * stub_env_start reads the configuration, then make the client with s3_new on e->cfg.
+ * Its requests are collected by stub_stop as for the other stubs.
+ */
+struct stub_object {
+    int status;                 /* 200, 404, 503... */
+    long long size;
+    const char *type;
+};
+
+static inline void
+stub_s3_serve(int lfd, int wfd, const struct stub_object *o)
+{
+    static char req[65536];
+    char head[512];
+    long len;
+    int fd, n;
+
+    alarm(30);
+    for (;;) {
+        fd = accept(lfd, NULL, NULL);
+        len = fd < 0 ? -1 : stub_read_request(fd, req, sizeof(req));
+        while (len >= 0) {
+            n = snprintf(head, sizeof(head), "%ld\n", len);
+            unit_write_all(wfd, head, (size_t)n);
+            unit_write_all(wfd, req, (size_t)len);
+            n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: %s\r\n"
+                         "Content-Length: %lld\r\n\r\n", o->status, o->type, o->size);
+            unit_write_all(fd, head, (size_t)n);
+            len = stub_read_request(fd, req, sizeof(req));
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+}
+
+static inline void
+stub_s3_start(struct stub *s, const struct stub_object *o)
+{
+    int fd, p[2];
+
+    memset(s, 0, sizeof(*s));
+    fd = unit_listen_loopback(s->base, sizeof(s->base));
+    ck_assert_int_eq(pipe(p), 0);
+    s->pid = fork();
+    ck_assert_int_ge(s->pid, 0);
+    if (s->pid == 0) {
+        close(p[0]);
+        stub_s3_serve(fd, p[1], o);
+        _exit(0);
+    }
+    close(fd);
+    close(p[1]);
+    s->rec = p[0];
+    setenv("AWS_ENDPOINT_URL_S3", s->base, 1);
+    setenv("S3_ADDRESSING_STYLE", "path", 1);
+}
+
+/* Point the rule files (scholarships, clusters) at the source tree's: $PH_SRCDIR, which make
+ * check exports, else ".".  Call it before stub_env_start; cfg_load_rules(&e->cfg, ...) then
+ * loads them. */
+static inline void
+stub_rules_env(void)
+{
+    const char *src = getenv("PH_SRCDIR");
+    char path[1024];
+
+    snprintf(path, sizeof(path), "%s/sql/rules/scholarship.json", src && *src ? src : ".");
+    setenv("SCHOLARSHIP_RULES_FILE", path, 1);
+    snprintf(path, sizeof(path), "%s/sql/rules/clusters.json", src && *src ? src : ".");
+    setenv("CLUSTER_RULES_FILE", path, 1);
+}
+
+/* The first request s was sent that holds what, or NULL. */
+static inline const char *
+stub_sent(const struct stub *s, const char *what)
+{
+    size_t i;
+
+    for (i = 0; i < s->nseen; i++)
+        if (strstr(s->seen[i], what))
+            return s->seen[i];
+    return NULL;
+}
+
+/* What a campaign call did, for the case called name: its code and refusal reason (NULL:
+ * any), and how many requests DynamoDB and Stripe were sent. */
+static inline void
+stub_env_expect(const struct stub_env *e, const char *name, int rc, int want_rc,
+                const char *reason, size_t nddb, size_t nstripe)
+{
+    ck_assert_msg(rc == want_rc, "%s: rc %d (%s)", name, rc, e->err.msg);
+    ck_assert_msg(e->ddb_stub.nseen == nddb, "%s: %zu DynamoDB requests", name,
+                  e->ddb_stub.nseen);
+    ck_assert_msg(e->stripe_stub.nseen == nstripe, "%s: %zu Stripe requests", name,
+                  e->stripe_stub.nseen);
+    if (reason)
+        ck_assert_msg(e->err.reason && strcmp(e->err.reason, reason) == 0, "%s: reason %s",
+                      name, e->err.reason ? e->err.reason : "(none)");
+}
+
+/* The request of s holding what, which must have been sent when want[0] is set and not
+ * otherwise, holding each of want (NULL-ended, at most n); returned. */
+static inline const char *
+stub_expect_sent(const struct stub *s, const char *name, const char *what,
+                 const char *const *want, size_t n)
+{
+    const char *got = stub_sent(s, what);
+    size_t i;
+
+    ck_assert_msg(!got == !want[0], "%s: %s %s", name, what, got ? "sent" : "missing");
+    for (i = 0; got && i < n && want[i]; i++)
+        ck_assert_msg(strstr(got, want[i]), "%s: no %s in %s", name, want[i], got);
+    return got;
+}
+
 #endif
