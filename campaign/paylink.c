@@ -11,6 +11,7 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/stripe.h"
+#include "../lib/txn.h"
 #include "paylink.h"
 
 #define SESSION_LIFETIME_S 3600
@@ -106,8 +107,7 @@ static int
 keep(const struct ctx *c, const struct paylink *pl, struct json_object *session, long long n,
      struct app_error *err)
 {
-    struct json_object *vals = json_object_new_object(), *names = json_object_new_object();
-    struct json_object *k = ddb_key_s(pl->key_name, pl->key);
+    struct json_object *vals = json_object_new_object();
     const char *p = pl->path;
     char upd[400], cond[200];
     int rc;
@@ -118,23 +118,15 @@ keep(const struct ctx *c, const struct paylink *pl, struct json_object *session,
     json_object_object_add(vals, ":n", ddb_av_n(n));
     json_object_object_add(vals, ":n1", ddb_av_n(n + 1));
     json_object_object_add(vals, ":unpaid", ddb_av_s(pl->unpaid_status));
-    json_object_object_add(names, "#st", json_object_new_string("status"));
     snprintf(upd, sizeof(upd), "SET %ssessionId = :sid, %ssessionUrl = :url, "
              "%ssessionExpiresAt = :exp, %ssessions = :n1", p, p, p, p);
     snprintf(cond, sizeof(cond), "%s#st = :unpaid AND (%ssessions = :n OR "
              "attribute_not_exists(%ssessions))", p, p, p);
-    rc = ddb_update_item(c->ddb, pl->table, k, upd, cond, names, vals, NULL, NULL,
+    rc = txn_update_item(c->ddb, pl->table, ddb_key_s(pl->key_name, pl->key), upd, cond, vals,
                          err);
-    json_object_put(k);
-    json_object_put(names);
-    json_object_put(vals);
-    if (rc == APP_ECONDITION) {
-        /* Another request made a session meanwhile, or it got paid: this session is still
-         * a way to pay, and a second payment is refunded by fulfilment. */
-        app_error_clear(err);
-        return APP_OK;
-    }
-    return rc;
+    /* ECONDITION: another request made a session meanwhile, or it got paid: this session is
+     * still a way to pay, and a second payment is refunded by fulfilment. */
+    return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
 int

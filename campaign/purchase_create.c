@@ -80,14 +80,12 @@ static int
 load_plan(const struct ctx *c, struct purchase *p, struct json_object **out,
           struct app_error *err)
 {
-    const char *pricing;
     int rc;
 
     rc = catalogue_load(c->ddb, c->cfg, p->in->plan_id, out, err);
     if (rc != APP_OK && rc != APP_ENOTFOUND)
         return rc;
-    pricing = json_str(*out, "pricing");
-    if (rc == APP_ENOTFOUND || !pricing || strcmp(pricing, "fixed") != 0)
+    if (rc == APP_ENOTFOUND || !catalogue_sells(*out, PURCHASE_CAMPAIGN, "fixed"))
         return app_error_field(err, "planId", "is not a plan sold here");
     p->out->original_cents = json_int(*out, "amountCents");
     p->plan_name = json_str(*out, "name");

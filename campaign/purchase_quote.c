@@ -16,6 +16,7 @@
 
 #include "../lib/cache.h"
 #include "../lib/cfg.h"
+#include "../lib/catalogue.h"
 #include "../lib/ddbjson.h"
 #include "../lib/strparse.h"
 #include "purchase.h"
@@ -64,6 +65,8 @@ quote_plan(const struct ctx *c, const struct purchase_quote_input *in, int cache
     if (text->len == 0)
         return app_error_field(err, "planId", "is not a plan we sell");
     *plan = json_tokener_parse(text->data);
+    if (*plan && !catalogue_sells(*plan, PURCHASE_CAMPAIGN, "fixed"))
+        return app_error_field(err, "planId", "is not a plan we sell");
     if (!*plan || !json_object_object_get_ex(*plan, "amountCents", &v))
         return app_error_set(err, APP_EINTERNAL, "plan %s has no price", in->plan_id);
     *amount = json_object_get_int64(v);

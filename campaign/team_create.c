@@ -92,8 +92,7 @@ team_plan(const struct ctx *c, const char *id, char *found, size_t n, struct jso
         rc = catalogue_load(c->ddb, c->cfg, found, out, err);
         if (rc != APP_OK && rc != APP_ENOTFOUND)
             return rc;
-        if (rc == APP_OK && strcmp(json_str(*out, "pricing") ? json_str(*out, "pricing") : "",
-                                   "split") == 0)
+        if (rc == APP_OK && catalogue_sells(*out, TEAM_CAMPAIGN, "split"))
             return APP_OK;
         if (*out)
             json_object_put(*out);

@@ -367,7 +367,7 @@ seed_one(struct ctl *c, const char *path)
         json_object_put(doc);
         return -1;
     }
-    resolve_dates(items, time(NULL));
+    resolve_dates(items, ctx_clock(&c->cfg));
     reqs = json_object_new_array();
     n = json_object_array_length(items);
     for (i = 0; i < n; i++) {

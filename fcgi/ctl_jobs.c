@@ -176,7 +176,7 @@ each_old(struct ctl *c, const char *table, const char *status, const char *cutof
 static int
 sweep_cb(struct ctl *c, void *st, struct json_object *p)
 {
-    return sweep_one(c, st, p, time(NULL));
+    return sweep_one(c, st, p, ctx_clock(&c->cfg));
 }
 
 int
@@ -188,7 +188,7 @@ ctl_sweep_checkouts(struct ctl *c, long older_than)
 
     if (!st)
         return 1;
-    time_iso(time(NULL) - older_than, cutoff, sizeof(cutoff));
+    time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
     failed = each_old(c, c->cfg.tbl_discount_purchases, "pending", cutoff, sweep_cb, st,
                       &released);
     stripe_free(st);
@@ -221,7 +221,7 @@ ctl_expire_teams(struct ctl *c, long older_than)
 
     if (!st)
         return 1;
-    time_iso(time(NULL) - older_than, cutoff, sizeof(cutoff));
+    time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
     failed = each_old(c, c->cfg.tbl_teams, "pending", cutoff, expire_cb, st, &expired);
     failed += each_old(c, c->cfg.tbl_teams, "partially_paid", cutoff, expire_cb, st, &expired);
     /* Expired teams whose refunds failed last time. */
@@ -238,7 +238,7 @@ ctl_send_reminders(struct ctl *c)
     int queued = 0, rc;
 
     app_error_clear(&e);
-    rc = mock_send_reminders(c->ddb, &c->cfg, time(NULL), &queued, &e);
+    rc = mock_send_reminders(c->ddb, &c->cfg, ctx_clock(&c->cfg), &queued, &e);
     if (rc != APP_OK)
         fprintf(stderr, "prodenthubctl: %s\n", e.msg);
     printf("{\"queued\":%d}\n", queued);

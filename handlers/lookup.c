@@ -3,6 +3,7 @@
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
 #include "../lib/cache.h"
+#include "../lib/cached.h"
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
@@ -12,50 +13,12 @@
 
 int
 lookup_item(struct request *req, const char *ns, const char *table, const char *key_name,
-            const char *key, lookup_shape_fn shape, struct buf *out, int *hit)
+            const char *key, cached_shape_fn shape, struct buf *out, int *hit)
 {
     struct cache *cache = req->worker ? req->worker->cache : NULL;
 
-    return lookup_item_after(req, ns, table, key_name, key, shape,
-                             cache_get(cache, ns, key, out) == APP_OK, out, hit);
-}
-
-int
-lookup_item_after(struct request *req, const char *ns, const char *table,
-                  const char *key_name, const char *key, lookup_shape_fn shape, int cached,
-                  struct buf *out, int *hit)
-{
-    struct cache *cache = req->worker ? req->worker->cache : NULL;
-    struct json_object *k, *item = NULL, *plain;
-    int rc;
-
-    *hit = cached;
-    if (*hit)
-        return APP_OK;
-    if (!req->worker || !req->worker->ddb)
-        return app_error_set(&req->err, APP_EUNAVAILABLE, "dynamodb: no client");
-    k = json_object_new_object();
-    json_object_object_add(k, key_name, ddb_av_s(key));
-    rc = ddb_get_item(req->worker->ddb, table, k, 0, &item, &req->err);
-    json_object_put(k);
-    buf_reset(out);
-    if (rc == APP_ENOTFOUND) {
-        cache_set(cache, ns, key, "", 0, LOOKUP_NEGATIVE_TTL);
-        return APP_OK;
-    }
-    if (rc != APP_OK)
-        return rc;
-    plain = ddb_unmarshal_item(item);
-    json_object_put(item);
-    if (!plain)
-        return app_error_set(&req->err, APP_EINTERNAL, "%s item %s is malformed", ns, key);
-    rc = shape(plain, out);
-    json_object_put(plain);
-    if (rc != APP_OK)
-        return app_error_set(&req->err, rc, "%s item %s: cannot shape it", ns, key);
-    cache_set(cache, ns, key, out->data ? out->data : "", out->len,
-              out->len ? 0 : LOOKUP_NEGATIVE_TTL);
-    return APP_OK;
+    *hit = cache_get(cache, ns, key, out) == APP_OK;
+    return cached_item(&req->ctx, ns, table, key_name, key, shape, *hit, out, &req->err);
 }
 
 void

@@ -1,21 +1,16 @@
 /*
- * Cache-aside reads of single items for handlers: memcached first, DynamoDB on a miss, the
- * answer (or "there is none", for NEGATIVE_TTL seconds) stored back.  A cache failure is a
- * miss.  The cache holds the item's plain JSON text as shape() made it.
+ * Reads for handlers that only answer (never charge): cache-aside through lib/cached.h
+ * (memcached first, DynamoDB on a miss, the shaped text stored back), and a route's record.
  */
 #ifndef PH_LOOKUP_H
 #define PH_LOOKUP_H
 
 #include "../lib/buf.h"
+#include "../lib/cached.h"
 
 #include <json-c/json.h>
 
 struct request;
-
-#define LOOKUP_NEGATIVE_TTL 30
-
-/* Turn the plain item into the text to cache and serve; leave out empty for "none". */
-typedef int (*lookup_shape_fn)(struct json_object *plain, struct buf *out);
 
 /*
  * The item of table whose key_name is key, in ns of the cache.  out gets the shaped text,
@@ -23,13 +18,7 @@ typedef int (*lookup_shape_fn)(struct json_object *plain, struct buf *out);
  * or the DynamoDB error (in req->err).
  */
 int lookup_item(struct request *req, const char *ns, const char *table, const char *key_name,
-                const char *key, lookup_shape_fn shape, struct buf *out, int *hit);
-
-/* The same, when the caller already asked the cache (e.g. with cache_get_many): cached says
- * whether out holds the cached answer. */
-int lookup_item_after(struct request *req, const char *ns, const char *table,
-                      const char *key_name, const char *key, lookup_shape_fn shape, int cached,
-                      struct buf *out, int *hit);
+                const char *key, cached_shape_fn shape, struct buf *out, int *hit);
 
 /* Drop a cached item (after a change). */
 void lookup_forget(struct request *req, const char *ns, const char *key);

@@ -31,6 +31,7 @@
 #include "../lib/strparse.h"
 #include "../campaign/mock.h"
 #include "handlers.h"
+#include "paylink.h"
 #include "lookup.h"
 
 #define PAGE_DEFAULT 10
@@ -252,15 +253,8 @@ int
 mockexams_pay(struct request *req)
 {
     struct paylink_out out;
-    struct json_object *d;
     int rc;
 
     rc = mock_pay(&req->ctx, req_path_param(req, "registrationId"), &out, &req->err);
-    if (rc != APP_OK)
-        return rc;
-    d = json_object_new_object();
-    json_add_str(d, "sessionId", out.id);
-    json_add_str(d, "checkoutUrl", out.url);
-    req_add_header(req, "Location", out.url);
-    return reply_json(req, 303, d);
+    return rc != APP_OK ? rc : paylink_redirect(req, &out);
 }

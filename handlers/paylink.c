@@ -8,30 +8,21 @@
 #include "paylink.h"
 
 int
-paylink_open(struct request *req, const struct paylink *pl, const char **sid, const char **url)
+paylink_redirect(struct request *req, const struct paylink_out *out)
 {
-    struct paylink_out out;
-    int rc = paylink_session(&req->ctx, pl, &out, &req->err);
+    struct json_object *d = json_object_new_object();
 
-    if (rc != APP_OK)
-        return rc;
-    *sid = arena_strdup(req->arena, out.id);
-    *url = arena_strdup(req->arena, out.url);
-    return APP_OK;
+    json_object_object_add(d, "sessionId", json_object_new_string(out->id));
+    json_object_object_add(d, "checkoutUrl", json_object_new_string(out->url));
+    req_add_header(req, "Location", out->url);
+    return reply_json(req, 303, d);
 }
 
 int
 paylink_reply(struct request *req, const struct paylink *pl)
 {
-    struct json_object *d;
     struct paylink_out out;
     int rc = paylink_session(&req->ctx, pl, &out, &req->err);
 
-    if (rc != APP_OK)
-        return rc;
-    d = json_object_new_object();
-    json_object_object_add(d, "sessionId", json_object_new_string(out.id));
-    json_object_object_add(d, "checkoutUrl", json_object_new_string(out.url));
-    req_add_header(req, "Location", out.url);
-    return reply_json(req, 303, d);
+    return rc != APP_OK ? rc : paylink_redirect(req, &out);
 }

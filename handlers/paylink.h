@@ -8,11 +8,10 @@
 
 struct request;
 
-/* The open session's id and url (in the request's arena), made now if needed. */
-int paylink_open(struct request *req, const struct paylink *pl, const char **sid,
-                 const char **url);
+/* 303 to the session's page with {"sessionId","checkoutUrl"}. */
+int paylink_redirect(struct request *req, const struct paylink_out *out);
 
-/* 303 to the session's page with {"sessionId","checkoutUrl"}; or an error code. */
+/* The record's open session (made now if needed), as paylink_redirect; or an error code. */
 int paylink_reply(struct request *req, const struct paylink *pl);
 
 #endif

@@ -23,6 +23,7 @@
 #include "../lib/strparse.h"
 #include "../campaign/team.h"
 #include "handlers.h"
+#include "paylink.h"
 
 /* --- POST /v1/teams/create ------------------------------------------------------------- */
 
@@ -195,7 +196,6 @@ int
 teams_pay(struct request *req)
 {
     struct paylink_out out;
-    struct json_object *d;
     long idx;
     int rc;
 
@@ -203,11 +203,5 @@ teams_pay(struct request *req)
         return app_error_set(&req->err, APP_ENOTFOUND, "no such member");
     rc = team_member_pay(&req->ctx, req_path_param(req, "teamId"), idx, req_query(req, "token"),
                          &out, &req->err);
-    if (rc != APP_OK)
-        return rc;
-    d = json_object_new_object();
-    json_add_str(d, "sessionId", out.id);
-    json_add_str(d, "checkoutUrl", out.url);
-    req_add_header(req, "Location", out.url);
-    return reply_json(req, 303, d);
+    return rc != APP_OK ? rc : paylink_redirect(req, &out);
 }

@@ -43,3 +43,11 @@ catalogue_add_months(time_t from, long long months)
     tm.tm_mon += (int)months;
     return timegm(&tm);
 }
+
+int
+catalogue_sells(struct json_object *item, const char *campaign, const char *pricing)
+{
+    const char *k = json_str(item, "campaignId"), *p = json_str(item, "pricing");
+
+    return k && p && strcmp(k, campaign) == 0 && strcmp(p, pricing) == 0;
+}

@@ -19,6 +19,10 @@ struct ddb;
 int catalogue_load(struct ddb *ddb, const struct cfg *cfg, const char *plan_id,
                    struct json_object **out, struct app_error *err);
 
+/* The item is sold by campaign (its campaignId) at pricing ("fixed", "split", ...): a
+ * campaign sells only its own products. */
+int catalogue_sells(struct json_object *item, const char *campaign, const char *pricing);
+
 /* from plus months calendar months (UTC). */
 time_t catalogue_add_months(time_t from, long long months);
 

@@ -12,38 +12,15 @@
 #include "ddb.h"
 #include "ddbjson.h"
 #include "reservation.h"
+#include "txn.h"
 
 /* Append {"Update": ...} on table/key to items. */
+/* One update element added to items (lib/txn.h names #st). */
 static void
 tx_update(struct json_object *items, const char *table, struct json_object *key,
-          const char *update, const char *cond, struct json_object *names,
-          struct json_object *values)
+          const char *update, const char *cond, struct json_object *values)
 {
-    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
-
-    json_object_object_add(u, "TableName", json_object_new_string(table));
-    json_object_object_add(u, "Key", key);
-    json_object_object_add(u, "UpdateExpression", json_object_new_string(update));
-    if (cond)
-        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
-    if (names)
-        json_object_object_add(u, "ExpressionAttributeNames", names);
-    json_object_object_add(u, "ExpressionAttributeValues", values);
-    json_object_object_add(w, "Update", u);
-    json_object_array_add(items, w);
-}
-
-static void
-tx_put(struct json_object *items, const char *table, struct json_object *item, const char *cond)
-{
-    struct json_object *u = json_object_new_object(), *w = json_object_new_object();
-
-    json_object_object_add(u, "TableName", json_object_new_string(table));
-    json_object_object_add(u, "Item", item);
-    if (cond)
-        json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
-    json_object_object_add(w, "Put", u);
-    json_object_array_add(items, w);
+    json_object_array_add(items, txn_update(table, key, update, cond, values));
 }
 
 static struct json_object *
@@ -62,13 +39,11 @@ static void
 tx_coupon(const struct cfg *cfg, const struct reservation *p, struct json_object *items,
           int sign)
 {
-    struct json_object *v, *names;
+    struct json_object *v;
     char cid[400];
 
     snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
     if (sign > 0) {
-        names = json_object_new_object();
-        json_object_object_add(names, "#st", json_object_new_string("status"));
         v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
         json_object_object_add(v, ":active", ddb_av_s("active"));
         if (p->usage_limit)
@@ -76,7 +51,7 @@ tx_coupon(const struct cfg *cfg, const struct reservation *p, struct json_object
         tx_update(items, cfg->tbl_coupons, ddb_key_s("couponCode", p->code),
                   "SET usageCount = if_not_exists(usageCount, :zero) + :one",
                   p->usage_limit ? "#st = :active AND usageCount < :limit" :
-                  "#st = :active", names, v);
+                  "#st = :active", v);
         v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
         json_object_object_add(v, ":c", ddb_av_s(p->code));
         json_object_object_add(v, ":e", ddb_av_s(p->email));
@@ -85,13 +60,13 @@ tx_coupon(const struct cfg *cfg, const struct reservation *p, struct json_object
         tx_update(items, cfg->tbl_coupon_usage, ddb_key_s("usageId", cid),
                   "SET uses = if_not_exists(uses, :zero) + :one, couponCode = :c, email = :e",
                   p->per_user_limit ? "attribute_not_exists(uses) OR uses < :limit" :
-                  NULL, NULL, v);
+                  NULL, v);
     } else {
         tx_update(items, cfg->tbl_coupons, ddb_key_s("couponCode", p->code),
-                  "SET usageCount = usageCount - :one", "usageCount > :zero", NULL,
+                  "SET usageCount = usageCount - :one", "usageCount > :zero",
                   vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
         tx_update(items, cfg->tbl_coupon_usage, ddb_key_s("usageId", cid),
-                  "SET uses = uses - :one", "uses > :zero", NULL,
+                  "SET uses = uses - :one", "uses > :zero",
                   vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0)));
     }
 }
@@ -120,10 +95,11 @@ reservation_take(struct ddb *d, const struct cfg *cfg, const struct reservation 
         add_s(red, "purchaseId", p->purchase_id);
         add_s(red, "status", "reserved");
         add_s(red, "createdAt", now);
-        tx_put(items, cfg->tbl_coupon_usage, red, "attribute_not_exists(usageId)");
+        json_object_array_add(items, txn_put(cfg->tbl_coupon_usage, red,
+                                             "attribute_not_exists(usageId)"));
     }
-    tx_put(items, cfg->tbl_discount_purchases, json_object_get(purchase),
-           "attribute_not_exists(purchaseId)");
+    json_object_array_add(items, txn_put(cfg->tbl_discount_purchases, json_object_get(purchase),
+                                         "attribute_not_exists(purchaseId)"));
     /* The purchase id is the transaction's token: a retried call cannot reserve twice. */
     rc = ddb_transact_write(d, items, p->purchase_id + 4, err);
     json_object_put(items);
@@ -134,7 +110,7 @@ int
 reservation_release(struct ddb *d, const struct cfg *cfg, const struct reservation *p,
                     const char *status, const char *now, struct app_error *err)
 {
-    struct json_object *items = json_object_new_array(), *names = json_object_new_object();
+    struct json_object *items = json_object_new_array();
     struct json_object *v = vals(":failed", ddb_av_s(status), ":pending", ddb_av_s("pending"));
     char token[40];
     int rc;
@@ -149,10 +125,9 @@ reservation_release(struct ddb *d, const struct cfg *cfg, const struct reservati
         json_object_object_add(w, "Delete", del);
         json_object_array_add(items, w);
     }
-    json_object_object_add(names, "#st", json_object_new_string("status"));
     json_object_object_add(v, ":now", ddb_av_s(now));
     tx_update(items, cfg->tbl_discount_purchases, ddb_key_s("purchaseId", p->purchase_id),
-              "SET #st = :failed, updatedAt = :now", "#st = :pending", names, v);
+              "SET #st = :failed, updatedAt = :now", "#st = :pending", v);
     snprintf(token, sizeof(token), "%.6s-%s", status, p->purchase_id + 4);
     rc = ddb_transact_write(d, items, token, err);
     json_object_put(items);

@@ -149,7 +149,8 @@ def test_stripe_down_releases_the_reservation(stack, ddb):
     ({"planId": "full-6months"}, 400, "VALIDATION_ERROR", "email"),
     ({"planId": "full-6months", "email": "nope"}, 400, "VALIDATION_ERROR", "email"),
     ({"planId": "gold", "email": "a@example.com"}, 400, "VALIDATION_ERROR", "planId"),
-    ({"planId": "cluster-1", "email": "a@example.com"}, 201, None, None),
+    # Another campaign's product (issue 12, item 1): not for sale here.
+    ({"planId": "cluster-1", "email": "a@example.com"}, 400, "VALIDATION_ERROR", "planId"),
     ({"planId": "scholarship-3months", "email": "a@example.com"}, 400, "VALIDATION_ERROR",
      "planId"),
     ({"planId": "full-6months", "email": "a@example.com", "code": "OLD50"}, 422,
@@ -162,10 +163,6 @@ def test_stripe_down_releases_the_reservation(stack, ddb):
 ])
 def test_bad_input(stack, body, status, code, what):
     r = buy(stack, **body)
-    if status == 201:
-        d = assert_envelope(r, 201)["data"]
-        assert d["finalAmountCents"] == 17900
-        return
     d = assert_envelope(r, status, code)
     if code == "VALIDATION_ERROR":
         assert what in d["details"]["fields"]
@@ -208,3 +205,25 @@ def test_abandoned_checkouts_are_swept_and_their_coupon_uses_released(stack, ddb
     r = subprocess.run(ctl, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "released 0" in r.stdout
     assert coupon(ddb, "SWEEP5") == before + 1
+
+
+@pytest.mark.parametrize("plan", ["cluster-4", "mock-exam-premium", "team-full-6months",
+                                  "scholarship-3months"])
+def test_issue12_item1_a_purchase_sells_only_the_campaigns_own_plans(stack, ddb, plan):
+    """Another campaign's product is not for sale here, with or without a coupon."""
+    before = ddb.scan(TableName="prodenthub-discount-purchases", Select="COUNT",
+                      ConsistentRead=True)["Count"]
+    for extra in ({}, {"code": "WELCOME10"}):
+        body = dict({"planId": plan, "email": "cross@example.com"}, **extra)
+        r = stack.post("/v1/purchases/create", body=body, source_ip=stack.new_ip())
+        d = assert_envelope(r, 400, "VALIDATION_ERROR")
+        assert "planId" in d["details"]["fields"], d
+        r = stack.post("/v1/checkout/create", body=dict(body, campaignId="discount-purchase"),
+                       source_ip=stack.new_ip())
+        assert_envelope(r, 400, "VALIDATION_ERROR")
+        r = stack.post("/v1/coupons/validate", body={"code": "WELCOME10", "planId": plan},
+                       source_ip=stack.new_ip())
+        d = assert_envelope(r, 400, "VALIDATION_ERROR")
+        assert "planId" in d["details"]["fields"], d
+    assert ddb.scan(TableName="prodenthub-discount-purchases", Select="COUNT",
+                    ConsistentRead=True)["Count"] == before

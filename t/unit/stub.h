@@ -125,8 +125,10 @@ stub_serve(int lfd, int wfd, const struct stub_reply *script, size_t nscript)
     }
 }
 
-static inline void
-stub_start(struct stub *s, const struct stub_reply *script, size_t nscript)
+/* Fork a server on a free loopback port: 1 in the child (serve on *lfd, record to *wfd, then
+ * _exit), 0 in the parent (s->base and s->rec set). */
+static inline int
+stub_fork(struct stub *s, int *lfd, int *wfd)
 {
     int fd, p[2];
 
@@ -137,12 +139,25 @@ stub_start(struct stub *s, const struct stub_reply *script, size_t nscript)
     ck_assert_int_ge(s->pid, 0);
     if (s->pid == 0) {
         close(p[0]);
-        stub_serve(fd, p[1], script, nscript);
-        _exit(0);
+        *lfd = fd;
+        *wfd = p[1];
+        return 1;
     }
     close(fd);
     close(p[1]);
     s->rec = p[0];
+    return 0;
+}
+
+static inline void
+stub_start(struct stub *s, const struct stub_reply *script, size_t nscript)
+{
+    int fd, w;
+
+    if (stub_fork(s, &fd, &w)) {
+        stub_serve(fd, w, script, nscript);
+        _exit(0);
+    }
 }
 
 /* Stop the stub and collect the requests it was sent (s->seen, s->nseen). */
@@ -290,21 +305,12 @@ stub_s3_serve(int lfd, int wfd, const struct stub_object *o)
 static inline void
 stub_s3_start(struct stub *s, const struct stub_object *o)
 {
-    int fd, p[2];
+    int fd, w;
 
-    memset(s, 0, sizeof(*s));
-    fd = unit_listen_loopback(s->base, sizeof(s->base));
-    ck_assert_int_eq(pipe(p), 0);
-    s->pid = fork();
-    ck_assert_int_ge(s->pid, 0);
-    if (s->pid == 0) {
-        close(p[0]);
-        stub_s3_serve(fd, p[1], o);
+    if (stub_fork(s, &fd, &w)) {
+        stub_s3_serve(fd, w, o);
         _exit(0);
     }
-    close(fd);
-    close(p[1]);
-    s->rec = p[0];
     setenv("AWS_ENDPOINT_URL_S3", s->base, 1);
     setenv("S3_ADDRESSING_STYLE", "path", 1);
 }

@@ -23,11 +23,13 @@
 #define POST_SESSION "POST /v1/checkout/sessions HTTP"
 
 /* 23300 cents: a price no cache or seed holds, so the amount charged must be this item's. */
-#define PLAN_ITEM(pricing, cents) \
+#define PLAN_OF(campaign, pricing, cents) \
     "{\"Item\":{\"planId\":{\"S\":\"standard-3months\"},\"name\":{\"S\":\"Standard\"}," \
     "\"family\":{\"S\":\"standard\"},\"pricing\":{\"S\":\"" pricing "\"}," \
+    "\"campaignId\":{\"S\":\"" campaign "\"}," \
     "\"amountCents\":{\"N\":\"" cents "\"},\"durationMonths\":{\"N\":\"3\"}," \
     "\"status\":{\"S\":\"active\"}}}"
+#define PLAN_ITEM(pricing, cents) PLAN_OF("discount-purchase", pricing, cents)
 #define PLAN PLAN_ITEM("fixed", "23300")
 /* SAVE20: 20% (23300 → 4660 off, 18640 to pay), 100 uses, one per buyer; valid in June 2020
  * only, so it applies only if the context's now (not the real clock) is asked. */
@@ -104,6 +106,10 @@ static const struct {
     {"no such plan: 400 on planId, nothing reserved", NULL, NULL,
      {{GET, 200, "{}"}}, 1, {{NULL, 0, NULL}}, 0, APP_EVALIDATION, NULL, "planId", 0, 0,
      {NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}, NULL},
+    {"issue 12 item 1: another campaign's fixed-price product: 400 on planId", NULL, NULL,
+     {{GET, 200, PLAN_OF("personalized-plan", "fixed", "23300")}}, 1, {{NULL, 0, NULL}}, 0,
+     APP_EVALIDATION, NULL, "planId", 0, 0, {NULL, NULL, NULL, NULL}, NULL,
+     {NULL, NULL, NULL}, NULL},
     {"a plan not sold at a fixed price: 400 on planId", NULL, NULL,
      {{GET, 200, PLAN_ITEM("scholarship", "23300")}}, 1, {{NULL, 0, NULL}}, 0,
      APP_EVALIDATION, NULL, "planId", 0, 0, {NULL, NULL, NULL, NULL}, NULL,

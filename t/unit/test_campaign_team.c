@@ -29,6 +29,7 @@
 
 #define PLAN(id, pricing, cents) \
     "{\"Item\":{\"planId\":{\"S\":\"" id "\"},\"name\":{\"S\":\"Team Full 6 Months\"}," \
+    "\"campaignId\":{\"S\":\"team-creation\"}," \
     "\"status\":{\"S\":\"active\"},\"pricing\":{\"S\":\"" pricing "\"}," \
     "\"amountCents\":{\"N\":\"" cents "\"},\"durationMonths\":{\"N\":\"6\"}}}"
 #define SINGLE_PLAN PLAN("full-6months", "single", "19900")
