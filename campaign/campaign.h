@@ -66,7 +66,8 @@ struct campaign_ops {
                       const struct payment_row *p, const char *dispute, const char *status,
                       struct app_error *err);
     /* The record's side of a session with metadata meta (reads only; pointers into rec). */
-    void (*view)(struct json_object *rec, struct json_object *meta, struct campaign_view *out);
+    void (*view)(const struct campaign *k, struct json_object *rec, struct json_object *meta,
+                 struct campaign_view *out);
 };
 
 struct campaign {
@@ -76,6 +77,8 @@ struct campaign {
     size_t table;                  /* offsetof(struct cfg, tbl_...) */
     const char *record_type;       /* in operations' alerts: "scholarship" */
     const char *create_route;      /* the route (fcgi/routes.c name) that creates a record */
+    const char *price_key;         /* the record's price in cents (NULL: "priceCents") */
+    const char *session_key;       /* its Checkout Session's id (NULL: "sessionId") */
     const struct campaign_ops *ops;
     /* One-record campaigns (campaign/record.c): the record's states, the catalogue product
      * and its name on the record, the email on payment and its own variables. */
@@ -106,15 +109,18 @@ extern const struct campaign_ops one_record_ops;
 extern const struct campaign_ops mock_ops;
 
 /* Ops any campaign may use: refunded and disputed on its record (k->paid_status, the
- * registry's key), and the view of a record holding status, priceCents, currency and
- * sessionId. */
+ * registry's key), and the view of a record holding status, currency, its price and its
+ * session (k->price_key, k->session_key). */
 int record_refunded_op(const struct campaign *k, const struct ctx *c,
                        const struct payment_row *pr, long long amount, int full,
                        struct app_error *err);
 int record_disputed_op(const struct campaign *k, const struct ctx *c,
                        const struct payment_row *pr, const char *dispute, const char *reason,
                        struct app_error *err);
-void record_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out);
+void record_view(const struct campaign *k, struct json_object *rec, struct json_object *meta,
+                 struct campaign_view *out);
+int record_unpaid_op(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+                     const char *status, struct app_error *err);
 int record_undisputed_op(const struct campaign *k, const struct ctx *c,
                          const struct payment_row *pr, const char *dispute, const char *status,
                          struct app_error *err);

@@ -202,10 +202,9 @@ static struct json_object *
 results_mail(const struct ctx *ctx, struct json_object *exam, struct json_object *reg,
              struct json_object *st, const double *sorted, size_t n)
 {
-    struct json_object *vars = json_object_new_object(), *res, *secs = NULL, *l, *x, *v, *w;
+    struct json_object *vars = json_object_new_object(), *res, *secs = NULL, *l, *x, *v;
     const char *rid = json_str(reg, "registrationId");
     char cause[64], pct[32], url[512];
-    struct outbox_mail m;
     double score;
 
     json_object_object_get_ex(reg, "result", &res);
@@ -242,15 +241,12 @@ results_mail(const struct ctx *ctx, struct json_object *exam, struct json_object
              ctx->cfg->frontend_url, json_str(exam, "mockExamId"), rid);
     json_add_str(vars, "reportUrl", url);
     snprintf(cause, sizeof(cause), "%s#results", rid);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "mock-results";
-    m.to = json_str(reg, "email");
-    m.to_name = json_str(reg, "firstName");
-    m.vars = vars;
-    w = m.to ? outbox_txn_put(ctx->cfg, &m, ctx->now) : NULL;
-    json_object_put(vars);
-    return w;
+    if (!json_str(reg, "email")) {
+        json_object_put(vars);
+        return NULL;
+    }
+    return outbox_txn_mail(ctx->cfg, cause, "mock-results", json_str(reg, "email"),
+                           json_str(reg, "firstName"), vars, ctx->now);
 }
 
 int

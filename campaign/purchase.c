@@ -41,7 +41,6 @@ confirmation(const struct ctx *c, struct json_object *p, const char *pid, time_t
 {
     struct json_object *vars = json_object_new_object(), *w;
     const char *cur = json_str(p, "currency"), *code = json_str(p, "couponCode");
-    struct outbox_mail m;
     char d[48], cause[64], url[512];
 
     json_add_str(vars, "customerName", json_str(p, "name"));
@@ -58,14 +57,8 @@ confirmation(const struct ctx *c, struct json_object *p, const char *pid, time_t
     json_add_str(vars, "loginUrl", url);
     json_add_str(vars, "purchaseId", pid);
     snprintf(cause, sizeof(cause), "%s#paid", pid);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "purchase-confirmation";
-    m.to = json_str(p, "email");
-    m.to_name = json_str(p, "name");
-    m.vars = vars;
-    w = outbox_txn_put(c->cfg, &m, from);
-    json_object_put(vars);
+    w = outbox_txn_mail(c->cfg, cause, "purchase-confirmation", json_str(p, "email"),
+                        json_str(p, "name"), vars, from);
     return w;
 }
 
@@ -205,7 +198,6 @@ declined(const struct campaign *k, const struct ctx *c, const struct pay_event *
 {
     const char *pid = json_str(pe->meta, "purchaseId"), *url;
     struct json_object *p = NULL, *items, *v, *vars;
-    struct outbox_mail m;
     char ts[32], cause[96], amount[48], plans[512];
     int rc;
 
@@ -239,31 +231,16 @@ declined(const struct campaign *k, const struct ctx *c, const struct pay_event *
     snprintf(plans, sizeof(plans), "%s/plans", c->cfg->frontend_url);
     json_add_str(vars, "retryUrl", url ? url : plans);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "payment-failed";
-    m.to = json_str(p, "email");
-    m.to_name = json_str(p, "name");
-    m.vars = vars;
-    json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
-    json_object_put(vars);
+    json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "payment-failed",
+                                                 json_str(p, "email"), json_str(p, "name"), vars,
+                                                 pe->now));
     rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(p);
     /* A second decline of the same PaymentIntent finds its email queued: done. */
     return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
-static void
-view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
-{
-    (void)meta;
-    out->status = json_str(rec, "status");
-    out->amount = json_object_object_get_ex(rec, "finalAmountCents", NULL) ?
-                  json_int(rec, "finalAmountCents") : -1;
-    out->currency = json_str(rec, "currency");
-    out->session = json_str(rec, "stripeSessionId");
-}
-
 const struct campaign_ops purchase_ops = {
-    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_undisputed_op, view,
+    paid, unpaid, declined, record_refunded_op, record_disputed_op, record_undisputed_op,
+    record_view,
 };

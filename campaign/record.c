@@ -111,7 +111,6 @@ record_paid(const struct ctx *c, const struct pay_event *pe, const struct record
     struct json_object *items, *v;
     char ts[32], until[32], day[48], cause[96], token[TXN_TOKEN_LEN];
     struct payment_row pr;
-    struct outbox_mail m;
     time_t end;
     int rc;
 
@@ -160,14 +159,8 @@ record_paid(const struct ctx *c, const struct pay_event *pe, const struct record
         fmt_date(end, day, sizeof(day));
         json_object_object_add(rp->vars, "accessUntil", json_object_new_string(day));
         snprintf(cause, sizeof(cause), "%s#paid", rp->id);
-        memset(&m, 0, sizeof(m));
-        m.cause = cause;
-        m.tmpl = rp->tmpl;
-        m.to = rp->email;
-        m.to_name = rp->name;
-        m.vars = rp->vars;
-        json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
-        json_object_put(rp->vars);
+        json_object_array_add(items, outbox_txn_mail(c->cfg, cause, rp->tmpl, rp->email, rp->name,
+                                                     rp->vars, pe->now));
     }
     json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                   rp->campaign, rp->id, rp->email,
@@ -184,7 +177,6 @@ record_declined(const struct ctx *c, const struct pay_event *pe, struct json_obj
                 struct app_error *err)
 {
     struct json_object *vars, *items, *v;
-    struct outbox_mail m;
     char cause[96], amount[48];
     int rc;
 
@@ -204,15 +196,10 @@ record_declined(const struct ctx *c, const struct pay_event *pe, struct json_obj
     json_object_object_add(vars, "retryUrl", json_object_new_string(
         json_str(rec, "sessionUrl") ? json_str(rec, "sessionUrl") : c->cfg->frontend_url));
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "payment-failed";
-    m.to = json_str(rec, "email");
-    m.to_name = json_str(rec, "firstName");
-    m.vars = vars;
     items = json_object_new_array();
-    json_object_array_add(items, outbox_txn_put(c->cfg, &m, pe->now));
-    json_object_put(vars);
+    json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "payment-failed",
+                                                 json_str(rec, "email"), json_str(rec, "firstName"),
+                                                 vars, pe->now));
     rc = txn_run(c->ddb, items, NULL, err);
     return rc == APP_ECONDITION ? APP_OK : rc;    /* queued already for this payment */
 }
@@ -259,9 +246,10 @@ one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *
     return rc;
 }
 
-static int
-one_unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
-           const char *status, struct app_error *err)
+/* A pay-link campaign's session ended unpaid: nothing to do, the link makes a new one. */
+int
+record_unpaid_op(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+                 const char *status, struct app_error *err)
 {
     (void)k;
     (void)c;
@@ -302,20 +290,21 @@ record_disputed_op(const struct campaign *k, const struct ctx *c, const struct p
                            dispute, reason, err);
 }
 
-/* The record holds status, priceCents, currency and sessionId. */
 void
-record_view(struct json_object *rec, struct json_object *meta, struct campaign_view *out)
+record_view(const struct campaign *k, struct json_object *rec, struct json_object *meta,
+            struct campaign_view *out)
 {
+    const char *price = k->price_key ? k->price_key : "priceCents";
+
     (void)meta;
     out->status = json_str(rec, "status");
-    out->amount = json_object_object_get_ex(rec, "priceCents", NULL) ?
-                  json_int(rec, "priceCents") : -1;
+    out->amount = json_object_object_get_ex(rec, price, NULL) ? json_int(rec, price) : -1;
     out->currency = json_str(rec, "currency");
-    out->session = json_str(rec, "sessionId");
+    out->session = json_str(rec, k->session_key ? k->session_key : "sessionId");
 }
 
 const struct campaign_ops one_record_ops = {
-    one_paid, one_unpaid, one_declined, record_refunded_op, record_disputed_op,
+    one_paid, record_unpaid_op, one_declined, record_refunded_op, record_disputed_op,
     record_undisputed_op, record_view,
 };
 

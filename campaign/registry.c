@@ -16,6 +16,7 @@ const struct campaign campaigns[] = {
         .id = "discount-purchase", .key_name = "purchaseId", .id_prefix = "pur_",
         .table = offsetof(struct cfg, tbl_discount_purchases), .record_type = "discount purchase",
         .create_route = "purchases.create", .ops = &purchase_ops, .paid_status = "paid",
+        .price_key = "finalAmountCents", .session_key = "stripeSessionId",
     },
     {
         .id = "team-creation", .key_name = "teamId", .id_prefix = "team_",

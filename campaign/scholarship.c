@@ -58,7 +58,6 @@ received_mail(const struct ctx *c, const struct scholarship_application *in,
 {
     struct json_object *vars = json_object_new_object(), *l = json_object_new_array(), *x, *w;
     const struct scholarship_result *res = &out->res;
-    struct outbox_mail m;
     char pct[16], cause[64];
     size_t i;
 
@@ -77,14 +76,8 @@ received_mail(const struct ctx *c, const struct scholarship_application *in,
     }
     json_object_object_add(vars, "reasons", l);
     snprintf(cause, sizeof(cause), "%s#submitted", out->made.id);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "scholarship-received";
-    m.to = in->email;
-    m.to_name = in->first_name;
-    m.vars = vars;
-    w = outbox_txn_put(c->cfg, &m, c->now);
-    json_object_put(vars);
+    w = outbox_txn_mail(c->cfg, cause, "scholarship-received", in->email, in->first_name, vars,
+                        c->now);
     return w;
 }
 

@@ -141,7 +141,6 @@ activation_mail(const struct ctx *c, struct json_object *team, struct json_objec
                 const char *until_day, time_t now)
 {
     struct json_object *vars = json_object_new_object(), *w;
-    struct outbox_mail om;
     char cause[64], url[512];
 
     json_add_str(vars, "memberName", json_str(m, "name"));
@@ -153,14 +152,8 @@ activation_mail(const struct ctx *c, struct json_object *team, struct json_objec
     snprintf(url, sizeof(url), "%s/login", c->cfg->frontend_url);
     json_add_str(vars, "loginUrl", url);
     snprintf(cause, sizeof(cause), "%s#activated", json_str(team, "teamId"));
-    memset(&om, 0, sizeof(om));
-    om.cause = cause;
-    om.tmpl = "team-activated";
-    om.to = json_str(m, "email");
-    om.to_name = json_str(m, "name");
-    om.vars = vars;
-    w = outbox_txn_put(c->cfg, &om, now);
-    json_object_put(vars);
+    w = outbox_txn_mail(c->cfg, cause, "team-activated", json_str(m, "email"), json_str(m, "name"),
+                        vars, now);
     return w;
 }
 
@@ -274,23 +267,10 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
 }
 
 static int
-unpaid(const struct campaign *kind, const struct ctx *c, const struct pay_event *pe,
-       const char *status, struct app_error *err)
-{
-    (void)kind;
-    (void)c;
-    (void)err;
-    (void)pe;
-    (void)status;
-    return APP_OK;    /* a share's session ended unpaid: the pay link makes a new one */
-}
-
-static int
 declined(const struct campaign *kind, const struct ctx *c, const struct pay_event *pe,
          struct app_error *err)
 {
     struct json_object *team = NULL, *m, *vars, *items;
-    struct outbox_mail om;
     char cause[96], amount[48];
     long i;
     int rc;
@@ -315,15 +295,10 @@ declined(const struct campaign *kind, const struct ctx *c, const struct pay_even
     json_add_str(vars, "retryUrl", json_str(m, "sessionUrl") ? json_str(m, "sessionUrl") :
             c->cfg->frontend_url);
     snprintf(cause, sizeof(cause), "%s#declined", pe->payment_intent);
-    memset(&om, 0, sizeof(om));
-    om.cause = cause;
-    om.tmpl = "payment-failed";
-    om.to = json_str(m, "email");
-    om.to_name = json_str(m, "name");
-    om.vars = vars;
     items = json_object_new_array();
-    json_object_array_add(items, outbox_txn_put(c->cfg, &om, pe->now));
-    json_object_put(vars);
+    json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "payment-failed",
+                                                 json_str(m, "email"), json_str(m, "name"), vars,
+                                                 pe->now));
     rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(team);
     return rc == APP_ECONDITION ? APP_OK : rc;
@@ -461,11 +436,13 @@ undisputed(const struct campaign *kind, const struct ctx *c, const struct paymen
 
 /* A Checkout Session of a team is a share's: metadata memberIndex names it. */
 static void
-view(struct json_object *team, struct json_object *meta, struct campaign_view *out)
+view(const struct campaign *kind, struct json_object *team, struct json_object *meta,
+     struct campaign_view *out)
 {
     struct json_object *m;
     long i;
 
+    (void)kind;
     out->amount = -1;
     out->currency = json_str(team, "currency");
     if (!member_index(meta, &i))
@@ -480,7 +457,7 @@ view(struct json_object *team, struct json_object *meta, struct campaign_view *o
 }
 
 const struct campaign_ops team_ops = {
-    paid, unpaid, declined, refunded, disputed, undisputed, view,
+    paid, record_unpaid_op, declined, refunded, disputed, undisputed, view,
 };
 
 /* --- expiry (prodenthubctl expire-teams) ------------------------------------------------ */

@@ -146,24 +146,6 @@ record(const struct ctx *c, const struct team_input *in, const struct team_new *
     return o;
 }
 
-static struct json_object *
-mail(const struct ctx *c, const char *cause, const char *tmpl, const char *to,
-     const char *to_name, struct json_object *vars)
-{
-    struct outbox_mail m;
-    struct json_object *w;
-
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = tmpl;
-    m.to = to;
-    m.to_name = to_name;
-    m.vars = vars;
-    w = outbox_txn_put(c->cfg, &m, c->now);
-    json_object_put(vars);
-    return w;
-}
-
 /* The leader's confirmation with every share, and each member's invitation with a personal
  * pay link, as transaction elements added to items. */
 static void
@@ -193,7 +175,8 @@ mails(const struct ctx *c, const struct team_input *in, const struct team_new *t
     json_object_object_add(vars, "members", list);
     json_add_str(vars, "teamUrl", out->team_url);
     json_add_str(vars, "payBy", day);
-    json_object_array_add(items, mail(c, cause, "team-created", in->email, t->leader, vars));
+    json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "team-created", in->email,
+                                                 t->leader, vars, c->now));
     snprintf(url, sizeof(url), "%s/teams/%s", c->cfg->frontend_url, out->id);
     for (i = 0; i < out->n; i++) {
         vars = json_object_new_object();
@@ -206,8 +189,9 @@ mails(const struct ctx *c, const struct team_input *in, const struct team_new *t
         json_add_str(vars, "payUrl", out->members[i].pay_url);
         json_add_str(vars, "payBy", day);
         json_add_str(vars, "teamUrl", url);
-        json_object_array_add(items, mail(c, cause, "team-invitation", out->members[i].email,
-                                          out->members[i].name, vars));
+        json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "team-invitation",
+                                                     out->members[i].email,
+                                                     out->members[i].name, vars, c->now));
     }
 }
 

@@ -126,7 +126,7 @@ reconcile(struct request *req, struct json_object *session, struct json_object *
     }
     if (rc != APP_OK)
         return rc;
-    kind->ops->view(rec, meta, &v);
+    kind->ops->view(kind, rec, meta, &v);
     total = json_int(session, "amount_total");
     cur = json_str(session, "currency");
     json_add_str(d, "recordStatus", v.status ? v.status : "unknown");

@@ -136,6 +136,24 @@ outbox_txn_put(const struct cfg *cfg, const struct outbox_mail *m, time_t now)
     return w;
 }
 
+struct json_object *
+outbox_txn_mail(const struct cfg *cfg, const char *cause, const char *tmpl, const char *to,
+                const char *to_name, struct json_object *vars, time_t now)
+{
+    struct outbox_mail m;
+    struct json_object *w;
+
+    memset(&m, 0, sizeof(m));
+    m.cause = cause;
+    m.tmpl = tmpl;
+    m.to = to;
+    m.to_name = to_name;
+    m.vars = vars;
+    w = outbox_txn_put(cfg, &m, now);
+    json_object_put(vars);
+    return w;
+}
+
 int
 outbox_put(struct ddb *ddb, const struct cfg *cfg, const struct outbox_mail *m, time_t now,
            struct app_error *err)

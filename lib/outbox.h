@@ -35,6 +35,11 @@ struct outbox_mail {
 struct json_object *outbox_txn_put(const struct cfg *cfg, const struct outbox_mail *m,
                                    time_t now);
 
+/* The usual mail as a TransactWriteItems element: no attachments, vars taken. */
+struct json_object *outbox_txn_mail(const struct cfg *cfg, const char *cause, const char *tmpl,
+                                    const char *to, const char *to_name,
+                                    struct json_object *vars, time_t now);
+
 /* Queue outside a transaction; a row already queued for the same key is left as it is. */
 int outbox_put(struct ddb *ddb, const struct cfg *cfg, const struct outbox_mail *m,
                time_t now, struct app_error *err);

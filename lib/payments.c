@@ -156,7 +156,6 @@ dispute_alert_txn(const struct cfg *cfg, const char *record_type, const char *re
                   time_t now)
 {
     struct json_object *vars, *v, *w;
-    struct outbox_mail m;
     char amount[48] = "", cause[160], url[160];
 
     if (!*cfg->ops_email)
@@ -176,12 +175,6 @@ dispute_alert_txn(const struct cfg *cfg, const char *record_type, const char *re
     json_object_object_add(vars, "disputeId", json_object_new_string(dispute));
     json_object_object_add(vars, "dashboardUrl", json_object_new_string(url));
     snprintf(cause, sizeof(cause), "%s#disputed", dispute);
-    memset(&m, 0, sizeof(m));
-    m.cause = cause;
-    m.tmpl = "dispute-alert";
-    m.to = cfg->ops_email;
-    m.vars = vars;
-    w = outbox_txn_put(cfg, &m, now);
-    json_object_put(vars);
+    w = outbox_txn_mail(cfg, cause, "dispute-alert", cfg->ops_email, NULL, vars, now);
     return w;
 }
