@@ -133,6 +133,26 @@ int campaign_dispute_closed(const struct ctx *c, const char *pi, const char *dis
 int campaign_dispute_funds(const struct ctx *c, const char *pi, const char *dispute,
                            long long net, struct app_error *err);
 
+/*
+ * Payments a record does not need (extra.c): campaign_paid_matches says whether a payment
+ * is exactly the record's price (cents > 0, currency); campaign_payment_unwanted records one
+ * as extra (payments row, the record flagged at path, an operations alert) and refunds it in
+ * full; campaign_refund asks Stripe for a full refund, once per PaymentIntent.
+ */
+struct extra_payment {
+    const char *table, *key_name, *key;  /* the record */
+    const char *path;              /* "" or "members[2]." (where the note goes) */
+    const char *record;            /* the payments row's recordId */
+    const char *email;
+    long long expected;            /* the record's price, or 0 */
+    const char *why;               /* "paid twice", "amount mismatch", ... */
+};
+int campaign_paid_matches(const struct pay_event *pe, long long cents, const char *currency);
+int campaign_payment_unwanted(const struct campaign *k, const struct ctx *c,
+                              const struct pay_event *pe, const struct extra_payment *x,
+                              struct app_error *err);
+int campaign_refund(const struct ctx *c, const char *pi, const char *why, struct app_error *err);
+
 /* One-record campaigns' email variables (scholarship.c, personal.c). */
 void scholarship_paid_vars(const struct ctx *c, struct json_object *rec,
                            const struct pay_event *pe, struct json_object *vars);

@@ -65,7 +65,8 @@ campaign_dispute_closed(const struct ctx *c, const char *pi, const char *dispute
         return APP_OK;                              /* closed before: a repeat */
     }
     ctx_log(c, lost ? LL_WARN : LL_INFO, "dispute %s on %s closed: %s", dispute, pi, status);
-    k = pr.record ? campaign_find(pr.campaign) : NULL;
+    /* An extra payment was refunded by us: its record's access is not its to take. */
+    k = pr.record && !pr.extra ? campaign_find(pr.campaign) : NULL;
     rc = APP_OK;
     /* The record first, the row last: a failure in between is retried whole. */
     if (k && lost && !pr.refunded_full)

@@ -208,12 +208,25 @@ record_declined(const struct ctx *c, const struct pay_event *pe, struct json_obj
 /* --- the one-record engine ---------------------------------------------------------------- */
 
 static int
+one_unwanted(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
+             struct json_object *rec, const char *why, struct app_error *err)
+{
+    struct extra_payment x = {
+        .table = campaign_table(k, c->cfg), .key_name = k->key_name,
+        .key = json_str(rec, k->key_name), .path = "", .record = json_str(rec, k->key_name),
+        .email = json_str(rec, "email"), .expected = json_int(rec, "priceCents"), .why = why,
+    };
+
+    return campaign_payment_unwanted(k, c, pe, &x, err);
+}
+
+static int
 one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
          int attempt, struct app_error *err)
 {
     struct json_object *rec = NULL, *vars;
     struct record_pay rp;
-    const char *st;
+    const char *st, *pi, *why;
     int rc;
 
     if (!pe->payment_intent)
@@ -222,9 +235,20 @@ one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *
     if (rc != APP_OK)
         return rc == APP_ENOTFOUND ? APP_OK : rc;
     st = json_str(rec, "status");
-    if (!st || strcmp(st, k->payable_status) != 0 || !json_str(rec, "email")) {
+    pi = json_str(rec, "stripePaymentIntentId");
+    if (pi && strcmp(pi, pe->payment_intent) == 0) {
         json_object_put(rec);
         return APP_OK;                                /* paid already: a repeat */
+    }
+    /* Paid by another payment, no longer payable, or not our price: that one goes back. */
+    why = !st || !json_str(rec, "email") ? NULL :
+          strcmp(st, k->payable_status) != 0 ? (pi ? "paid twice" : "not payable any more") :
+          !campaign_paid_matches(pe, json_int(rec, "priceCents"), json_str(rec, "currency")) ?
+          "amount mismatch" : NULL;
+    if (why || !st || !json_str(rec, "email") || strcmp(st, k->payable_status) != 0) {
+        rc = why ? one_unwanted(k, c, pe, rec, why, err) : APP_OK;
+        json_object_put(rec);
+        return rc;
     }
     vars = json_object_new_object();
     k->paid_vars(c, rec, pe, vars);

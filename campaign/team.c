@@ -93,47 +93,28 @@ split_record(const char *record, char *team, size_t n, long *idx)
 }
 
 /* Give a payment back: the share was paid twice, or after the team expired. */
-int
-team_refund(const struct ctx *c, const char *pi, const char *why, struct app_error *err)
-{
-    struct stripe_params *sp = stripe_params_new();
-    struct json_object *out = NULL;
-    char key[96];
-    int rc;
-
-    stripe_params_add(sp, "payment_intent", pi);
-    stripe_params_add(sp, "reason", "requested_by_customer");
-    stripe_params_add(sp, "metadata[why]", why);
-    snprintf(key, sizeof(key), "refund-%s", pi);
-    rc = stripe_post(c->stripe, "/v1/refunds", sp, key, &out, err);
-    stripe_params_free(sp);
-    if (out)
-        json_object_put(out);
-    ctx_log(c, rc == APP_OK ? LL_WARN : LL_ERROR, "refund of %s (%s): %s", pi, why,
-            rc == APP_OK ? "requested" : err->msg);
-    return rc;
-}
-
-/* The share arrived where no share is owed: note it on the member, then refund it. */
+/* The share arrived where no share is owed, or not for the share's price: recorded on the
+ * member as extra, then refunded (campaign/extra.c). */
 static int
 unwanted(const struct ctx *c, struct json_object *team, long i, const struct pay_event *pe,
          const char *why, struct app_error *err)
 {
-    struct json_object *items = json_object_new_array(), *v = json_object_new_object();
-    char upd[200], ts[32];
-    int rc;
+    struct json_object *m = team_member(team, i);
+    char path[32], rec[64];
+    struct extra_payment x;
 
-    time_iso(pe->now, ts, sizeof(ts));
-    json_object_object_add(v, ":pi", ddb_av_s(pe->payment_intent));
-    json_object_object_add(v, ":why", ddb_av_s(why));
-    snprintf(upd, sizeof(upd), "SET reviewNeeded = :why, members[%ld].extraPayment = :pi", i);
-    json_object_array_add(items, txn_update(c->cfg->tbl_teams,
-                                            ddb_key_s("teamId", json_str(team, "teamId")),
-                                            upd, NULL, v));
-    rc = txn_run(c->ddb, items, NULL, err);
-    if (rc != APP_OK)
-        return rc;
-    return team_refund(c, pe->payment_intent, why, err);
+    snprintf(path, sizeof(path), "members[%ld].", i);
+    snprintf(rec, sizeof(rec), "%s#%ld", json_str(team, "teamId"), i);
+    memset(&x, 0, sizeof(x));
+    x.table = c->cfg->tbl_teams;
+    x.key_name = "teamId";
+    x.key = json_str(team, "teamId");
+    x.path = path;
+    x.record = rec;
+    x.email = json_str(m, "email");
+    x.expected = json_int(m, "shareCents");
+    x.why = why;
+    return campaign_payment_unwanted(campaign_find(TEAM_CAMPAIGN), c, pe, &x, err);
 }
 
 static struct json_object *
@@ -193,6 +174,11 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
     }
     if (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0) {
         rc = unwanted(c, team, i, pe, "team expired", err);
+        json_object_put(team);
+        return rc;
+    }
+    if (!campaign_paid_matches(pe, json_int(m, "shareCents"), json_str(team, "currency"))) {
+        rc = unwanted(c, team, i, pe, "amount mismatch", err);
         json_object_put(team);
         return rc;
     }
@@ -524,7 +510,7 @@ team_expire(const struct ctx *c, struct json_object *team, struct app_error *err
         if (!m || !json_str(m, "status"))
             break;
         if (!strcmp(json_str(m, "status"), "paid") && json_str(m, "paymentIntentId")) {
-            if (team_refund(c, json_str(m, "paymentIntentId"), "team expired", err) != APP_OK ||
+            if (campaign_refund(c, json_str(m, "paymentIntentId"), "team expired", err) != APP_OK ||
                 set_member(c, tid, i, "paid", "refund_pending", err) != APP_OK) {
                 ctx_log(c, LL_ERROR, "team %s: refunding share %ld failed (next run retries): %s",
                         tid, i, err->msg);

@@ -101,9 +101,6 @@ int team_load(const struct ctx *c, const char *team_id, struct json_object **out
 /* members[i] of a team, or NULL. */
 struct json_object *team_member(struct json_object *team, long long i);
 
-/* Refund a payment in full (idempotent per PaymentIntent). */
-int team_refund(const struct ctx *c, const char *pi, const char *why, struct app_error *err);
-
 /* Expire a team found past its deadline (at c->now) and refund its paid shares (an expired
  * team: retry the refunds that failed).  1 expired now, 0 nothing to do, -1 failed. */
 int team_expire(const struct ctx *c, struct json_object *team, struct app_error *err);

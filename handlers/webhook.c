@@ -227,6 +227,11 @@ on_charge_refunded(struct request *req, const struct event *ev)
         return rc;
     if (pr.refunded >= refunded) {
         rc = APP_OK;                                  /* an older or repeated refund */
+    } else if (pr.extra) {                            /* ours: the record keeps its own */
+        time_iso(ev->now, ts, sizeof(ts));
+        r = json_object_new_array();
+        json_object_array_add(r, payment_refund_txn(req->cfg, pi, refunded, full, ts));
+        rc = txn_run(req->ctx.ddb, r, NULL, &req->err);
     } else if (pr.record) {
         c = campaign_find(pr.campaign);
         rc = c ? c->ops->refunded(c, &req->ctx, &pr, refunded, full, &req->err) : APP_OK;

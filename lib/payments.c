@@ -45,6 +45,8 @@ payment_get(struct ddb *ddb, const struct cfg *cfg, const char *pi, struct payme
         p->refunded = json_object_get_int64(v);
     if (json_object_object_get_ex(p->row, "refundedFull", &v))
         p->refunded_full = json_object_get_boolean(v);
+    if (json_object_object_get_ex(p->row, "extraPayment", &v))
+        p->extra = json_object_get_boolean(v);
     return APP_OK;
 }
 

@@ -25,6 +25,7 @@ struct payment_row {
     long long refunded;            /* amountRefundedCents so far */
     int refunded_full;
     const char *dispute;
+    int extra;                     /* a payment the record did not need (refunded) */
 };
 
 /* The payment's row; APP_OK with p->row NULL when there is none.  payment_free releases. */

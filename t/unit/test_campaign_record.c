@@ -23,6 +23,11 @@
     "\"firstName\":{\"S\":\"Omar\"},\"planId\":{\"S\":\"scholarship-3months\"}," \
     "\"planName\":{\"S\":\"Scholarship Access\"},\"percent\":{\"N\":\"50\"}," \
     "\"priceCents\":{\"N\":\"6450\"},\"currency\":{\"S\":\"AUD\"}}}"
+#define SCHOLARSHIP_PAID_BY(pi) \
+    "{\"Item\":{\"scholarshipId\":{\"S\":\"sch_0123456789abcdef01234567\"}," \
+    "\"status\":{\"S\":\"paid\"},\"email\":{\"S\":\"omar@example.com\"}," \
+    "\"stripePaymentIntentId\":{\"S\":\"" pi "\"},\"planId\":{\"S\":\"scholarship-3months\"}," \
+    "\"priceCents\":{\"N\":\"6450\"},\"currency\":{\"S\":\"AUD\"}}}"
 #define CATALOGUE \
     "{\"Item\":{\"planId\":{\"S\":\"scholarship-3months\"},\"durationMonths\":{\"N\":\"3\"}," \
     "\"status\":{\"S\":\"active\"},\"amountCents\":{\"N\":\"12900\"}}}"
@@ -52,8 +57,8 @@ static const struct {
       {TXN, 200, "{}"}}, 4, APP_OK, 4,
      {"2026-04-15T12:00:00Z", "scholarship-approved", "\"grantId\":{\"S\":\"sch_", "pi_1"},
      NULL},
-    {"paid twice: the second finds it paid and writes nothing", PAID,
-     {{GET, 200, SCHOLARSHIP("paid")}}, 1, APP_OK, 1, {GET, NULL, NULL, NULL}, TXN},
+    {"the same payment twice: the second finds it paid and writes nothing", PAID,
+     {{GET, 200, SCHOLARSHIP_PAID_BY("pi_1")}}, 1, APP_OK, 1, {GET, NULL, NULL, NULL}, TXN},
     {"paid for a product missing from the catalogue: an error, never zero months", PAID,
      {{GET, 200, SCHOLARSHIP("submitted")}, {GET, 200, "{}"}, {GET, 200, "{}"}}, 3,
      APP_ECONFIG, 3, {GET, NULL, NULL, NULL}, TXN},
@@ -145,6 +150,60 @@ START_TEST(test_one_record)
 }
 END_TEST
 
+/* Issue 12, items 3 and 5: a payment the record does not need is recorded and refunded. */
+static const struct {
+    const char *name;
+    const char *record;
+    long long amount;
+    const char *why;
+} extras[] = {
+    {"issue 12 item 5: a second payment of a paid scholarship", SCHOLARSHIP_PAID_BY("pi_0"),
+     6450, "paid twice"},
+    {"issue 12 item 3: an amount other than the record's price", SCHOLARSHIP("submitted"),
+     100, "amount mismatch"},
+};
+
+START_TEST(test_one_record_extra)
+{
+    const struct campaign *k = campaign_find("scholarship-application");
+    struct json_object *meta = json_tokener_parse(
+        "{\"campaignId\":\"scholarship-application\","
+        "\"scholarshipId\":\"sch_0123456789abcdef01234567\"}");
+    const struct stub_reply ddb[] = {
+        {GET, 200, extras[_i].record}, {GET, 200, "{}"}, {TXN, 200, "{}"},
+    };
+    const struct stub_reply stripe[] = {
+        {"/v1/refunds", 200, "{\"id\":\"re_1\",\"status\":\"succeeded\"}"},
+    };
+    struct pay_event pe = {0};
+    struct stub_env e;
+    const char *txn, *refund;
+    int rc;
+
+    pe.meta = meta;
+    pe.payment_intent = "pi_1";
+    pe.amount = extras[_i].amount;
+    pe.currency = "aud";
+    pe.now = NOW;
+    stub_env_start(&e, ddb, 3, stripe, 1, NOW);
+    rc = k->ops->paid(k, &e.ctx, &pe, 0, &e.err);
+    stub_env_stop(&e);
+    ck_assert_msg(rc == APP_OK, "%s: rc %d (%s)", extras[_i].name, rc, e.err.msg);
+    ck_assert_uint_eq(e.ddb_stub.nseen, 3);
+    txn = e.ddb_stub.seen[2];
+    /* The payment's row, marked extra; the record flagged; never paid or granted. */
+    ck_assert_msg(strstr(txn, "extraPayment = :x") && strstr(txn, extras[_i].why) &&
+                  strstr(txn, "extraPayments") && !strstr(txn, "grantId") &&
+                  !strstr(txn, "accessUntil"), "%s: %s", extras[_i].name, txn);
+    ck_assert_uint_eq(e.stripe_stub.nseen, 1);
+    refund = e.stripe_stub.seen[0];
+    ck_assert(strstr(refund, "payment_intent=pi_1") && strstr(refund, "Idempotency-Key: "
+                                                                      "refund-pi_1"));
+    stub_env_free(&e);
+    json_object_put(meta);
+}
+END_TEST
+
 /* The registry: every row names its route, table and ops; ids are unique. */
 START_TEST(test_registry)
 {
@@ -173,6 +232,7 @@ record_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_one_record, 0, sizeof(cases) / sizeof(cases[0]));
+    tcase_add_loop_test(tc, test_one_record_extra, 0, sizeof(extras) / sizeof(extras[0]));
     tcase_add_test(tc, test_registry);
     suite_add_tcase(s, tc);
     return s;

@@ -807,7 +807,8 @@ START_TEST(test_load_every_template)
 {
     static const char *const documented[] = {
         "dispute-alert", "mock-registration", "mock-reminder", "mock-results",
-        "payment-failed", "plan-activated", "purchase-confirmation", "scholarship-approved",
+        "payment-alert", "payment-failed", "plan-activated", "purchase-confirmation",
+        "scholarship-approved",
         "scholarship-received", "team-created", "team-invitation",
     };
     char dir[PATH_MAX], names[MAX_TEMPLATES][TNAME_LEN];

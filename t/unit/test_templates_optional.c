@@ -129,6 +129,12 @@ static const struct optcase cases[] = {
      "[ProDentHub] Dispute opened on purchase pur_7c2d9e",
      {"A$149.00", "fraudulent", "ch_3Nx", "dp_1Nx", "pi_3Nx"},
      {"purchase pur_7c2d9e", "dp_1Nx", "pi_3Nx"}},
+    {"payment-alert",
+     {{"amount", "A$149.00"}, {"expected", "A$199.00"}, {"reason", "paid twice"}},
+     "[ProDentHub] Payment refunded: A$149.00 on purchase pur_7c2d9e",
+     "[ProDentHub] Payment refunded on purchase pur_7c2d9e",
+     {"A$149.00", "A$199.00", "paid twice", "pi_3Nx"},
+     {"purchase pur_7c2d9e", "pi_3Nx", "refunded in full"}},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -161,7 +167,7 @@ static const char all_vars[] =
     "'reportUrl':'https://prodenthub.com.au/reports/reg_5511','amount':'A$149.00',"
     "'reason':'Card declined by issuer','retryUrl':'https://prodenthub.com.au/retry/pur_7c2d9e',"
     "'recordType':'purchase','recordId':'pur_7c2d9e','paymentIntentId':'pi_3Nx',"
-    "'chargeId':'ch_3Nx','disputeId':'dp_1Nx',"
+    "'chargeId':'ch_3Nx','disputeId':'dp_1Nx','expected':'A$199.00',"
     "'dashboardUrl':'https://dashboard.stripe.com/disputes/dp_1Nx'}";
 
 static struct json_object *
@@ -180,6 +186,8 @@ full_vars(const struct optcase *c)
     /* In the dispute alert, "reason" is Stripe's dispute reason. */
     if (strcmp(c->tmpl, "dispute-alert") == 0)
         json_object_object_add(v, "reason", json_object_new_string("fraudulent"));
+    if (strcmp(c->tmpl, "payment-alert") == 0)
+        json_object_object_add(v, "reason", json_object_new_string("paid twice"));
     return v;
 }
 
