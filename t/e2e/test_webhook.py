@@ -75,6 +75,7 @@ def buy(stack, email, code=None):
 def session_obj(d, status="complete", paid="paid"):
     return {"id": d["sessionId"], "object": "checkout.session", "status": status,
             "payment_status": paid, "payment_intent": "pi_" + d["purchaseId"][4:],
+            "amount_total": d["finalAmountCents"], "currency": "aud",
             "metadata": {"campaignId": "discount-purchase", "purchaseId": d["purchaseId"]}}
 
 
