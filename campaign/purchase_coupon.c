@@ -1,18 +1,43 @@
 /*
- * The coupon as a purchase and a quote read it (purchase.h): the buyer's use counter, and
- * the log of a record that cannot be read fully (refused with the reason MISCONFIGURED like
- * any other refusal, and logged once per worker).
+ * The coupon as a purchase and a quote read it (purchase.h): the buyer's use counter, the
+ * client's lookup budget, and the log of a record that cannot be read fully (refused with
+ * the reason MISCONFIGURED like any other refusal, and logged once per worker).
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/cache.h"
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "../lib/strparse.h"
 #include "purchase.h"
+
+const char *
+purchase_client(const char *client)
+{
+    return client && *client ? client : "unknown";
+}
+
+int
+purchase_lookups_left(const struct ctx *c, const char *count, struct app_error *err)
+{
+    long n;
+
+    if (count && str_to_long(count, 0, LONG_MAX, &n) == 0 && n >= c->cfg->coupon_guess_limit)
+        return app_error_set(err, APP_ERATELIMIT, "too many coupon lookups; try again later");
+    return APP_OK;
+}
+
+void
+purchase_lookup_spend(const struct ctx *c, const char *client)
+{
+    cache_incr(c->cache, "guess", purchase_client(client), c->cfg->coupon_guess_window_s);
+}
 
 int
 purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,

@@ -1,6 +1,7 @@
 /*
  * A discount purchase made (purchase.h): priced from the catalogue and the coupon, its
- * coupon use reserved, then its Checkout Session opened and recorded on it.
+ * coupon use held within the client's and the email's bounds, then its Checkout Session
+ * opened (to expire with the hold) and recorded on it.
  */
 #include "config.h"
 
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../lib/cache.h"
 #include "../lib/catalogue.h"
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
@@ -17,14 +19,14 @@
 #include "../lib/stripe.h"
 #include "purchase.h"
 
-#define SESSION_LIFETIME_S 3600
-
 struct purchase {
     const struct purchase_input *in;
     struct purchase_created *out;   /* id, code and the amounts, as they are decided */
     const char *plan_name;
     const char *plan_family;        /* the catalogue's family, or NULL */
     struct coupon coupon;
+    struct reservation_hold hold;   /* the email's hold slot, with a coupon */
+    time_t expires;                 /* the session's expires_at, on Stripe's clock */
     char now[32];
 };
 
@@ -67,10 +69,11 @@ reserve(const struct ctx *c, const struct purchase *p, struct app_error *err)
     json_object_object_add(pur, "finalAmountCents", ddb_av_n(o->final_cents));
     add_s(pur, "currency", "AUD");
     add_s(pur, "status", "pending");
+    add_s(pur, "expiresAt", o->expires_at);
     add_s(pur, "createdAt", p->now);
     add_s(pur, "updatedAt", p->now);
     as_reservation(p, &r);
-    rc = reservation_take(c->ddb, c->cfg, &r, pur, p->now, err);
+    rc = reservation_take(c->ddb, c->cfg, &r, o->code[0] ? &p->hold : NULL, pur, p->now, err);
     json_object_put(pur);
     return rc;
 }
@@ -125,15 +128,20 @@ load_coupon(const struct ctx *c, struct purchase *p, long long *uses, struct app
     return purchase_coupon_uses(c, code, p->in->email, uses, err);
 }
 
-/* A coupon refusal with its reason, as code (422, or 409 when a limit stands in the way). */
+/* A coupon refusal with its reason, as code (422, or 409 when a limit stands in the way).
+ * An unknown code, or an answer about the email's own uses, spends a client's lookup. */
 static int
-refuse(struct app_error *err, int code, enum coupon_reason r)
+refuse(const struct ctx *c, const struct purchase *p, struct app_error *err, int code,
+       enum coupon_reason r)
 {
+    if (r == COUPON_NOT_FOUND || r == COUPON_ALREADY_USED)
+        purchase_lookup_spend(c, p->in->client);
     app_error_clear(err);
     return app_error_reason(err, code, coupon_reason_slug(r), "%s", coupon_reason_message(r));
 }
 
-/* Why the reservation's conditions failed, read back after the fact. */
+/* Why the reservation's conditions failed, read back after the fact: the coupon's reason,
+ * or COUPON_OK when the coupon would have taken it (the email's hold slot was taken). */
 static enum coupon_reason
 why_refused(const struct ctx *c, struct purchase *p, struct app_error *err)
 {
@@ -148,7 +156,56 @@ why_refused(const struct ctx *c, struct purchase *p, struct app_error *err)
         return COUPON_INACTIVE;
     if (p->coupon.per_user_limit && uses >= p->coupon.per_user_limit)
         return COUPON_ALREADY_USED;
-    return COUPON_USAGE_LIMIT_REACHED;
+    if (p->coupon.usage_limit && p->coupon.usage_count >= p->coupon.usage_limit)
+        return COUPON_USAGE_LIMIT_REACHED;
+    return COUPON_OK;
+}
+
+/* The client's lookups not spent yet (the cache's count; open when it is down). */
+static int
+lookups_left(const struct ctx *c, const struct purchase *p, struct app_error *err)
+{
+    struct buf count;
+    int rc;
+
+    buf_init(&count, 64);
+    rc = cache_get(c->cache, "guess", purchase_client(p->in->client), &count);
+    rc = purchase_lookups_left(c, rc == APP_OK ? count.data : NULL, err);
+    buf_free(&count);
+    return rc;
+}
+
+/* One more hold started by the client in PURCHASE_HOLD_S, within COUPON_HOLDS_PER_CLIENT
+ * (a rate limit: with memcached down it is not counted). */
+static int
+client_hold(const struct ctx *c, const struct purchase *p, struct app_error *err)
+{
+    long long n = cache_incr(c->cache, "hold", purchase_client(p->in->client),
+                             PURCHASE_HOLD_S);
+
+    if (n > c->cfg->coupon_holds_per_client)
+        return app_error_set(err, APP_ERATELIMIT, "too many checkouts with a coupon from "
+                             "this address; try again later");
+    return APP_OK;
+}
+
+/* A slot of the email's holds free now; 409 TOO_MANY_OPEN_CHECKOUTS when there is none. */
+static int
+email_hold(const struct ctx *c, struct purchase *p, struct app_error *err)
+{
+    int rc;
+
+    p->hold.now = c->now;
+    p->hold.until = c->now + PURCHASE_HOLD_S;
+    rc = reservation_hold_slot(c->ddb, c->cfg, p->in->email, c->cfg->coupon_holds_per_email,
+                               c->now, &p->hold.slot, err);
+    if (rc != APP_ECONDITION)
+        return rc;
+    app_error_clear(err);
+    return app_error_reason(err, APP_ECONDITION, "TOO_MANY_OPEN_CHECKOUTS",
+                            "This email has %ld unpaid checkouts with a coupon; pay one or "
+                            "wait for one to expire (%d minutes)",
+                            c->cfg->coupon_holds_per_email, PURCHASE_HOLD_S / 60);
 }
 
 /* A Checkout Session for the purchase; out gets the session (id, url). */
@@ -190,7 +247,7 @@ create_session(const struct ctx *c, const struct purchase *p, struct json_object
     stripe_params_add(sp, "payment_intent_data[metadata][purchaseId]", o->id);
     stripe_params_add(sp, "payment_intent_data[metadata][campaignId]", PURCHASE_CAMPAIGN);
     /* Stripe's clock, not ours (a test's clock offset must not reach Stripe). */
-    stripe_params_add_long(sp, "expires_at", (long long)time(NULL) + SESSION_LIFETIME_S);
+    stripe_params_add_long(sp, "expires_at", (long long)p->expires);
     snprintf(url, sizeof(url), "%s/purchase/success?session_id={CHECKOUT_SESSION_ID}",
              c->cfg->frontend_url);
     stripe_params_add(sp, "success_url", url);
@@ -232,6 +289,10 @@ session_failed(const struct ctx *c, const struct purchase *p, struct app_error *
         ctx_log(c, LL_ERROR, "releasing %s failed: %s; the expiry sweep will", p->out->id,
                 err->msg);
     app_error_clear(err);
+    /* The email's hold slot: free it now (it frees itself at its end anyway). */
+    if (p->out->code[0])
+        reservation_hold_end(c->ddb, c->cfg, p->in->email, &p->hold, err);
+    app_error_clear(err);
     p->out->session_failed = 1;
     return app_error_set(err, APP_EUPSTREAM, "checkout session for %s: %s", p->out->id, why);
 }
@@ -272,20 +333,51 @@ apply_coupon(const struct ctx *c, struct purchase *p, struct app_error *err)
 
     if (coupon_normalize_code(p->in->code, p->out->code, sizeof(p->out->code)) != 0) {
         p->out->code[0] = '\0';
-        return refuse(err, APP_EUNPROCESSABLE, COUPON_NOT_FOUND);
+        return refuse(c, p, err, APP_EUNPROCESSABLE, COUPON_NOT_FOUND);
     }
     rc = load_coupon(c, p, &uses, err);
     if (rc > 0)
-        return refuse(err, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
+        return refuse(c, p, err, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
     if (rc != APP_OK)
         return rc;
     r = coupon_check(&p->coupon, p->in->plan_id, p->plan_family, p->out->original_cents,
                      c->now, uses);
     if (r != COUPON_OK)
-        return refuse(err, r == COUPON_USAGE_LIMIT_REACHED || r == COUPON_ALREADY_USED ?
+        return refuse(c, p, err, r == COUPON_USAGE_LIMIT_REACHED || r == COUPON_ALREADY_USED ?
                       APP_ECONDITION : APP_EUNPROCESSABLE, r);
     p->out->discount_cents = coupon_discount(&p->coupon, p->out->original_cents);
     return APP_OK;
+}
+
+/*
+ * Reserve, with the coupon's use in one of the email's hold slots.  A slot taken by another
+ * checkout between the read and the write is tried once more with a slot read afresh (and
+ * a new purchase id: the id is the transaction's token).
+ */
+static int
+reserve_in_slot(const struct ctx *c, struct purchase *p, struct app_error *err)
+{
+    enum coupon_reason r;
+    int rc, attempt;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (id_new(p->out->id, sizeof(p->out->id), "pur_") != 0)
+            return app_error_set(err, APP_EINTERNAL, "no random bytes for an id");
+        rc = p->out->code[0] ? email_hold(c, p, err) : APP_OK;
+        if (rc == APP_OK)
+            rc = reserve(c, p, err);
+        if (rc != APP_ECONDITION || err->reason)
+            return rc;
+        app_error_clear(err);
+        if (!p->out->code[0])
+            return app_error_set(err, APP_EINTERNAL, "purchase id %s taken", p->out->id);
+        r = why_refused(c, p, err);
+        if (r != COUPON_OK)
+            return refuse(c, p, err, APP_ECONDITION, r);
+    }
+    return app_error_reason(err, APP_ECONDITION, "TOO_MANY_OPEN_CHECKOUTS",
+                            "This email's checkouts with a coupon changed meanwhile; "
+                            "please try again");
 }
 
 int
@@ -305,7 +397,9 @@ purchase_create(const struct ctx *c, const struct purchase_input *in,
         goto done;
     time_iso(c->now, p.now, sizeof(p.now));
     if (in->code) {
-        rc = apply_coupon(c, &p, err);
+        rc = lookups_left(c, &p, err);
+        if (rc == APP_OK)
+            rc = apply_coupon(c, &p, err);
         if (rc != APP_OK)
             goto done;
     }
@@ -315,17 +409,14 @@ purchase_create(const struct ctx *c, const struct purchase_input *in,
                               "The amount is below the minimum charge");
         goto done;
     }
-    if (id_new(out->id, sizeof(out->id), "pur_") != 0) {
-        rc = app_error_set(err, APP_EINTERNAL, "no random bytes for an id");
-        goto done;
+    if (out->code[0]) {
+        rc = client_hold(c, &p, err);
+        if (rc != APP_OK)
+            goto done;
     }
-
-    rc = reserve(c, &p, err);
-    if (rc == APP_ECONDITION) {
-        app_error_clear(err);
-        rc = refuse(err, APP_ECONDITION, why_refused(c, &p, err));
-        goto done;
-    }
+    p.expires = time(NULL) + PURCHASE_HOLD_S;       /* Stripe's clock, not ours */
+    time_iso(p.expires, out->expires_at, sizeof(out->expires_at));
+    rc = reserve_in_slot(c, &p, err);
     if (rc != APP_OK)
         goto done;
 

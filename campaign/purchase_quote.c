@@ -2,15 +2,14 @@
  * A coupon quoted (purchase.h), for POST /v1/coupons/validate, the route the benchmark
  * drives: one cache round trip for the client's count of wrong guesses, the plan and the
  * coupon; DynamoDB only on a miss (lib/cached.h), and for the buyer's use counter when an
- * email is given and the coupon limits uses per buyer.  Unknown codes are cached too, and
- * each client may guess wrong only COUPON_GUESS_LIMIT times per COUPON_GUESS_WINDOW_S (a
- * memcached counter per address; with the cache down the edge's general rate limit still
- * holds).  Prices come from the catalogue when a plan is named; an amount is taken only to
- * preview a discount.
+ * email is given and the coupon limits uses per buyer.  Unknown codes are cached too.  Each
+ * unknown code and each answer about the email's own uses spends one of the client's
+ * COUPON_GUESS_LIMIT lookups per COUPON_GUESS_WINDOW_S (purchase.h; a memcached counter per
+ * address; with the cache down the edge's general rate limit still holds).  Prices come from
+ * the catalogue when a plan is named; an amount is taken only to preview a discount.
  */
 #include "config.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +17,6 @@
 #include "../lib/cfg.h"
 #include "../lib/catalogue.h"
 #include "../lib/ddbjson.h"
-#include "../lib/strparse.h"
 #include "purchase.h"
 
 #define CACHED_TEXT_MAX (64 * 1024)
@@ -40,7 +38,7 @@ refuse(const struct ctx *c, const struct purchase_quote_input *in, struct purcha
        const char *code, enum coupon_reason r)
 {
     if (r == COUPON_NOT_FOUND)
-        cache_incr(c->cache, "guess", in->client, c->cfg->coupon_guess_window_s);
+        purchase_lookup_spend(c, in->client);
     out->valid = 0;
     out->reason = r;
     snprintf(out->code, sizeof(out->code), "%s", code);
@@ -86,24 +84,20 @@ purchase_quote(const struct ctx *c, const struct purchase_quote_input *in,
     struct buf got[NKEYS];
     struct coupon cp;
     enum coupon_reason r;
-    int rc = APP_OK, hit[NKEYS], code_ok;
-    long guesses;
+    int rc = APP_OK, hit[NKEYS], code_ok, per_email = 0;
     size_t i;
 
     memset(out, 0, sizeof(*out));
     code_ok = coupon_normalize_code(in->code, code, sizeof(code)) == 0;
-    keys[GUESS] = in->client;
+    keys[GUESS] = purchase_client(in->client);
     keys[PLAN] = in->plan_id && plan_key_ok(in->plan_id) ? in->plan_id : "-";
     keys[COUPON] = code_ok ? code : "-";
     for (i = 0; i < NKEYS; i++)
         buf_init(&got[i], CACHED_TEXT_MAX);
     cache_get_many(c->cache, NKEYS, ns, keys, got, hit);
-    if (hit[GUESS] && str_to_long(got[GUESS].data, 0, LONG_MAX, &guesses) == 0 &&
-        guesses >= c->cfg->coupon_guess_limit) {
-        rc = app_error_set(err, APP_ERATELIMIT, "too many unknown coupon codes; "
-                           "try again later");
+    rc = purchase_lookups_left(c, hit[GUESS] ? got[GUESS].data : NULL, err);
+    if (rc != APP_OK)
         goto done;
-    }
     if (in->plan_id) {
         rc = quote_plan(c, in, hit[PLAN], &got[PLAN], &amount, &family, &plan, err);
         if (rc != APP_OK)
@@ -132,8 +126,11 @@ purchase_quote(const struct ctx *c, const struct purchase_quote_input *in,
         rc = purchase_coupon_uses(c, cp.code, in->email, &uses, err);
         if (rc != APP_OK)
             goto done;
+        per_email = 1;
     }
     r = coupon_check(&cp, in->plan_id, family, amount, c->now, uses);
+    if (per_email && (r == COUPON_OK || r == COUPON_ALREADY_USED))
+        purchase_lookup_spend(c, in->client);   /* it says whether the email used it */
     if (r != COUPON_OK) {
         refuse(c, in, out, cp.code, r);
         goto done;

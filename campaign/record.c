@@ -19,6 +19,7 @@
 #include "../lib/txn.h"
 #include "campaign.h"
 #include "record.h"
+#include "team.h"
 
 int
 campaign_access_until(const struct ctx *c, const char *product, time_t from, time_t *out,
@@ -339,10 +340,42 @@ void
 record_made_init(struct record_made *out, const struct ctx *c, const char *path,
                  const char *id)
 {
+    char token[40];
+
     memset(out, 0, sizeof(*out));
     snprintf(out->id, sizeof(out->id), "%s", id);
     snprintf(out->pay_url, sizeof(out->pay_url), "%s/%s/%s/pay", c->cfg->api_base_url, path,
              id);
+    if (id_new(token, sizeof(token), "") != 0)
+        return;                    /* no view_hash: record_create refuses */
+    team_token_hash(token, out->view_hash);
+    snprintf(out->view_url, sizeof(out->view_url), "%s/%s/%s?token=%s", c->cfg->api_base_url,
+             path, id, token);
+}
+
+static void
+copy_fields(struct json_object *to, struct json_object *from, const char *const *fields)
+{
+    struct json_object *v;
+    size_t i;
+
+    for (i = 0; fields[i]; i++)
+        if (json_object_object_get_ex(from, fields[i], &v))
+            json_object_object_add(to, fields[i], json_object_get(v));
+}
+
+struct json_object *
+record_view_json(struct json_object *rec, const char *token, const char *const *public_fields,
+                 const char *const *owner_fields, int *owner)
+{
+    struct json_object *d = json_object_new_object();
+
+    *owner = team_token_ok(token, json_str(rec, "viewTokenHash"));
+    copy_fields(d, rec, public_fields);
+    if (*owner)
+        copy_fields(d, rec, owner_fields);
+    json_add_str(d, "viewer", *owner ? "owner" : "public");
+    return d;
 }
 
 struct json_object *
@@ -357,6 +390,7 @@ record_new(const struct campaign *k, const struct record_made *made, const char 
     json_add_str(o, "firstName", first);
     if (last)
         json_add_str(o, "lastName", last);
+    json_add_str(o, "viewTokenHash", made->view_hash);
     json_add_str(o, "status", k->payable_status);
     json_add_str(o, "createdAt", now);
     json_add_str(o, "updatedAt", now);
@@ -403,6 +437,10 @@ record_create(const struct campaign *k, const struct ctx *c, struct json_object 
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (!made->view_hash[0]) {
+        rc = app_error_set(err, APP_EINTERNAL, "no random bytes for a view token");
+        goto done;
+    }
     rc = link_fn(c, rec, &link, err);
     if (rc != APP_OK)
         goto done;

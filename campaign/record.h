@@ -24,15 +24,29 @@ struct record_link {
 struct record_made {
     char id[40];                   /* the record's key */
     char pay_url[512];             /* its pay link: <API base>/<path>/<id>/pay */
+    char view_url[512];            /* its owner's view: <API base>/<path>/<id>?token=<token> */
+    char view_hash[65];            /* the token's hash, all the record keeps of it */
     struct paylink_out session;    /* id "" when Stripe made none now */
 };
 
-/* out's id and pay link (path: the campaign's resource in the API, "scholarships"). */
+/* out's id, pay link and owner's view with a new token (path: the campaign's resource in
+ * the API, "scholarships"). */
 void record_made_init(struct record_made *out, const struct ctx *c, const char *path,
                       const char *id);
 
+/*
+ * What of rec (plain) the holder of token sees, as a new object (the caller puts it): the
+ * fields public_fields (NULL-ended) for anyone with the id, which travels in URLs; also
+ * owner_fields when token is the record's own (viewUrl's, compared in constant time).
+ * "viewer" says which ("owner" or "public"), and so does *owner.
+ */
+struct json_object *record_view_json(struct json_object *rec, const char *token,
+                                     const char *const *public_fields,
+                                     const char *const *owner_fields, int *owner);
+
 /* A new record of k as a plain object (the caller puts it): its key, campaign, person (last
- * NULL: none) and k->payable_status, created and updated at now (ISO). */
+ * NULL: none), its view token's hash and k->payable_status, created and updated at now
+ * (ISO). */
 struct json_object *record_new(const struct campaign *k, const struct record_made *made,
                                const char *email, const char *first, const char *last,
                                const char *now);

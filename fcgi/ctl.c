@@ -16,8 +16,9 @@
  *                                                        catalogue; exit 1 when any does
  *   prodenthubctl [-c FILE] sweep-checkouts [--older-than SECONDS]
  *                        release the coupon uses of purchases whose checkout was abandoned:
- *                        pending longer than SECONDS (default 3900), and the Stripe session
- *                        expired (an open one past its expiry is expired first) or never made.
+ *                        pending longer than SECONDS (default PURCHASE_HOLD_S, the session's
+ *                        lifetime: 31 minutes), and the Stripe session expired (an open one
+ *                        past its expiry is expired first) or never made.
  *                        Run it from a timer; it is safe to run twice at once.
  *   prodenthubctl [-c FILE] expire-teams [--older-than SECONDS]
  *                        teams not fully paid TEAM_PAY_DAYS after creation (or SECONDS) are
@@ -69,6 +70,7 @@
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
 #include "../campaign/mock.h"
+#include "../campaign/purchase.h"
 #include "../campaign/team.h"
 #include "ctl.h"
 #include "ctl_coupons.h"
@@ -504,7 +506,7 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "coupon-check") == 0) {
         rc = ctl_coupon_check(&c.cfg, c.ddb);
     } else if (strcmp(cmd, "sweep-checkouts") == 0) {
-        long older = 3900;
+        long older = PURCHASE_HOLD_S;
 
         if (optind + 2 < argc && strcmp(argv[optind + 1], "--older-than") == 0 &&
             str_to_long(argv[optind + 2], 0, 86400 * 30, &older) != 0) {

@@ -3,7 +3,7 @@
  *
  * Says whether a coupon applies, and if so the amounts in cents; if not, the machine reason
  * (lib/coupon.h).  The quote is the campaign's (campaign/purchase.h purchase_quote: the
- * catalogue's price when a plan is named, the cache, the limit on wrong guesses); this file
+ * catalogue's price when a plan is named, the cache, the client's lookup budget); this file
  * reads the fields and answers.
  */
 #include "config.h"
@@ -15,15 +15,6 @@
 #include "../fcgi/request.h"
 #include "handlers.h"
 #include "lookup.h"
-
-/* The client's address, as nginx saw it (after real_ip where configured). */
-static const char *
-client_ip(const struct request *req)
-{
-    const char *ip = req_env(req, "REMOTE_ADDR");
-
-    return ip && *ip ? ip : "unknown";
-}
 
 int
 coupons_validate(struct request *req)
@@ -44,7 +35,7 @@ coupons_validate(struct request *req)
         return APP_EVALIDATION;
     if (!in.plan_id && !have_amount)
         return app_error_field(&req->err, "planId", "planId or amountCents is required");
-    in.client = client_ip(req);
+    in.client = req_env(req, "REMOTE_ADDR");        /* as nginx saw it (after real_ip) */
     in.plan_shape = plan_public_shape;
     rc = purchase_quote(&req->ctx, &in, &out, &req->err);
     if (rc != APP_OK)

@@ -8,7 +8,9 @@
  *                                         score report (PDF/PNG/JPEG, size signed, short)
  *   POST /v1/personalized-plans/create    the plan recorded once its report is in S3, and a
  *                                         Checkout for its cluster's product
- *   GET  /v1/personalized-plans/{planId}  status, cluster and (once active) the roadmap
+ *   GET  /v1/personalized-plans/{planId}[?token=]  status, cluster and (once active) the
+ *                                         roadmap; with the owner's token (viewUrl of the
+ *                                         answer to create) also the scores and reasons
  *   GET  /v1/personalized-plans/{planId}/pay   the plan's Checkout (303)
  *
  * The browser uploads straight to S3; the key is ours (score-reports/<planId>/report),
@@ -149,6 +151,7 @@ personal_create(struct request *req)
     json_object_object_add(d, "priceCents", json_object_new_int64(out.price_cents));
     json_add_str(d, "currency", "AUD");
     json_add_str(d, "payUrl", out.made.pay_url);
+    json_add_str(d, "viewUrl", out.made.view_url);
     if (out.made.session.id[0]) {
         json_add_str(d, "sessionId", out.made.session.id);
         json_add_str(d, "checkoutUrl", out.made.session.url);
@@ -165,25 +168,29 @@ load(struct request *req, struct json_object **out)
 int
 personal_get(struct request *req)
 {
-    static const char *const fields[] = {
+    /* Anyone with the id (ids travel in URLs): never the scores. */
+    static const char *const public_fields[] = {
         "planId", "status", "firstName", "selectedCluster", "clusterName", "productPlanId",
         "priceCents", "currency", "createdAt", "paidAt", "accessUntil", NULL,
     };
-    struct json_object *p, *d, *v;
+    /* The owner, with the token of the answer to create: the report and its assessment. */
+    static const char *const owner_fields[] = { "sections", NULL };
+    static const char *const assessed[] = {
+        "metrics", "questions", "weakestSection", "reasons", NULL,
+    };
+    struct json_object *p, *d, *a, *v;
     const char *st;
     size_t i;
-    int rc;
+    int rc, owner;
 
     rc = load(req, &p);
     if (rc != APP_OK)
         return rc;
-    d = json_object_new_object();
-    for (i = 0; fields[i]; i++)
-        if (json_object_object_get_ex(p, fields[i], &v))
-            json_object_object_add(d, fields[i], json_object_get(v));
-    if (json_object_object_get_ex(p, "assessment", &v) &&
-        json_object_object_get_ex(v, "reasons", &v))
-        json_object_object_add(d, "reasons", json_object_get(v));
+    d = record_view_json(p, req_query(req, "token"), public_fields, owner_fields, &owner);
+    for (i = 0; owner && assessed[i]; i++)
+        if (json_object_object_get_ex(p, "assessment", &a) &&
+            json_object_object_get_ex(a, assessed[i], &v))
+            json_object_object_add(d, assessed[i], json_object_get(v));
     st = json_str(p, "status");
     if (st && strcmp(st, "active") == 0 && req->cfg->clusters)
         json_object_object_add(d, "roadmap", cluster_roadmap_json(

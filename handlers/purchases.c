@@ -29,6 +29,7 @@ purchases_create(struct request *req)
     int rc;
 
     memset(&in, 0, sizeof(in));
+    in.client = req_env(req, "REMOTE_ADDR");        /* as nginx saw it (after real_ip) */
     field_campaign(req, PURCHASE_CAMPAIGN);
     in.metadata = field_metadata(req);
     field_alias(req, "couponCode", NULL, "code");
@@ -53,6 +54,7 @@ purchases_create(struct request *req)
     json_object_object_add(d, "status", json_object_new_string("pending"));
     json_object_object_add(d, "sessionId", json_object_new_string(out.session_id));
     json_object_object_add(d, "checkoutUrl", json_object_new_string(out.checkout_url));
+    json_object_object_add(d, "expiresAt", json_object_new_string(out.expires_at));
     json_object_object_add(d, "planId", json_object_new_string(in.plan_id));
     if (out.code[0])
         json_object_object_add(d, "code", json_object_new_string(out.code));
@@ -67,7 +69,7 @@ purchases_create(struct request *req)
 static const char *const purchase_public[] = {
     "purchaseId", "status", "planId", "planName", "couponCode", "currency",
     "originalAmountCents", "discountCents", "finalAmountCents", "createdAt", "updatedAt",
-    "checkoutUrl", NULL,
+    "checkoutUrl", "expiresAt", NULL,
 };
 
 int

@@ -5,8 +5,10 @@
  *   POST /v1/scholarships/calculate        the percentage, price and reasons; no writes
  *   POST /v1/scholarships/apply            the application stored (submitted), the "received"
  *                                          email queued with it, and a Checkout at the price
- *   GET  /v1/scholarships/{id}             its status and price (no personal data but the
- *                                          first name)
+ *   GET  /v1/scholarships/{id}[?token=]    its status and price (no personal data but the
+ *                                          first name); with the owner's token (viewUrl of
+ *                                          the answer to apply) also the answers, points and
+ *                                          reasons
  *   GET  /v1/scholarships/{id}/pay         the application's Checkout (303), made on demand
  *
  * The price is computed on the server from the rules and the catalogue, never taken from
@@ -132,6 +134,7 @@ scholarships_apply(struct request *req)
     json_add_str(d, "status", "submitted");
     json_add_str(d, "planId", out.plan_id);
     json_add_str(d, "payUrl", out.made.pay_url);
+    json_add_str(d, "viewUrl", out.made.view_url);
     if (out.made.session.id[0]) {
         json_add_str(d, "sessionId", out.made.session.id);
         json_add_str(d, "checkoutUrl", out.made.session.url);
@@ -149,23 +152,24 @@ load(struct request *req, struct json_object **out)
 int
 scholarships_get(struct request *req)
 {
-    static const char *const fields[] = {
+    /* Anyone with the id (ids travel in URLs): never the circumstances. */
+    static const char *const public_fields[] = {
         "scholarshipId", "status", "firstName", "percent", "fullPriceCents", "priceCents",
-        "currency", "planId", "planName", "reasons", "createdAt", "paidAt", "accessUntil",
-        NULL,
+        "currency", "planId", "planName", "createdAt", "paidAt", "accessUntil", NULL,
     };
-    struct json_object *s, *d, *v;
-    size_t i;
-    int rc;
+    /* The owner, with the token of the answer to apply. */
+    static const char *const owner_fields[] = {
+        "country", "attempts", "lastScore", "financialHardship", "studyHoursPerWeek",
+        "statement", "points", "incomeGroup", "reasons", NULL,
+    };
+    struct json_object *s;
+    int rc, owner;
 
     rc = load(req, &s);
     if (rc != APP_OK)
         return rc;
-    d = json_object_new_object();
-    for (i = 0; fields[i]; i++)
-        if (json_object_object_get_ex(s, fields[i], &v))
-            json_object_object_add(d, fields[i], json_object_get(v));
-    return reply_json(req, 200, d);
+    return reply_json(req, 200, record_view_json(s, req_query(req, "token"), public_fields,
+                                                 owner_fields, &owner));
 }
 
 int

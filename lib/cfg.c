@@ -141,6 +141,9 @@ static const struct cfg_def cfg_defs[] = {
     S("STRIPE_CLUSTER3_PRODUCT_ID", "", stripe_cluster3_product, 0),
     S("STRIPE_CLUSTER4_PRODUCT_ID", "", stripe_cluster4_product, 0),
     S("STRIPE_MOCK_PREMIUM_PRODUCT_ID", "", stripe_mock_premium_product, 0),
+
+    I("COUPON_HOLDS_PER_CLIENT", "10", 1, 100000, coupon_holds_per_client),
+    I("COUPON_HOLDS_PER_EMAIL", "3", 1, 20, coupon_holds_per_email),
 };
 
 #undef S

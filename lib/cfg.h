@@ -117,6 +117,11 @@ struct cfg {
     char *stripe_cluster3_product;
     char *stripe_cluster4_product;
     char *stripe_mock_premium_product;
+
+    /* Coupon holds (campaign/purchase.h): per client address (memcached, fails open) and
+     * per email (DynamoDB; at most RESERVATION_HOLDS_MAX) */
+    long coupon_holds_per_client;
+    long coupon_holds_per_email;
 };
 
 /*

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
@@ -14,7 +15,6 @@
 #include "reservation.h"
 #include "txn.h"
 
-/* Append {"Update": ...} on table/key to items. */
 /* One update element added to items (lib/txn.h names #st). */
 static void
 tx_update(struct json_object *items, const char *table, struct json_object *key,
@@ -78,9 +78,78 @@ add_s(struct json_object *item, const char *k, const char *v)
         json_object_object_add(item, k, ddb_av_s(v));
 }
 
+static struct json_object *
+holds_key(const char *email)
+{
+    char id[400];
+
+    snprintf(id, sizeof(id), "HOLDS#%s", email);
+    return ddb_key_s("usageId", id);
+}
+
+int
+reservation_hold_slot(struct ddb *d, const struct cfg *cfg, const char *email, long max,
+                      time_t now, int *out, struct app_error *err)
+{
+    struct json_object *k = holds_key(email), *item = NULL, *v;
+    char name[16];
+    long long until;
+    int rc, i;
+
+    rc = ddb_get_item(d, cfg->tbl_coupon_usage, k, 1, &item, err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND) {
+        *out = 0;
+        return APP_OK;
+    }
+    if (rc != APP_OK)
+        return rc;
+    rc = APP_ECONDITION;
+    for (i = 0; i < max && i < RESERVATION_HOLDS_MAX && rc != APP_OK; i++) {
+        snprintf(name, sizeof(name), "hold%d", i);
+        until = 0;
+        if (json_object_object_get_ex(item, name, &v) && json_object_object_get_ex(v, "N", &v))
+            until = strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, an N */
+        if (until <= (long long)now) {
+            *out = i;
+            rc = APP_OK;
+        }
+    }
+    json_object_put(item);
+    return rc;
+}
+
+int
+reservation_hold_end(struct ddb *d, const struct cfg *cfg, const char *email,
+                     const struct reservation_hold *h, struct app_error *err)
+{
+    char update[32], cond[48];
+
+    snprintf(update, sizeof(update), "REMOVE hold%d", h->slot);
+    snprintf(cond, sizeof(cond), "hold%d = :until", h->slot);
+    return txn_update_item(d, cfg->tbl_coupon_usage, holds_key(email), update, cond,
+                           vals(":until", ddb_av_n(h->until), NULL, NULL), err);
+}
+
+/* The email's hold slot taken, if free at h->now; the item kept a day past the hold. */
+static void
+tx_hold(const struct cfg *cfg, const char *email, const struct reservation_hold *h,
+        struct json_object *items)
+{
+    struct json_object *v = vals(":until", ddb_av_n(h->until), ":now", ddb_av_n(h->now));
+    char update[64], cond[80];
+
+    json_object_object_add(v, ":ttl", ddb_av_n(h->until + 86400));
+    snprintf(update, sizeof(update), "SET hold%d = :until, #ttl = :ttl", h->slot);
+    snprintf(cond, sizeof(cond), "attribute_not_exists(hold%d) OR hold%d <= :now", h->slot,
+             h->slot);
+    tx_update(items, cfg->tbl_coupon_usage, holds_key(email), update, cond, v);
+}
+
 int
 reservation_take(struct ddb *d, const struct cfg *cfg, const struct reservation *p,
-                 struct json_object *purchase, const char *now, struct app_error *err)
+                 const struct reservation_hold *hold, struct json_object *purchase,
+                 const char *now, struct app_error *err)
 {
     struct json_object *items = json_object_new_array();
     int rc;
@@ -89,6 +158,8 @@ reservation_take(struct ddb *d, const struct cfg *cfg, const struct reservation 
         struct json_object *red = json_object_new_object();
 
         tx_coupon(cfg, p, items, +1);
+        if (hold)
+            tx_hold(cfg, p->email, hold, items);
         add_s(red, "usageId", p->purchase_id);
         add_s(red, "couponCode", p->code);
         add_s(red, "email", p->email);

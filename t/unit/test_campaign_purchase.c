@@ -62,12 +62,19 @@
     "\"message\":\"Transaction cancelled\",\"CancellationReasons\":[{\"Code\":" \
     "\"ConditionalCheckFailed\"},{\"Code\":\"None\"},{\"Code\":\"None\"},{\"Code\":\"None\"}]}"
 #define SESSION "{\"id\":\"cs_test_1\",\"url\":\"https://checkout.example/cs_test_1\"}"
+/* The buyer's hold slots (issue 12 item 9), each the end of a hold: 100 s after NOW is still
+ * held, 400 s before it is over. */
+#define HELD "{\"N\":\"1592222500\"}"
+#define OVER "{\"N\":\"1592222000\"}"
+#define HOLDS(more) \
+    "{\"Item\":{\"usageId\":{\"S\":\"HOLDS#omar@example.com\"}," more "}}"
+#define NO_HOLDS "{}"
 
 static const struct {
     const char *name;
     const char *code;               /* as typed, or NULL */
     const char *metadata;           /* the caller's, or NULL */
-    struct stub_reply ddb[6];
+    struct stub_reply ddb[10];
     size_t nddb;
     struct stub_reply stripe[1];
     size_t nstripe;
@@ -91,9 +98,9 @@ static const struct {
      "pur_forged"},
     {"a coupon: its use, the buyer's counter and the redemption in the same transaction",
      " save20 ", NULL,
-     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {TXN, 200, "{}"},
-      {UPDATE, 200, "{}"}}, 5,
-     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 18640, 3,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 6,
+     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 18640, 4,
      {"usageCount < :limit", "COUNTER#SAVE20#omar@example.com", "\"S\":\"reserved\"",
       "\"discountCents\":{\"N\":\"4660\"}"}, NULL,
      {"unit_amount]=18640", "metadata[couponCode]=SAVE20", "Standard+-+coupon+SAVE20"},
@@ -142,19 +149,42 @@ static const struct {
      {"COUNTER#SAVE20#omar@example.com", "\"ConsistentRead\":true", NULL, NULL}, NULL,
      {NULL, NULL, NULL}, NULL},
     {"the last use taken meanwhile: the transaction refused, 409 read back", "SAVE20", NULL,
-     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {TXN, 400, CANCELLED},
-      {GET, 200, COUPON_USED_UP}, {GET, 200, "{}"}}, 6,
-     {{NULL, 0, NULL}}, 0, APP_ECONDITION, "USAGE_LIMIT_REACHED", NULL, 0, 3,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 400, CANCELLED}, {GET, 200, COUPON_USED_UP}, {GET, 200, "{}"}}, 7,
+     {{NULL, 0, NULL}}, 0, APP_ECONDITION, "USAGE_LIMIT_REACHED", NULL, 0, 4,
      {"usageCount < :limit", NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}, NULL},
     {"the buyer's use taken meanwhile: 409 ALREADY_USED read back", "SAVE20", NULL,
-     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {TXN, 400, CANCELLED},
-      {GET, 200, COUPON}, {GET, 200, USES("1")}}, 6,
-     {{NULL, 0, NULL}}, 0, APP_ECONDITION, "ALREADY_USED", NULL, 0, 3,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 400, CANCELLED}, {GET, 200, COUPON}, {GET, 200, USES("1")}}, 7,
+     {{NULL, 0, NULL}}, 0, APP_ECONDITION, "ALREADY_USED", NULL, 0, 4,
      {"uses < :limit", NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}, NULL},
+    {"issue 12 item 9: the email's free hold slot taken with the use, until the hold ends",
+     "SAVE20", NULL,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"},
+      {GET, 200, HOLDS("\"hold0\":" HELD ",\"hold1\":" OVER)}, {TXN, 200, "{}"},
+      {UPDATE, 200, "{}"}}, 6,
+     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 18640, 4,
+     {"SET hold1 = :until", "attribute_not_exists(hold1) OR hold1 <= :now",
+      "\":until\":{\"N\":\"1592224260\"}", "\":now\":{\"N\":\"1592222400\"}"},
+     "hold0", {"expires_at=", NULL, NULL}, NULL},
+    {"issue 12 item 9: every hold slot of the email held: 409, nothing reserved", "SAVE20",
+     NULL,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"},
+      {GET, 200, HOLDS("\"hold0\":" HELD ",\"hold1\":" HELD ",\"hold2\":" HELD)}}, 4,
+     {{NULL, 0, NULL}}, 0, APP_ECONDITION, "TOO_MANY_OPEN_CHECKOUTS", NULL, 0, 3,
+     {"HOLDS#omar@example.com", "\"ConsistentRead\":true", NULL, NULL}, NULL,
+     {NULL, NULL, NULL}, NULL},
+    {"issue 12 item 9: the slot taken meanwhile: read again, tried once more, sold", "SAVE20",
+     NULL,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 400, CANCELLED}, {GET, 200, COUPON}, {GET, 200, "{}"},
+      {GET, 200, HOLDS("\"hold0\":" HELD)}, {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 10,
+     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 18640, 8,
+     {"SET hold1 = :until", NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}, NULL},
     {"a discount down to Stripe's minimum: still sold", "SAVE20", NULL,
      {{GET, 200, PLAN}, {GET, 200, COUPON_FIXED("23250")}, {GET, 200, "{}"},
-      {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 5,
-     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 50, 3,
+      {GET, 200, NO_HOLDS}, {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 6,
+     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, NULL, 50, 4,
      {"\"finalAmountCents\":{\"N\":\"50\"}", NULL, NULL, NULL}, NULL,
      {"unit_amount]=50&", NULL, NULL}, NULL},
     {"below the minimum charge: 422 BELOW_MINIMUM_CHARGE, nothing reserved", "SAVE20", NULL,
@@ -162,12 +192,19 @@ static const struct {
      {{NULL, 0, NULL}}, 0, APP_EUNPROCESSABLE, "BELOW_MINIMUM_CHARGE", NULL, 0, 2,
      {NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}, NULL},
     {"Stripe failing: 502, and the reservation given back in one transaction", "SAVE20", NULL,
-     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {TXN, 200, "{}"},
-      {TXN, 200, "{}"}}, 5,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 200, "{}"}, {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 7,
      {{POST_SESSION, 500, "{\"error\":{\"type\":\"api_error\",\"message\":\"down\"}}"}}, 1,
-     APP_EUPSTREAM, NULL, NULL, 0, 4,
+     APP_EUPSTREAM, NULL, NULL, 0, 5,
      {"\"Delete\"", "usageCount = usageCount - :one", "\"S\":\"failed\"", "#st = :pending"},
      NULL, {"unit_amount]=18640", NULL, NULL}, NULL},
+    {"issue 12 item 9: Stripe failing: the email's hold slot given back too", "SAVE20", NULL,
+     {{GET, 200, PLAN}, {GET, 200, COUPON}, {GET, 200, "{}"}, {GET, 200, NO_HOLDS},
+      {TXN, 200, "{}"}, {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 7,
+     {{POST_SESSION, 500, "{\"error\":{\"type\":\"api_error\",\"message\":\"down\"}}"}}, 1,
+     APP_EUPSTREAM, NULL, NULL, 0, 6,
+     {"REMOVE hold0", "hold0 = :until", "HOLDS#omar@example.com", NULL}, NULL,
+     {NULL, NULL, NULL}, NULL},
     {"Stripe answering without a url: 502, released", NULL, NULL,
      {{GET, 200, PLAN}, {TXN, 200, "{}"}, {TXN, 200, "{}"}}, 3,
      {{POST_SESSION, 200, "{\"id\":\"cs_test_1\"}"}}, 1, APP_EUPSTREAM, NULL, NULL, 0, 2,
