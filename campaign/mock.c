@@ -25,22 +25,139 @@
 #define ICS_MAX (16 * 1024)
 #define MAX_SECTIONS 30
 
-void
-mock_registration_id(const char *exam_id, const char *email, char out[40])
+/* SHA-256 of a, or of a "\n" b when b is given. */
+static void
+sha256(const char *a, const char *b, unsigned char md[EVP_MAX_MD_SIZE])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n = 0;
 
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    EVP_DigestUpdate(c, exam_id, strlen(exam_id));
-    EVP_DigestUpdate(c, "\n", 1);
-    EVP_DigestUpdate(c, email, strlen(email));
+    EVP_DigestUpdate(c, a, strlen(a));
+    if (b) {
+        EVP_DigestUpdate(c, "\n", 1);
+        EVP_DigestUpdate(c, b, strlen(b));
+    }
     EVP_DigestFinal_ex(c, md, &n);
     EVP_MD_CTX_free(c);
+}
+
+static void
+hex(const unsigned char *md, size_t n, char *out)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+mock_legacy_registration_id(const char *exam_id, const char *email, char out[40])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+
+    sha256(exam_id, email, md);
     memcpy(out, "reg_", 4);
-    for (i = 0; i < ID_HEX / 2; i++)
-        snprintf(out + 4 + 2 * i, 3, "%02x", md[i]);
+    hex(md, ID_HEX / 2, out + 4);
+}
+
+void
+mock_guard_key(const char *exam_id, const char *email, char out[MOCK_GUARD_MAX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    char h[65];
+
+    sha256(email, NULL, md);
+    hex(md, 32, h);
+    snprintf(out, MOCK_GUARD_MAX, MOCK_GUARD_PREFIX "%s#%s", exam_id, h);
+}
+
+int
+mock_registration_find(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
+                       const char *email, char out[40], struct app_error *err)
+{
+    struct json_object *k, *item = NULL, *g;
+    char key[MOCK_GUARD_MAX];
+    int rc;
+
+    mock_guard_key(exam_id, email, key);
+    k = ddb_key_s("registrationId", key);
+    rc = ddb_get_item(ddb, cfg->tbl_mock_registrations, k, 1, &item, err);
+    json_object_put(k);
+    mock_legacy_registration_id(exam_id, email, out);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(err);
+        return APP_OK;
+    }
+    if (rc != APP_OK)
+        return rc;
+    g = ddb_unmarshal_item(item);
+    json_object_put(item);
+    if (g && id_valid(json_str(g, "holds"), "reg_"))
+        snprintf(out, 40, "%s", json_str(g, "holds"));
+    if (g)
+        json_object_put(g);
+    return APP_OK;
+}
+
+/* A TransactWriteItems element of kind "Delete" or "ConditionCheck" (key and vals taken). */
+static struct json_object *
+txn_element(const char *kind, const char *table, struct json_object *key, const char *cond,
+            struct json_object *vals)
+{
+    struct json_object *u = json_object_new_object(), *w = json_object_new_object(), *names;
+
+    json_object_object_add(u, "TableName", json_object_new_string(table));
+    json_object_object_add(u, "Key", key);
+    json_object_object_add(u, "ConditionExpression", json_object_new_string(cond));
+    if (strstr(cond, "#st")) {
+        names = json_object_new_object();
+        json_object_object_add(names, "#st", json_object_new_string("status"));
+        json_object_object_add(u, "ExpressionAttributeNames", names);
+    }
+    json_object_object_add(u, "ExpressionAttributeValues", vals);
+    json_object_object_add(w, kind, u);
+    return w;
+}
+
+struct json_object *
+mock_guard_put_txn(const struct cfg *cfg, const char *exam_id, const char *email,
+                   const char *rid, const char *now)
+{
+    struct json_object *item = json_object_new_object();
+    char key[MOCK_GUARD_MAX];
+
+    mock_guard_key(exam_id, email, key);
+    json_object_object_add(item, "registrationId", ddb_av_s(key));
+    json_object_object_add(item, "holds", ddb_av_s(rid));
+    json_object_object_add(item, "createdAt", ddb_av_s(now));
+    return txn_put(cfg->tbl_mock_registrations, item, "attribute_not_exists(registrationId)");
+}
+
+struct json_object *
+mock_guard_delete_txn(const struct cfg *cfg, const char *exam_id, const char *email,
+                      const char *rid)
+{
+    struct json_object *v = json_object_new_object();
+    char key[MOCK_GUARD_MAX];
+
+    mock_guard_key(exam_id, email, key);
+    json_object_object_add(v, ":rid", ddb_av_s(rid));
+    return txn_element("Delete", cfg->tbl_mock_registrations, ddb_key_s("registrationId", key),
+                       "attribute_not_exists(registrationId) OR holds = :rid", v);
+}
+
+struct json_object *
+mock_legacy_check_txn(const struct cfg *cfg, const char *exam_id, const char *email)
+{
+    struct json_object *v = json_object_new_object();
+    char old[40];
+
+    mock_legacy_registration_id(exam_id, email, old);
+    json_object_object_add(v, ":released", ddb_av_s("released"));
+    return txn_element("ConditionCheck", cfg->tbl_mock_registrations,
+                       ddb_key_s("registrationId", old),
+                       "attribute_not_exists(registrationId) OR #st = :released", v);
 }
 
 int
@@ -73,13 +190,14 @@ mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
 }
 
 struct json_object *
-mock_sitting_mail(const struct cfg *cfg, const char *tmpl, struct json_object *exam,
-                  struct json_object *reg, const char *amount_paid, time_t now)
+mock_sitting_mail(const struct cfg *cfg, const char *tmpl, const char *tag,
+                  struct json_object *exam, struct json_object *reg, const char *amount_paid,
+                  time_t now)
 {
     struct json_object *vars, *atts, *att, *w;
     const char *rid = json_str(reg, "registrationId"), *eid = json_str(exam, "mockExamId");
     time_t start = time_parse_iso(json_str(exam, "examDate"));
-    char day[48], hm[48], url[512], uid[96], cause[64], desc[700], dur[16];
+    char day[48], hm[48], url[512], uid[96], cause[96], desc[700], dur[16];
     long long minutes = json_int(exam, "durationMinutes");
     struct app_error err;
     struct outbox_mail m;
@@ -130,8 +248,7 @@ mock_sitting_mail(const struct cfg *cfg, const char *tmpl, struct json_object *e
     json_add_str(att, "data", ics.data);
     json_object_array_add(atts, att);
     buf_free(&ics);
-    snprintf(cause, sizeof(cause), "%s#%s", rid,
-             strcmp(tmpl, "mock-reminder") == 0 ? "reminder" : "confirmed");
+    snprintf(cause, sizeof(cause), "%s#%s", rid, tag);
     memset(&m, 0, sizeof(m));
     m.cause = cause;
     m.tmpl = tmpl;
@@ -179,11 +296,7 @@ mock_result_apply(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
 
     if (!json_object_is_type(row, json_type_object))
         return bad(err, "a result must be an object");
-    if (!rid && email) {
-        mock_registration_id(exam_id, email, id);
-        rid = id;
-    }
-    if (!rid || !id_valid(rid, "reg_"))
+    if (rid ? !id_valid(rid, "reg_") : !email)
         return bad(err, "registrationId or email is required");
     if (!json_object_object_get_ex(row, "totalScore", &v) || !json_object_is_type(v,
                                                                                  json_type_int))
@@ -207,6 +320,12 @@ mock_result_apply(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
                 return app_error_set(err, APP_EVALIDATION,
                                      "sections.%s: a whole score from 0 to 100000", name);
         }
+    }
+    if (!rid) {                        /* the seat that holds the address (a guard read) */
+        rc = mock_registration_find(ddb, cfg, exam_id, email, id, err);
+        if (rc != APP_OK)
+            return rc;
+        rid = id;
     }
     result = json_object_new_object();
     json_object_object_add(result, "totalScore", json_object_new_int64(total));
@@ -277,7 +396,7 @@ remind_one(void *ctx, struct json_object *reg)
 
     if (!json_str(reg, "status") || strcmp(json_str(reg, "status"), "confirmed") != 0)
         return APP_OK;
-    w = mock_sitting_mail(r->cfg, "mock-reminder", r->exam, reg, NULL, r->now);
+    w = mock_sitting_mail(r->cfg, "mock-reminder", "reminder", r->exam, reg, NULL, r->now);
     if (!w)
         return APP_OK;
     items = json_object_new_array();

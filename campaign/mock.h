@@ -5,8 +5,12 @@
  * Rules: docs/MOCK_EXAMS.md.
  *
  * Registration status: free → confirmed; premium → pending (seat held) → confirmed when
- * paid, or released when its checkout ends unpaid.  One registration per email and exam:
- * its id is derived from both (reg_ + 24 hex of a SHA-256), so a second one collides.
+ * paid, or released when its checkout ends unpaid.  A registration's id is random (id_new):
+ * it is the whole credential of the exam's access and results links.  One registration per
+ * email and exam is a guard item of the same table (MOCK_GUARD_PREFIX, the exam and a
+ * SHA-256 of the email), put with the seat and deleted with its release.  Registrations made
+ * before carry an id derived from exam and email (mock_legacy_registration_id): they keep
+ * their id, and a new seat is refused while one of them holds the address.
  */
 #ifndef PH_MOCK_H
 #define PH_MOCK_H
@@ -25,8 +29,27 @@ struct ddb;
 struct cfg;
 struct app_error;
 
-/* The registration id of email for exam. */
-void mock_registration_id(const char *exam_id, const char *email, char out[40]);
+#define MOCK_GUARD_PREFIX "GUARD#"
+#define MOCK_GUARD_MAX 160             /* GUARD#<exam id, at most 64>#<64 hex> */
+
+/* The id a registration of email for exam had before ids were random (reg_ + 24 hex of an
+ * unkeyed SHA-256 of "exam\nemail"): only to find those registrations, never to make one. */
+void mock_legacy_registration_id(const char *exam_id, const char *email, char out[40]);
+/* The key of the guard item that holds email's one registration for exam. */
+void mock_guard_key(const char *exam_id, const char *email, char out[MOCK_GUARD_MAX]);
+/* The registration id that holds email's seat for exam into out: the guard's, else the
+ * old-style id (which may name no registration).  Reads only. */
+int mock_registration_find(struct ddb *ddb, const struct cfg *cfg, const char *exam_id,
+                           const char *email, char out[40], struct app_error *err);
+/* Transaction elements of the guard: put for registration rid (the address free), and
+ * deleted (when held by rid, or absent as for an old-style seat). */
+struct json_object *mock_guard_put_txn(const struct cfg *cfg, const char *exam_id,
+                                       const char *email, const char *rid, const char *now);
+struct json_object *mock_guard_delete_txn(const struct cfg *cfg, const char *exam_id,
+                                          const char *email, const char *rid);
+/* The seat's check on an old-style registration of the same address: none, or released. */
+struct json_object *mock_legacy_check_txn(const struct cfg *cfg, const char *exam_id,
+                                          const char *email);
 
 /* An exam or a registration, plain (the caller puts it); APP_ENOTFOUND when none. */
 int mock_exam_load(struct ddb *ddb, const struct cfg *cfg, const char *id,
@@ -39,10 +62,11 @@ int mock_registration_load(struct ddb *ddb, const struct cfg *cfg, const char *i
 
 /*
  * The outbox element of an email about a sitting, with the exam's .ics attached:
- * tmpl "mock-registration" (cause "<reg>#confirmed") or "mock-reminder" ("<reg>#reminder").
- * amount_paid may be NULL (free).  NULL when the calendar file cannot be made.
+ * tmpl "mock-registration" or "mock-reminder", its cause "<reg>#<tag>" ("confirmed",
+ * "reminder", "resent#<hour>"), so each tag mails once.  amount_paid may be NULL (free).
+ * NULL when the calendar file cannot be made.
  */
-struct json_object *mock_sitting_mail(const struct cfg *cfg, const char *tmpl,
+struct json_object *mock_sitting_mail(const struct cfg *cfg, const char *tmpl, const char *tag,
                                       struct json_object *exam, struct json_object *reg,
                                       const char *amount_paid, time_t now);
 
@@ -77,7 +101,7 @@ struct mock_register_input {
 };
 
 struct mock_registered {
-    char registration_id[40];      /* set before any refusal (ALREADY_REGISTERED names it) */
+    char registration_id[40];      /* the new seat's; "" on a refusal */
     int premium;                   /* 0: confirmed now; 1: pending until paid */
     char exam_date[64];
     long long price_cents;         /* premium: what the seat costs */
@@ -86,11 +110,13 @@ struct mock_registered {
 
 /*
  * A seat for in->email, in one transaction with the exam's seatsTaken (below capacity, the
- * exam scheduled and still open for registration) and the registration new or released:
- * free → confirmed with its email (and .ics) queued; premium (price from the catalogue) →
- * pending, its Checkout Session opened.  Refusals: APP_ENOTFOUND (no such exam), reasons
- * ALREADY_REGISTERED and EXAM_FULL (409), REGISTRATION_CLOSED (422).  Stripe failing after
- * the seat was taken: the seat is given back and APP_EUPSTREAM.
+ * exam scheduled and still open for registration), the address's guard (free) and the new
+ * registration under a random id: free → confirmed with its email (and .ics) queued;
+ * premium (price from the catalogue) → pending, its Checkout Session opened.  Refusals:
+ * APP_ENOTFOUND (no such exam), reasons ALREADY_REGISTERED and EXAM_FULL (409),
+ * REGISTRATION_CLOSED (422).  ALREADY_REGISTERED names no registration: a confirmed one's
+ * email goes again to its address instead, at most once per registration and clock hour.
+ * Stripe failing after the seat was taken: the seat is given back and APP_EUPSTREAM.
  */
 int mock_register(const struct ctx *c, const struct mock_register_input *in,
                   struct mock_registered *out, struct app_error *err);
@@ -100,9 +126,10 @@ int mock_register(const struct ctx *c, const struct mock_register_input *in,
 int mock_pay(const struct ctx *c, const char *registration_id, struct paylink_out *out,
              struct app_error *err);
 
-/* Give a held (pending) seat back to its exam: the registration released and seatsTaken
- * down by one, in one transaction; APP_ECONDITION when it was not pending. */
-int mock_seat_release(const struct ctx *c, const char *exam_id, const char *registration_id,
+/* Give a held (pending) seat of reg back to its exam: the registration released, its guard
+ * deleted and seatsTaken down by one, in one transaction; APP_ECONDITION when it was not
+ * pending, or (session not NULL) when it no longer names that Checkout Session. */
+int mock_seat_release(const struct ctx *c, struct json_object *reg, const char *session,
                       struct app_error *err);
 
 /* --- results and statistics (mock_results.c) ----------------------------------------- */

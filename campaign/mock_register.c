@@ -1,8 +1,9 @@
 /*
  * Mock exam seats (see mock.h): registration, the premium seat's Checkout and the seat given
  * back.  A seat is one transaction: the exam's seatsTaken below capacity (and registration
- * still open) and the registration new (or released), so capacity and "one per email" hold
- * under any concurrency.
+ * still open), the address's guard put (and no old-style registration holding it) and the
+ * registration new under a random id, so capacity and "one per email" hold under any
+ * concurrency.  A refusal never names the registration that holds the address.
  */
 #include "config.h"
 
@@ -13,24 +14,13 @@
 #include "../lib/catalogue.h"
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
+#include "../lib/fmt.h"
 #include "../lib/ids.h"
 #include "../lib/txn.h"
 #include "campaign.h"
 #include "mock.h"
 
 #define PREMIUM_PLAN "mock-exam-premium"
-
-/* A nonce, not a time we keep: the pay link's first attempt counter (microseconds of the
- * real clock), so a seat taken again after a release never reuses an idempotency key of the
- * earlier checkout at Stripe, whatever the clock offset of a test. */
-static long long
-session_counter(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The registration as a new item (attribute values). */
 static struct json_object *
@@ -52,8 +42,8 @@ registration(const struct mock_register_input *in, const struct mock_registered 
     json_add_str(o, "examDate", json_str(exam, "examDate"));
     if (out->premium) {
         json_object_object_add(o, "priceCents", json_object_new_int64(out->price_cents));
+        json_add_str(o, "currency", "AUD");
         json_add_str(o, "planName", "Mock Exam Premium Access");
-        json_object_object_add(o, "sessions", json_object_new_int64(session_counter()));
     }
     json_add_str(o, "createdAt", now);
     json_add_str(o, "updatedAt", now);
@@ -81,12 +71,12 @@ premium_price(const struct ctx *c, long long *out, struct app_error *err)
     return APP_OK;
 }
 
-/* The seat's transaction: seatsTaken up under its conditions, the registration put, and for
- * a free seat its email. */
+/* The seat's transaction: seatsTaken up under its conditions, the address's guard, the
+ * registration put, and for a free seat its email. */
 static int
 take_seat(const struct ctx *c, const struct mock_register_input *in,
           const struct mock_registered *out, struct json_object *exam, struct json_object *reg,
-          struct json_object *reg_av, struct app_error *err)
+          struct json_object *reg_av, const char *now, struct app_error *err)
 {
     struct json_object *items = json_object_new_array(), *v, *w;
     char closes_by[32];
@@ -100,46 +90,82 @@ take_seat(const struct ctx *c, const struct mock_register_input *in,
         c->cfg->tbl_mock_exams, ddb_key_s("mockExamId", in->exam_id),
         "SET seatsTaken = seatsTaken + :one",
         "seatsTaken < #cap AND #st = :scheduled AND examDate > :closes", v));
+    json_object_array_add(items, mock_guard_put_txn(c->cfg, in->exam_id, in->email,
+                                                    out->registration_id, now));
+    json_object_array_add(items, mock_legacy_check_txn(c->cfg, in->exam_id, in->email));
     json_object_array_add(items, txn_put(c->cfg->tbl_mock_registrations, reg_av,
-                                         "attribute_not_exists(registrationId) OR "
-                                         "#st = :released"));
-    /* txn_put has no values of its own: add :released to the Put. */
-    v = json_object_new_object();
-    json_object_object_add(v, ":released", ddb_av_s("released"));
-    json_object_object_get_ex(json_object_array_get_idx(items, 1), "Put", &w);
-    json_object_object_add(w, "ExpressionAttributeValues", v);
+                                         "attribute_not_exists(registrationId)"));
     if (!out->premium) {
-        w = mock_sitting_mail(c->cfg, "mock-registration", exam, reg, NULL, c->now);
+        w = mock_sitting_mail(c->cfg, "mock-registration", "confirmed", exam, reg, NULL,
+                              c->now);
         if (w)
             json_object_array_add(items, w);
     }
     return txn_run(c->ddb, items, NULL, err);
 }
 
-/* Why the seat transaction was refused: read after the fact, only to explain it. */
-static int
-refused(const struct ctx *c, const struct mock_register_input *in,
-        const struct mock_registered *out, struct app_error *err)
+/* A repeat registration of a confirmed seat: its email again, to its own address, once per
+ * registration and clock hour (the outbox key), so a repeat cannot be used to flood it. */
+static void
+resend(const struct ctx *c, struct json_object *exam, struct json_object *reg)
 {
-    struct json_object *reg = NULL, *exam = NULL;
+    struct json_object *items, *w;
+    char tag[48], hour[32], amount[48];
+    struct app_error err;
+    int rc;
+
+    time_iso(c->now, hour, sizeof(hour));
+    hour[13] = '\0';                    /* 2026-01-15T12 */
+    snprintf(tag, sizeof(tag), "resent#%s", hour);
+    if (json_int(reg, "priceCents") > 0)
+        fmt_money(json_int(reg, "priceCents"), json_str(reg, "currency") ?
+                  json_str(reg, "currency") : "aud", amount, sizeof(amount));
+    w = mock_sitting_mail(c->cfg, "mock-registration", tag, exam, reg,
+                          json_int(reg, "priceCents") > 0 ? amount : NULL, c->now);
+    if (!w)
+        return;
+    items = json_object_new_array();
+    json_object_array_add(items, w);
+    app_error_clear(&err);
+    rc = txn_run(c->ddb, items, NULL, &err);
+    if (rc != APP_OK && rc != APP_ECONDITION)   /* ECONDITION: sent this hour already */
+        ctx_log(c, LL_WARN, "registration %s: its email again: %s",
+                json_str(reg, "registrationId"), err.msg);
+}
+
+/* Why the seat transaction was refused: read after the fact, only to explain it (and to mail
+ * the holder of the address). */
+static int
+refused(const struct ctx *c, const struct mock_register_input *in, struct json_object *exam,
+        struct app_error *err)
+{
+    struct json_object *reg = NULL, *now = NULL;
     struct app_error ignore;
+    const char *st;
+    char rid[40];
     int rc;
 
     app_error_clear(&ignore);
-    if (mock_registration_load(c->ddb, c->cfg, out->registration_id, &reg, &ignore) ==
-        APP_OK && json_str(reg, "status") && strcmp(json_str(reg, "status"), "released") != 0)
+    if (mock_registration_find(c->ddb, c->cfg, in->exam_id, in->email, rid, &ignore) ==
+        APP_OK)
+        mock_registration_load(c->ddb, c->cfg, rid, &reg, &ignore);
+    st = json_str(reg, "status");
+    if (st && strcmp(st, "released") != 0) {
+        if (strcmp(st, "confirmed") == 0)
+            resend(c, exam, reg);
         rc = app_error_reason(err, APP_ECONFLICT, "ALREADY_REGISTERED",
                               "This email is already registered for this exam");
-    else if (mock_exam_load(c->ddb, c->cfg, in->exam_id, &exam, &ignore) == APP_OK &&
-             json_int(exam, "seatsTaken") >= json_int(exam, "capacity"))
+    } else if (mock_exam_load(c->ddb, c->cfg, in->exam_id, &now, &ignore) == APP_OK &&
+               json_int(now, "seatsTaken") >= json_int(now, "capacity")) {
         rc = app_error_reason(err, APP_ECONFLICT, "EXAM_FULL", "This exam is full");
-    else
+    } else {
         rc = app_error_reason(err, APP_EUNPROCESSABLE, "REGISTRATION_CLOSED",
                               "Registration for this exam is closed");
+    }
     if (reg)
         json_object_put(reg);
-    if (exam)
-        json_object_put(exam);
+    if (now)
+        json_object_put(now);
     return rc;
 }
 
@@ -179,27 +205,34 @@ open_session(const struct ctx *c, struct json_object *reg, struct json_object *m
 }
 
 int
-mock_seat_release(const struct ctx *c, const char *exam_id, const char *registration_id,
+mock_seat_release(const struct ctx *c, struct json_object *reg, const char *session,
                   struct app_error *err)
 {
     struct json_object *items = json_object_new_array(), *v;
+    const char *rid = json_str(reg, "registrationId"), *eid = json_str(reg, "mockExamId");
     char now[32];
 
     time_iso(c->now, now, sizeof(now));
     v = json_object_new_object();
     json_object_object_add(v, ":one", ddb_av_n(1));
     json_object_array_add(items, txn_update(c->cfg->tbl_mock_exams,
-                                            ddb_key_s("mockExamId", exam_id),
+                                            ddb_key_s("mockExamId", eid),
                                             "SET seatsTaken = seatsTaken - :one",
                                             "seatsTaken >= :one", v));
     v = json_object_new_object();
     json_object_object_add(v, ":pending", ddb_av_s("pending"));
     json_object_object_add(v, ":released", ddb_av_s("released"));
     json_object_object_add(v, ":now", ddb_av_s(now));
+    if (session)
+        json_object_object_add(v, ":sid", ddb_av_s(session));
     json_object_array_add(items, txn_update(c->cfg->tbl_mock_registrations,
-                                            ddb_key_s("registrationId", registration_id),
+                                            ddb_key_s("registrationId", rid),
                                             "SET #st = :released, updatedAt = :now",
+                                            session ? "#st = :pending AND sessionId = :sid" :
                                             "#st = :pending", v));
+    if (json_str(reg, "email"))
+        json_object_array_add(items, mock_guard_delete_txn(c->cfg, eid, json_str(reg, "email"),
+                                                           rid));
     return txn_run(c->ddb, items, NULL, err);
 }
 
@@ -227,15 +260,19 @@ mock_register(const struct ctx *c, const struct mock_register_input *in,
             goto done;
         }
     }
-    mock_registration_id(in->exam_id, in->email, out->registration_id);
+    if (id_new(out->registration_id, sizeof(out->registration_id), "reg_") != 0) {
+        rc = app_error_set(err, APP_EINTERNAL, "no random registration id");
+        goto done;
+    }
     snprintf(out->exam_date, sizeof(out->exam_date), "%s",
              json_str(exam, "examDate") ? json_str(exam, "examDate") : "");
     time_iso(c->now, now, sizeof(now));
     reg_av = registration(in, out, exam, now);
     reg = ddb_unmarshal_item(reg_av);
-    rc = take_seat(c, in, out, exam, reg, reg_av, err);
+    rc = take_seat(c, in, out, exam, reg, reg_av, now, err);
     if (rc == APP_ECONDITION) {
-        rc = refused(c, in, out, err);
+        out->registration_id[0] = '\0';
+        rc = refused(c, in, exam, err);
         goto done;
     }
     if (rc != APP_OK)
@@ -247,7 +284,7 @@ mock_register(const struct ctx *c, const struct mock_register_input *in,
     app_error_clear(&cause);
     rc = open_session(c, reg, in->metadata, &out->session, &cause);
     if (rc != APP_OK) {
-        if (mock_seat_release(c, in->exam_id, out->registration_id, err) != APP_OK)
+        if (mock_seat_release(c, reg, NULL, err) != APP_OK)
             ctx_log(c, LL_ERROR, "releasing seat %s failed: %s; its checkout never opened",
                     out->registration_id, err->msg);
         app_error_clear(err);

@@ -220,14 +220,9 @@ mockexams_register(struct request *req)
     in.metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)
         return APP_EVALIDATION;
+    /* A refusal (details.reason) names no registration: ALREADY_REGISTERED mails the
+     * address that holds the seat instead (docs/MOCK_EXAMS.md). */
     rc = mock_register(&req->ctx, &in, &out, &req->err);
-    if (rc == APP_ECONFLICT && req->err.reason &&
-        strcmp(req->err.reason, "ALREADY_REGISTERED") == 0) {
-        d = json_object_new_object();
-        json_add_str(d, "registrationId", out.registration_id);
-        json_add_str(d, "reason", req->err.reason);
-        return reply_error(req, rc, req->err.msg, d);
-    }
     if (rc != APP_OK)
         return rc;
     d = json_object_new_object();

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../campaign/campaign.h"
 #include "../../campaign/mock.h"
 #include "../../lib/ddbjson.h"
+#include "../../lib/ids.h"
 #include "stub.h"
 #include "unit.h"
 
@@ -34,12 +36,19 @@
 #define CATALOGUE(cents) \
     "{\"Item\":{\"planId\":{\"S\":\"mock-exam-premium\"},\"status\":{\"S\":\"active\"}," \
     "\"amountCents\":{\"N\":\"" cents "\"},\"currency\":{\"S\":\"AUD\"}}}"
-#define REG(status) \
-    "{\"Item\":{\"registrationId\":{\"S\":\"reg_0123456789abcdef01234567\"}," \
+#define HOLDER "reg_0123456789abcdef01234567"
+#define LEGACY "reg_96c17e2b4090fc9ac1c034f4"   /* reg_ + SHA-256("written-1\nsam@...") */
+#define SEAT(status, more) \
+    "{\"Item\":{\"registrationId\":{\"S\":\"" HOLDER "\"}," \
     "\"mockExamId\":{\"S\":\"written-1\"},\"email\":{\"S\":\"sam@example.com\"}," \
     "\"firstName\":{\"S\":\"Sam\"},\"tier\":{\"S\":\"premium\"}," \
     "\"status\":{\"S\":\"" status "\"},\"examTitle\":{\"S\":\"Written Mock\"}," \
-    "\"priceCents\":{\"N\":\"2900\"},\"sessions\":{\"N\":\"7\"}}}"
+    "\"examDate\":{\"S\":\"2026-02-01T09:00:00Z\"}," \
+    "\"priceCents\":{\"N\":\"2900\"}" more "}}"
+#define REG(status) SEAT(status, ",\"sessions\":{\"N\":\"7\"}")
+#define GUARD_OF(rid) \
+    "{\"Item\":{\"registrationId\":{\"S\":\"GUARD#written-1#x\"},\"holds\":{\"S\":\"" \
+    rid "\"}}}"
 #define CANCELLED \
     "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\"," \
     "\"message\":\"Transaction cancelled\",\"CancellationReasons\":" \
@@ -50,6 +59,19 @@
 #define NEW_SESSION "{\"id\":\"cs_new\",\"url\":\"https://pay.example/cs_new\"," \
                     "\"expires_at\":9999999999}"
 #define STRIPE_DOWN "{\"error\":{\"type\":\"api_error\",\"message\":\"down\"}}"
+
+/* Each of has (up to n, NULL-ended) is in req, and lacks (when not NULL) is not. */
+static void
+expect_in(const char *name, const char *req, const char *const *has, size_t n,
+          const char *lacks)
+{
+    size_t i;
+
+    for (i = 0; i < n && has[i]; i++)
+        ck_assert_msg(strstr(req, has[i]), "%s: no %s in %s", name, has[i], req);
+    if (lacks)
+        ck_assert_msg(!strstr(req, lacks), "%s: %s in %s", name, lacks, req);
+}
 
 /* --- registration ------------------------------------------------------------------------ */
 
@@ -62,54 +84,79 @@ static const struct {
     int rc;
     const char *reason;           /* err.reason, or NULL */
     size_t at;                    /* the DynamoDB request checked below */
-    const char *has[5];
+    const char *has[7];
     const char *lacks;
     const char *stripe_has[3];    /* in the Stripe request */
 } reg_cases[] = {
-    {"free: the seat and its email in one transaction, under capacity and still open",
+    {"free: the seat, the address's guard and the email in one transaction",
      {{GET, 200, EXAM("free", "30", "3")}, {TXN, 200, "{}"}}, 2, {{NULL, 0, NULL}}, 0,
      APP_OK, NULL, 1,
      {"SET seatsTaken = seatsTaken + :one",
       "seatsTaken < #cap AND #st = :scheduled AND examDate > :closes",
       "\":closes\":{\"S\":\"2026-01-15T14:00:00Z\"}",
+      "\"registrationId\":{\"S\":\"GUARD#written-1#"
+      "cd25a6171969f2a3c6e35c7667e3908ef1bd2424241db04411a0eec454ca6c16\"}",
+      "{\"ConditionCheck\":{\"TableName\":\"prodenthub-mock-registrations\",\"Key\":"
+      "{\"registrationId\":{\"S\":\"" LEGACY "\"}}",
       "attribute_not_exists(registrationId) OR #st = :released",
       "\"template\":{\"S\":\"mock-registration\"}"}, "\"priceCents\"", {NULL, NULL, NULL}},
     {"premium: priced from the catalogue (a consistent read), held, its Checkout opened",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
       {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 4, {{POST_SESSION, 200, NEW_SESSION}}, 1,
      APP_OK, NULL, 2,
-     {"seatsTaken < #cap", "\"status\":{\"S\":\"pending\"}",
-      "\"priceCents\":{\"N\":\"2900\"}", NULL, NULL}, "prodenthub-email-outbox",
+     {"seatsTaken < #cap", "\"status\":{\"S\":\"pending\"}", "GUARD#written-1#",
+      "\"priceCents\":{\"N\":\"2900\"}", "\"currency\":{\"S\":\"AUD\"}", NULL, NULL},
+     "prodenthub-email-outbox",
      {"line_items[0][price_data][unit_amount]=2900", "metadata[campaignId]=mock-exam",
       "customer_email=sam%40example.com"}},
     {"exam full: 409 EXAM_FULL, nothing kept",
      {{GET, 200, EXAM("free", "20", "20")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
-      {GET, 200, EXAM("free", "20", "20")}}, 4, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "EXAM_FULL", 1, {"seatsTaken < #cap", NULL, NULL, NULL, NULL}, NULL,
+      {GET, 200, "{}"}, {GET, 200, EXAM("free", "20", "20")}}, 5, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "EXAM_FULL", 3, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL}, NULL,
      {NULL, NULL, NULL}},
-    {"already registered: 409 ALREADY_REGISTERED",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED},
-      {GET, 200, REG("confirmed")}}, 3, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_REGISTERED", 2,
-     {"\"registrationId\":{\"S\":\"reg_", NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
+    {"issue 12 item 10: taken: 409 naming nothing, the confirmation to its address again",
+     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)},
+      {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 5, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "ALREADY_REGISTERED", 4,
+     {"\"outboxId\":{\"S\":\"" HOLDER "#resent#2026-01-15T12#mock-registration#"
+      "sam@example.com\"}", "attribute_not_exists", NULL, NULL, NULL, NULL, NULL}, NULL,
+     {NULL, NULL, NULL}},
+    {"issue 12 item 10: taken, mailed again this hour already: 409 all the same",
+     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)},
+      {GET, 200, SEAT("confirmed", "")}, {TXN, 400, CANCELLED}}, 5, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "ALREADY_REGISTERED", 3, {HOLDER, NULL, NULL, NULL, NULL, NULL, NULL},
+     NULL, {NULL, NULL, NULL}},
+    {"issue 12 item 10: taken by a seat waiting for payment: 409, nothing mailed",
+     {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
+      {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("pending", "")}},
+     5, {{NULL, 0, NULL}}, 0, APP_ECONFLICT, "ALREADY_REGISTERED", 4,
+     {HOLDER, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
+    {"issue 12 item 10: taken by an old-style registration: 409, mailed to it",
+     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
+      {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 5, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "ALREADY_REGISTERED", 3, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL},
+     NULL, {NULL, NULL, NULL}},
     {"neither full nor taken: closed, 422 REGISTRATION_CLOSED",
      {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
-      {GET, 200, EXAM("free", "30", "3")}}, 4, {{NULL, 0, NULL}}, 0,
-     APP_EUNPROCESSABLE, "REGISTRATION_CLOSED", 3, {NULL, NULL, NULL, NULL, NULL}, NULL,
-     {NULL, NULL, NULL}},
-    {"Stripe failing after the seat was taken: the seat given back, 502",
+      {GET, 200, "{}"}, {GET, 200, EXAM("free", "30", "3")}}, 5, {{NULL, 0, NULL}}, 0,
+     APP_EUNPROCESSABLE, "REGISTRATION_CLOSED", 4,
+     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
+    {"Stripe failing after the seat was taken: the seat and the guard given back, 502",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
       {TXN, 200, "{}"}, {TXN, 200, "{}"}}, 4, {{POST_SESSION, 500, STRIPE_DOWN}}, 1,
      APP_EUPSTREAM, NULL, 3,
      {"SET seatsTaken = seatsTaken - :one", "SET #st = :released, updatedAt = :now",
-      "#st = :pending", "\"S\":\"2026-01-15T12:00:00Z\"", NULL}, NULL, {NULL, NULL, NULL}},
+      "\"ConditionExpression\":\"#st = :pending\"", "\"S\":\"2026-01-15T12:00:00Z\"",
+      "{\"Delete\":{\"TableName\":\"prodenthub-mock-registrations\"",
+      "attribute_not_exists(registrationId) OR holds = :rid", NULL}, NULL,
+     {NULL, NULL, NULL}},
     {"no premium price in the catalogue: an error, never a free seat",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, "{}"}}, 2,
-     {{NULL, 0, NULL}}, 0, APP_ECONFIG, NULL, 1, {"ConsistentRead", NULL, NULL, NULL, NULL},
-     NULL, {NULL, NULL, NULL}},
+     {{NULL, 0, NULL}}, 0, APP_ECONFIG, NULL, 1,
+     {"ConsistentRead", NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
     {"no such exam: 404",
      {{GET, 200, "{}"}}, 1, {{NULL, 0, NULL}}, 0, APP_ENOTFOUND, NULL, 0,
-     {"written-1", NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
+     {"written-1", NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
 };
 
 START_TEST(test_register)
@@ -120,39 +167,32 @@ START_TEST(test_register)
     struct mock_registered out;
     struct stub_env e;
     const char *req;
-    char rid[40];
-    size_t i;
     int rc;
 
     stub_env_start(&e, reg_cases[_i].ddb, reg_cases[_i].nddb, reg_cases[_i].stripe,
                    reg_cases[_i].nstripe, NOW);
     rc = mock_register(&e.ctx, &in, &out, &e.err);
     stub_env_stop(&e);
-    ck_assert_msg(rc == reg_cases[_i].rc, "%s: rc %d (%s)", reg_cases[_i].name, rc,
-                  e.err.msg);
-    ck_assert_msg(e.ddb_stub.nseen == reg_cases[_i].nddb, "%s: %zu DynamoDB requests",
-                  reg_cases[_i].name, e.ddb_stub.nseen);
-    ck_assert_msg(e.stripe_stub.nseen == reg_cases[_i].nstripe, "%s: %zu Stripe requests",
-                  reg_cases[_i].name, e.stripe_stub.nseen);
-    if (reg_cases[_i].reason)
-        ck_assert_msg(e.err.reason && strcmp(e.err.reason, reg_cases[_i].reason) == 0,
-                      "%s: reason %s", reg_cases[_i].name, e.err.reason ? e.err.reason : "-");
-    else
+    stub_env_expect(&e, reg_cases[_i].name, rc, reg_cases[_i].rc, reg_cases[_i].reason,
+                    reg_cases[_i].nddb, reg_cases[_i].nstripe);
+    if (!reg_cases[_i].reason)
         ck_assert_ptr_null(e.err.reason);
     req = e.ddb_stub.seen[reg_cases[_i].at];
-    for (i = 0; i < 5 && reg_cases[_i].has[i]; i++)
-        ck_assert_msg(strstr(req, reg_cases[_i].has[i]), "%s: no %s in %s",
-                      reg_cases[_i].name, reg_cases[_i].has[i], req);
-    if (reg_cases[_i].lacks)
-        ck_assert_msg(!strstr(req, reg_cases[_i].lacks), "%s: %s in %s", reg_cases[_i].name,
-                      reg_cases[_i].lacks, req);
-    for (i = 0; i < 3 && reg_cases[_i].stripe_has[i]; i++)
-        ck_assert_msg(strstr(e.stripe_stub.seen[0], reg_cases[_i].stripe_has[i]),
-                      "%s: no %s in %s", reg_cases[_i].name, reg_cases[_i].stripe_has[i],
-                      e.stripe_stub.seen[0]);
-    mock_registration_id("written-1", "sam@example.com", rid);
-    if (rc == APP_OK || rc == APP_ECONFLICT || rc == APP_EUPSTREAM)
-        ck_assert_str_eq(out.registration_id, rid);
+    expect_in(reg_cases[_i].name, req, reg_cases[_i].has, 7, reg_cases[_i].lacks);
+    if (reg_cases[_i].nstripe)
+        expect_in(reg_cases[_i].name, e.stripe_stub.seen[0], reg_cases[_i].stripe_has, 3,
+                  NULL);
+    /* Issue 12, item 10: a seat's id is random, never the one derived from the email, and
+     * a refusal names none (neither in out nor in its message). */
+    if (rc == APP_OK || rc == APP_EUPSTREAM) {
+        ck_assert(id_valid(out.registration_id, "reg_"));
+        ck_assert_str_ne(out.registration_id, LEGACY);
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[rc == APP_OK ? reg_cases[_i].at : 2],
+                                     out.registration_id));
+    } else {
+        ck_assert_str_eq(out.registration_id, "");
+        ck_assert_ptr_null(strstr(e.err.msg, "reg_"));
+    }
     if (rc == APP_OK && out.premium) {
         ck_assert_int_eq(out.price_cents, 2900);
         ck_assert_str_eq(out.session.id, "cs_new");
@@ -161,7 +201,7 @@ START_TEST(test_register)
     if (rc == APP_OK)
         ck_assert_str_eq(out.exam_date, "2026-02-01T09:00:00Z");
     if (rc == APP_EUPSTREAM)       /* the seat released is the one taken */
-        ck_assert_ptr_nonnull(strstr(req, rid));
+        ck_assert_ptr_nonnull(strstr(req, out.registration_id));
     stub_env_free(&e);
 }
 END_TEST
@@ -213,6 +253,138 @@ START_TEST(test_pay)
 }
 END_TEST
 
+/* --- fulfilment (issue 12, items 6 and 3) ---------------------------------------------- */
+
+#define EXTRA_ROW \
+    "{\"Item\":{\"paymentIntentId\":{\"S\":\"pi_1\"},\"recordId\":{\"S\":\"" HOLDER "\"}," \
+    "\"extraPayment\":{\"BOOL\":true},\"extraReason\":{\"S\":\"seat released\"}}}"
+#define REFUNDED "{\"id\":\"re_1\",\"status\":\"succeeded\"}"
+#define AUD ",\"currency\":{\"S\":\"AUD\"}"
+#define NAMES_A AUD ",\"sessionId\":{\"S\":\"cs_a\"}"
+
+enum { PAID, UNPAID };
+
+static const struct {
+    const char *name;
+    int op;
+    const char *session;          /* the event's Checkout Session (UNPAID) */
+    long long amount;
+    const char *currency;
+    struct stub_reply ddb[8];
+    size_t nddb;
+    size_t refunds;               /* Stripe requests: the refund */
+    int rc;
+    const char *has[5];           /* in the last DynamoDB request */
+    const char *lacks;
+} ful_cases[] = {
+    {"a held seat paid its price: confirmed, granted, mailed, its payment linked", PAID,
+     NULL, 2900, "aud",
+     {{GET, 200, SEAT("pending", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {TXN, 200, "{}"}}, 4, 0, APP_OK,
+     {"\"ConditionExpression\":\"#st = :from\"", "\":from\":{\"S\":\"pending\"}",
+      "\"grantId\":{\"S\":\"" HOLDER "\"}", "#confirmed#mock-registration#", "pi_1"},
+     "seatsTaken"},
+    {"an old-style seat without a currency is priced in AUD", PAID, NULL, 2900, "aud",
+     {{GET, 200, SEAT("pending", "")}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {TXN, 200, "{}"}}, 4, 0, APP_OK,
+     {"\":confirmed\"", NULL, NULL, NULL, NULL}, "extraPayment"},
+    {"issue 12 item 6: released, a seat free: taken again with the guard, under capacity",
+     PAID, NULL, 2900, "aud",
+     {{GET, 200, SEAT("released", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {TXN, 200, "{}"}}, 4, 0, APP_OK,
+     {"seatsTaken < #cap AND #st = :scheduled AND examDate > :now",
+      "\":from\":{\"S\":\"released\"}", "GUARD#written-1#", "#confirmed#mock-registration#",
+      "\"grantId\""}, NULL},
+    {"issue 12 item 6: released, no seat to take: refunded, recorded, flagged", PAID, NULL,
+     2900, "aud",
+     {{GET, 200, SEAT("released", AUD)}, {GET, 200, EXAM("premium", "30", "30")},
+      {GET, 200, "{}"}, {TXN, 400, CANCELLED}, {GET, 200, SEAT("released", AUD)},
+      {GET, 200, "{}"}, {GET, 200, "{}"}, {TXN, 200, "{}"}}, 8, 1, APP_OK,
+     {"extraPayment = :x", "seat released", "reviewNeeded = :yes", NULL, NULL}, "grantId"},
+    {"issue 12 item 6: released, then paid by this payment meanwhile: looked at again", PAID,
+     NULL, 2900, "aud",
+     {{GET, 200, SEAT("released", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {TXN, 400, CANCELLED},
+      {GET, 200, SEAT("confirmed", AUD ",\"stripePaymentIntentId\":{\"S\":\"pi_1\"}")},
+      {GET, 200, "{\"Item\":{\"paymentIntentId\":{\"S\":\"pi_1\"},\"recordId\":{\"S\":\""
+       HOLDER "\"}}}"}}, 6, 0, APP_ECONDITION, {"pi_1", NULL, NULL, NULL, NULL}, NULL},
+    {"issue 12 item 6: an extra payment seen again: its refund asked again, once recorded",
+     PAID, NULL, 2900, "aud",
+     {{GET, 200, SEAT("released", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, EXTRA_ROW}, {GET, 200, EXTRA_ROW}}, 4, 1, APP_OK,
+     {"pi_1", NULL, NULL, NULL, NULL}, NULL},
+    {"issue 12 item 3: another amount: refunded, recorded, flagged, never confirmed", PAID,
+     NULL, 100, "aud",
+     {{GET, 200, SEAT("pending", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {GET, 200, "{}"}, {TXN, 200, "{}"}}, 5, 1, APP_OK,
+     {"extraPayment = :x", "amount mismatch", "reviewNeeded = :yes", NULL, NULL},
+     ":confirmed"},
+    {"issue 12 item 3: another currency: the same", PAID, NULL, 2900, "usd",
+     {{GET, 200, SEAT("pending", AUD)}, {GET, 200, EXAM("premium", "30", "3")},
+      {GET, 200, "{}"}, {GET, 200, "{}"}, {TXN, 200, "{}"}}, 5, 1, APP_OK,
+     {"amount mismatch", NULL, NULL, NULL, NULL}, ":confirmed"},
+    {"a seat paid by another payment: this one refunded", PAID, NULL, 2900, "aud",
+     {{GET, 200, SEAT("confirmed", AUD ",\"stripePaymentIntentId\":{\"S\":\"pi_0\"}")},
+      {GET, 200, EXAM("premium", "30", "3")}, {GET, 200, "{}"}, {GET, 200, "{}"},
+      {TXN, 200, "{}"}}, 5, 1, APP_OK, {"paid twice", NULL, NULL, NULL, NULL}, NULL},
+    {"the same payment again: nothing", PAID, NULL, 2900, "aud",
+     {{GET, 200, SEAT("confirmed", AUD ",\"stripePaymentIntentId\":{\"S\":\"pi_1\"}")},
+      {GET, 200, EXAM("premium", "30", "3")}}, 2, 0, APP_OK,
+     {NULL, NULL, NULL, NULL, NULL}, NULL},
+    {"issue 12 item 6: the named session ends unpaid: released on that session's condition",
+     UNPAID, "cs_a", 0, NULL,
+     {{GET, 200, SEAT("pending", NAMES_A)}, {TXN, 200, "{}"}}, 2, 0, APP_OK,
+     {"\"#st = :pending AND sessionId = :sid\"", "\":sid\":{\"S\":\"cs_a\"}",
+      "seatsTaken - :one", "{\"Delete\":", "GUARD#written-1#"}, NULL},
+    {"issue 12 item 6: an older session ends unpaid: the seat kept", UNPAID, "cs_old", 0,
+     NULL, {{GET, 200, SEAT("pending", NAMES_A)}}, 1, 0, APP_OK,
+     {NULL, NULL, NULL, NULL, NULL}, NULL},
+    {"issue 12 item 6: a seat naming no session: kept", UNPAID, "cs_a", 0, NULL,
+     {{GET, 200, SEAT("pending", AUD)}}, 1, 0, APP_OK, {NULL, NULL, NULL, NULL, NULL}, NULL},
+    {"issue 12 item 6: a newer session named meanwhile: looked at again", UNPAID, "cs_a", 0,
+     NULL, {{GET, 200, SEAT("pending", NAMES_A)}, {TXN, 400, CANCELLED}}, 2, 0,
+     APP_ECONDITION, {"sessionId = :sid", NULL, NULL, NULL, NULL}, NULL},
+    {"a confirmed seat's session ends: nothing", UNPAID, "cs_a", 0, NULL,
+     {{GET, 200, SEAT("confirmed", NAMES_A)}}, 1, 0, APP_OK,
+     {NULL, NULL, NULL, NULL, NULL}, NULL},
+};
+
+START_TEST(test_fulfil)
+{
+    const struct campaign *k = campaign_find(MOCK_CAMPAIGN);
+    struct json_object *meta = json_tokener_parse(
+        "{\"campaignId\":\"mock-exam\",\"registrationId\":\"" HOLDER "\"}");
+    const struct stub_reply stripe[] = { {"/v1/refunds", 200, REFUNDED} };
+    struct pay_event pe = {0};
+    struct stub_env e;
+    int rc;
+
+    ck_assert_ptr_eq(k->ops, &mock_ops);
+    pe.meta = meta;
+    pe.payment_intent = "pi_1";
+    pe.session = ful_cases[_i].session;
+    pe.amount = ful_cases[_i].amount;
+    pe.currency = ful_cases[_i].currency;
+    pe.now = NOW;
+    stub_env_start(&e, ful_cases[_i].ddb, ful_cases[_i].nddb, stripe, ful_cases[_i].refunds,
+                   NOW);
+    if (ful_cases[_i].op == PAID)
+        rc = k->ops->paid(k, &e.ctx, &pe, 0, &e.err);
+    else
+        rc = k->ops->unpaid(k, &e.ctx, &pe, "expired", &e.err);
+    stub_env_stop(&e);
+    stub_env_expect(&e, ful_cases[_i].name, rc, ful_cases[_i].rc, NULL, ful_cases[_i].nddb,
+                    ful_cases[_i].refunds);
+    expect_in(ful_cases[_i].name, e.ddb_stub.seen[e.ddb_stub.nseen - 1], ful_cases[_i].has, 5,
+              ful_cases[_i].lacks);
+    if (ful_cases[_i].refunds)     /* the whole payment, once per PaymentIntent */
+        ck_assert_ptr_nonnull(strcasestr(e.stripe_stub.seen[0],
+                                         "Idempotency-Key: refund-pi_1"));
+    stub_env_free(&e);
+    json_object_put(meta);
+}
+END_TEST
+
 /* --- results ----------------------------------------------------------------------------- */
 
 #define ROW(email, score, more) \
@@ -221,7 +393,7 @@ END_TEST
 static const struct {
     const char *name;
     const char *rows;
-    struct stub_reply ddb[4];
+    struct stub_reply ddb[5];
     size_t nddb;
     int rc;
     int imported;
@@ -242,12 +414,13 @@ static const struct {
     {"rows on their own: one imported, a bad score and a seat not confirmed refused",
      "[" ROW("a@example.com", "50", ",\"sections\":{\"Theory\":20}") ","
      ROW("b@example.com", "150", "") "," ROW("c@example.com", "70", "") "]",
-     {{GET, 200, EXAM("free", "30", "3")}, {UPDATE, 200, "{}"}, {UPDATE, 400, CHECK_FAILED}},
-     3, APP_OK, 1, "1,2", NULL, 0},
+     {{GET, 200, EXAM("free", "30", "3")}, {GET, 200, GUARD_OF(HOLDER)}, {UPDATE, 200, "{}"},
+      {GET, 200, "{}"}, {UPDATE, 400, CHECK_FAILED}},
+     5, APP_OK, 1, "1,2", NULL, 0},
     {"DynamoDB failing: the import fails, for the caller to send again",
      "[" ROW("a@example.com", "50", "") "]",
-     {{GET, 200, EXAM("free", "30", "3")}, {UPDATE, 500, "{}"}}, 2, APP_EUNAVAILABLE, 0,
-     NULL, NULL, 0},
+     {{GET, 200, EXAM("free", "30", "3")}, {GET, 200, "{}"}, {UPDATE, 500, "{}"}}, 3,
+     APP_EUNAVAILABLE, 0, NULL, NULL, 0},
     {"no such exam: 404", "[" ROW("a@example.com", "50", "") "]",
      {{GET, 200, "{}"}}, 1, APP_ENOTFOUND, 0, NULL, NULL, 0},
 };
@@ -281,10 +454,15 @@ START_TEST(test_results)
                                   json_object_get_int(json_object_object_get(
                                       json_object_array_get_idx(out.refused, i), "index")));
         ck_assert_str_eq(got, res_cases[_i].refused);
-        /* The result is written under its reserved word's name, on a confirmed seat. */
-        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[1], "\"#res\":\"result\""));
-        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[1],
+        /* The result is written under its reserved word's name, on a confirmed seat: the
+         * one the address's guard names, else the old-style id of the address. */
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[2], "\"#res\":\"result\""));
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[2],
                                      "mockExamId = :exam AND #st = :confirmed"));
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[1], "GUARD#written-1#"));
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[2], HOLDER));
+        ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[4], "reg_"));
+        ck_assert_ptr_null(strstr(e.ddb_stub.seen[4], HOLDER));
     }
     json_object_put(out.fields);
     json_object_put(out.refused);
@@ -357,6 +535,7 @@ mock_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_register, 0, sizeof(reg_cases) / sizeof(reg_cases[0]));
     tcase_add_loop_test(tc, test_pay, 0, sizeof(pay_cases) / sizeof(pay_cases[0]));
+    tcase_add_loop_test(tc, test_fulfil, 0, sizeof(ful_cases) / sizeof(ful_cases[0]));
     tcase_add_loop_test(tc, test_results, 0, sizeof(res_cases) / sizeof(res_cases[0]));
     tcase_add_loop_test(tc, test_stats, 0, sizeof(stats_cases) / sizeof(stats_cases[0]));
     suite_add_tcase(s, tc);
