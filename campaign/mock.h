@@ -153,11 +153,14 @@ int mock_results_import(const struct ctx *c, const char *exam_id, struct json_ob
                         struct mock_imported *out, struct app_error *err);
 
 /*
- * POST /v1/mock-exams/{id}/calculate-stats: the cohort's statistics over the confirmed
- * results, stored, and published when the cohort reaches cfg->mock_min_cohort, when each
- * candidate's results email is queued (once ever).  *out is the statistics with
- * emailsQueued (and minimumCohort when not published), the caller's.  APP_ENOTFOUND: no
- * such exam; APP_EUNPROCESSABLE: no results imported.
+ * POST /v1/mock-exams/{id}/calculate-stats: the statistics of the confirmed results under
+ * lib/stats.h's rule.  A new snapshot is published (conditionally on the one it replaces)
+ * only when the cohort holds cfg->mock_min_cohort more results than the published one;
+ * otherwise that one is kept, or with none published a count-only item is stored.  Each
+ * candidate of a published or kept snapshot without one gets the results email (once ever).
+ * *out is the snapshot in force with outcome, resultCount, newResults, minimumCohort and
+ * emailsQueued, the caller's.  APP_ENOTFOUND: no such exam; APP_EUNPROCESSABLE: no results
+ * imported; APP_ECONFLICT: other runs kept replacing the snapshot.
  */
 int mock_stats_calculate(const struct ctx *c, const char *exam_id, struct json_object **out,
                          struct app_error *err);

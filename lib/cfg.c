@@ -101,6 +101,8 @@ static const struct cfg_def cfg_defs[] = {
     I("MOCK_REGISTRATION_CLOSE_HOURS", "2", 0, 720, mock_close_hours),
     I("MOCK_REMINDER_LEAD_HOURS", "24", 1, 168, mock_reminder_hours),
     I("MOCK_STATS_MIN_COHORT", "5", 1, 100000, mock_min_cohort),
+    I("MOCK_STATS_ORDER_COHORT", "20", 1, 100000, mock_order_cohort),
+    I("MOCK_STATS_BAND_WIDTH", "10", 2, 100000, mock_band_width),
     S("SCHOLARSHIP_RULES_FILE", PKGDATADIR "/rules/scholarship.json", scholarship_rules_file, 0),
     S("CLUSTER_RULES_FILE", PKGDATADIR "/rules/clusters.json", cluster_rules_file, 0),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),

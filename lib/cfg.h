@@ -72,6 +72,8 @@ struct cfg {
     long mock_close_hours;
     long mock_reminder_hours;
     long mock_min_cohort;
+    long mock_order_cohort;     /* order statistics and the pass rate from this many results */
+    long mock_band_width;       /* statistics histogram bands, points (even; odd: one more) */
     char *scholarship_rules_file;
     struct scholarship_rules *scholarship;   /* cfg_load_rules(); NULL until then */
     char *cluster_rules_file;

@@ -76,4 +76,74 @@ int stats_pass_rate_bp(size_t passed, size_t n);
  */
 void stats_round2(double v, char *out, size_t n);
 
+/*
+ * --- What is published (docs/MOCK_EXAMS.md, "Statistics") --------------------------------
+ *
+ * Scores are whole numbers from 0 to the top of the scale.  Every figure published for a cohort
+ * under the order cohort depends on a score only through its cell: the pair {2j, 2j+1}, and
+ * when the top is even the last cell is the triple {top-2, top-1, top}, so no cell is a single
+ * value.  Changing any one score within its cell changes nothing published: even everyone
+ * else pooling their own scores learns a candidate's cell, never the score.
+ *
+ *   mean       the mean of the cells' midpoints, rounded half up to a whole point (within
+ *              a point and a half of the exact mean; within one unless at the top).
+ *   bands      a histogram of band_width-point bands from 0 (the last running to the top),
+ *              merged upward until each holds at least min_cohort scores: the first band
+ *              starts at 0 and the last ends at the top, whatever the scores.  An even
+ *              band_width (an odd one is taken up by one) keeps each cell in one band.
+ *   order      from order_cohort scores (never under min_cohort): the exact statistics
+ *              above (median, stddev, min, max, p10..p90) and the pass rate.  Under it
+ *              these are withheld: they are single scores, and the pass rate cuts the scale
+ *              at a pass mark this service is not told, which may split a cell.
+ */
+
+struct stats_rule {
+    size_t min_cohort;         /* k: the least count of a band (and of a cohort, a snapshot) */
+    size_t order_cohort;       /* order statistics and the pass rate from this many scores */
+    long band_width;           /* points per band before merging */
+    long top;                  /* the top of the scale (the largest maxScore), >= 1 */
+};
+
+struct stats_band {
+    long from;                 /* inclusive */
+    long to;                   /* inclusive */
+    size_t count;
+};
+
+struct stats_public {
+    size_t count;
+    long mean;                 /* whole points, from the cells */
+    struct stats_band *bands;  /* ascending, from 0 to the top; stats_public_free() */
+    size_t nbands;
+    int order;                 /* 1: exact and pass_rate_bp are published */
+    struct stats exact;
+    int pass_rate_bp;          /* -1 unless order */
+};
+
+/* The cell of score x on a scale to top (top <= 0: unknown, pairs only), and twice the
+ * midpoint of cell (4j + 1 for a pair, 2 * (top - 1) for the top triple). */
+long stats_cell(long x, long top);
+long stats_cell_mid2(long cell, long top);
+
+/* The whole-point mean of n scores whose doubled cell midpoints sum to sum_mid2, rounded half
+ * up; 0 when n is 0. */
+long stats_cell_mean(long long sum_mid2, size_t n);
+
+/*
+ * The figures published for scores[0..n-1] (passed of them passed) under rule r.  0, or -1
+ * when n is 0, passed > n, a score is negative or r->top < 1.  Scores above the top count as
+ * the top.  Release with stats_public_free().
+ */
+int stats_publish(const long *scores, size_t n, size_t passed, const struct stats_rule *r,
+                  struct stats_public *out);
+void stats_public_free(struct stats_public *p);
+
+/*
+ * 1 when a cohort of n results may replace a published snapshot of published results (0 when
+ * none was published): n >= published + min_cohort.  However results came and went, at least
+ * n - published of the n were not in the snapshot, so two snapshots never differ by fewer than
+ * min_cohort new results (no differencing below the cohort minimum).
+ */
+int stats_snapshot_due(size_t n, size_t published, size_t min_cohort);
+
 #endif

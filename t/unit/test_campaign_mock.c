@@ -480,27 +480,75 @@ END_TEST
     "\"totalScore\":{\"N\":\"" score "\"},\"maxScore\":{\"N\":\"100\"}," \
     "\"passed\":{\"BOOL\":" passed "},\"sections\":{\"M\":{}}}}}"
 
+#define FIVE SCORED("1", "40", "false") "," SCORED("2", "80", "true") "," \
+    SCORED("3", "55", "false") "," SCORED("4", "61", "true") "," SCORED("5", "70", "true")
+#define TEN FIVE "," SCORED("6", "12", "false") "," SCORED("7", "99", "true") "," \
+    SCORED("8", "66", "true") "," SCORED("9", "47", "false") "," SCORED("a", "58", "false")
+#define COHORT(items, n) "{\"Items\":[" items "],\"Count\":" #n "}"
+/* The published snapshot number seq of count results. */
+#define SNAPSHOT(seq, count) \
+    "{\"Item\":{\"mockExamId\":{\"S\":\"written-1\"},\"snapshot\":{\"N\":\"" seq "\"}," \
+    "\"published\":{\"BOOL\":true},\"count\":{\"N\":\"" count "\"},\"mean\":{\"N\":\"61\"}," \
+    "\"histogram\":{\"L\":[]},\"sections\":{\"M\":{}}," \
+    "\"calculatedAt\":{\"S\":\"2026-01-14T12:00:00Z\"}}}"
+#define MAILS5 {TXN, 200, "{}"}, {TXN, 200, "{}"}, {TXN, 200, "{}"}, {TXN, 200, "{}"}, \
+    {TXN, 200, "{}"}
+
 static const struct {
     const char *name;
-    struct stub_reply ddb[4];
+    struct stub_reply ddb[20];
     size_t nddb;
     int rc;
-    const char *has;              /* in the statistics answered */
+    const char *has[5];           /* in the statistics answered */
+    const char *put_has;          /* in the PutItem sent, or NULL: none sent */
+    int withheld;                 /* 1: the emails have the mean, neither median nor pass rate */
 } stats_cases[] = {
-    {"a cohort under the minimum: stored, not published, no email",
+    {"a cohort under the minimum: not published, no figures, no email",
      {{GET, 200, EXAM("free", "30", "3")},
-      {QUERY, 200, "{\"Items\":[" SCORED("1", "40", "false") "," SCORED("2", "80", "true")
-       "],\"Count\":2}"}, {PUT, 200, "{}"}}, 3, APP_OK,
-     "\"published\":false"},
+      {QUERY, 200, COHORT(SCORED("1", "40", "false") "," SCORED("2", "80", "true"), 2)},
+      {GET, 200, "{}"}, {PUT, 200, "{}"}}, 4, APP_OK,
+     {"\"published\":false", "\"outcome\":\"unpublished\"", "\"emailsQueued\":0",
+      "\"minimumCohort\":5", "\"resultCount\":2"},
+     "attribute_not_exists(mockExamId)", 0},
+    {"issue 12 item 12: five results, the minimum: no order statistics, one band",
+     {{GET, 200, EXAM("free", "30", "5")}, {QUERY, 200, COHORT(FIVE, 5)}, {GET, 200, "{}"},
+      {PUT, 200, "{}"}, MAILS5}, 9, APP_OK,
+     {"\"snapshot\":1,\"published\":true,\"count\":5,\"mean\":61,"
+      "\"histogram\":[{\"from\":0,\"to\":100,\"count\":5}],\"orderStatisticsFrom\":20,"
+      "\"median\":null,\"stddev\":null,\"min\":null,\"max\":null,\"p10\":null,\"p25\":null,"
+      "\"p50\":null,\"p75\":null,\"p90\":null,\"passRate\":null,\"sections\":{}",
+      "\"outcome\":\"published\"", "\"emailsQueued\":5", NULL},
+     "attribute_not_exists(mockExamId)", 1},
+    {"issue 12 item 12: one new result after a snapshot of five: the snapshot is kept",
+     {{GET, 200, EXAM("free", "30", "6")},
+      {QUERY, 200, COHORT(FIVE "," SCORED("6", "12", "false"), 6)},
+      {GET, 200, SNAPSHOT("1", "5")}, MAILS5, {TXN, 200, "{}"}}, 9, APP_OK,
+     {"\"outcome\":\"kept\"", "\"snapshot\":1", "\"count\":5", "\"newResults\":1",
+      "\"resultCount\":6"},
+     NULL, 0},
+    {"five new after a snapshot of five: snapshot 2, written only over snapshot 1",
+     {{GET, 200, EXAM("free", "30", "10")}, {QUERY, 200, COHORT(TEN, 10)},
+      {GET, 200, SNAPSHOT("1", "5")}, {PUT, 200, "{}"}, MAILS5, MAILS5}, 14, APP_OK,
+     {"\"outcome\":\"published\"", "\"snapshot\":2", "\"count\":10",
+      "\"histogram\":[{\"from\":0,\"to\":59,\"count\":5},{\"from\":60,\"to\":100,\"count\":5}]",
+      "\"newResults\":5"},
+     "\"ConditionExpression\":\"#sn = :sn\"", 0},
+    {"a run that lost the race decides again on what the other wrote",
+     {{GET, 200, EXAM("free", "30", "5")}, {QUERY, 200, COHORT(FIVE, 5)}, {GET, 200, "{}"},
+      {PUT, 400, CHECK_FAILED}, {GET, 200, SNAPSHOT("1", "5")}, MAILS5}, 10, APP_OK,
+     {"\"outcome\":\"kept\"", "\"snapshot\":1", "\"newResults\":0", NULL, NULL},
+     "attribute_not_exists(mockExamId)", 0},
     {"no result imported: 422",
      {{GET, 200, EXAM("free", "30", "3")}, {QUERY, 200, "{\"Items\":[],\"Count\":0}"}}, 2,
-     APP_EUNPROCESSABLE, NULL},
+     APP_EUNPROCESSABLE, {NULL}, NULL, 0},
 };
 
 START_TEST(test_stats)
 {
     struct json_object *st = NULL;
+    const char *js, *put, *mail;
     struct stub_env e;
+    size_t i;
     int rc;
 
     stub_env_start(&e, stats_cases[_i].ddb, stats_cases[_i].nddb, NULL, 0, NOW);
@@ -509,14 +557,23 @@ START_TEST(test_stats)
     ck_assert_msg(rc == stats_cases[_i].rc, "%s: rc %d (%s)", stats_cases[_i].name, rc,
                   e.err.msg);
     ck_assert_uint_eq(e.ddb_stub.nseen, stats_cases[_i].nddb);
+    put = stub_sent(&e.ddb_stub, PUT);
+    if (stats_cases[_i].put_has)
+        ck_assert_msg(put && strstr(put, stats_cases[_i].put_has), "%s: %s",
+                      stats_cases[_i].name, put ? put : "no PutItem");
+    else
+        ck_assert_msg(!put, "%s: a snapshot was written", stats_cases[_i].name);
+    mail = stub_sent(&e.ddb_stub, "mock-results");
+    if (stats_cases[_i].withheld)
+        ck_assert_msg(mail && strstr(mail, "cohortMean\\\":\\\"61\\\"") &&
+                      !strstr(mail, "cohortMedian") && !strstr(mail, "passRate"), "%s",
+                      mail ? mail : "no email");
     if (rc == APP_OK) {
-        const char *js = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN);
-
-        ck_assert_msg(strstr(js, stats_cases[_i].has), "%s: %s", stats_cases[_i].name, js);
-        ck_assert_ptr_nonnull(strstr(js, "\"mean\":60"));
-        ck_assert_ptr_nonnull(strstr(js, "\"emailsQueued\":0"));
+        js = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN);
+        for (i = 0; i < 5 && stats_cases[_i].has[i]; i++)
+            ck_assert_msg(strstr(js, stats_cases[_i].has[i]), "%s: no %s in %s",
+                          stats_cases[_i].name, stats_cases[_i].has[i], js);
         ck_assert_ptr_nonnull(strstr(js, "\"minimumCohort\":5"));
-        ck_assert_ptr_nonnull(strstr(js, "\"calculatedAt\":\"2026-01-15T12:00:00Z\""));
     } else {
         ck_assert_ptr_null(st);
     }
