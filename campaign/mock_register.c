@@ -16,6 +16,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/mail_limit.h"
 #include "../lib/txn.h"
 #include "campaign.h"
 #include "mock.h"
@@ -114,6 +115,12 @@ resend(const struct ctx *c, struct json_object *exam, struct json_object *reg)
     struct app_error err;
     int rc;
 
+    /* Within the limits on email without a payment (lib/mail_limit.h): a free seat's repeat
+     * was counted before its seat was tried. */
+    app_error_clear(&err);
+    if (json_int(reg, "priceCents") > 0 &&
+        mail_limit_take(c, json_str(reg, "email"), &err) != APP_OK)
+        return;
     time_iso(c->now, hour, sizeof(hour));
     hour[13] = '\0';                    /* 2026-01-15T12 */
     snprintf(tag, sizeof(tag), "resent#%s", hour);
@@ -259,6 +266,13 @@ mock_register(const struct ctx *c, const struct mock_register_input *in,
             rc = app_error_set(err, APP_EUNAVAILABLE, "no Stripe client");
             goto done;
         }
+    }
+    /* A free seat is confirmed by email: the only email a request without a payment sends,
+     * within its limits (a repeat's email again is counted here too). */
+    if (!out->premium) {
+        rc = mail_limit_take(c, in->email, err);
+        if (rc != APP_OK)
+            goto done;
     }
     if (id_new(out->registration_id, sizeof(out->registration_id), "reg_") != 0) {
         rc = app_error_set(err, APP_EINTERNAL, "no random registration id");

@@ -13,7 +13,6 @@
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
-#include "../lib/outbox.h"
 #include "campaign.h"
 #include "scholarship.h"
 
@@ -51,36 +50,6 @@ application(const struct campaign *k, const struct scholarship_application *in,
     return o;
 }
 
-/* The "received" email, as a transaction element. */
-static struct json_object *
-received_mail(const struct ctx *c, const struct scholarship_application *in,
-              const struct scholarship_applied *out, struct json_object *plan)
-{
-    struct json_object *vars = json_object_new_object(), *l = json_object_new_array(), *x, *w;
-    const struct scholarship_result *res = &out->res;
-    char pct[16], cause[64];
-    size_t i;
-
-    json_add_str(vars, "applicantName", in->first_name);
-    json_add_str(vars, "scholarshipId", out->made.id);
-    snprintf(pct, sizeof(pct), "%d", res->percent);
-    json_add_str(vars, "percentage", pct);
-    fmt_money_add(vars, "price", res->price_cents, "aud");
-    fmt_money_add(vars, "fullPrice", res->full_cents, "aud");
-    json_add_str(vars, "planName", json_str(plan, "name"));
-    json_add_str(vars, "payUrl", out->made.pay_url);
-    for (i = 0; i < res->nreasons; i++) {
-        x = json_object_new_object();
-        json_add_str(x, "text", res->reasons[i].text);
-        json_object_array_add(l, x);
-    }
-    json_object_object_add(vars, "reasons", l);
-    snprintf(cause, sizeof(cause), "%s#submitted", out->made.id);
-    w = outbox_txn_mail(c->cfg, cause, "scholarship-received", in->email, in->first_name, vars,
-                        c->now);
-    return w;
-}
-
 int
 scholarship_apply(const struct ctx *c, const struct scholarship_application *in,
                   struct scholarship_applied *out, struct app_error *err)
@@ -113,8 +82,10 @@ scholarship_apply(const struct ctx *c, const struct scholarship_application *in,
     }
     record_made_init(&out->made, c, "scholarships", id);
     time_iso(c->now, now, sizeof(now));
+    /* No email before payment: the answer carries the pay link, and the payment's approval
+     * email is the first this address receives (docs/CAMPAIGNS.md, Who the service emails). */
     rc = record_create(k, c, application(k, in, out, plan, now), scholarship_link, in->metadata,
-                       received_mail(c, in, out, plan), &out->made, err);
+                       NULL, &out->made, err);
     if (rc == APP_ECONDITION)
         rc = app_error_set(err, APP_EINTERNAL, "id clash");
     if (rc == APP_OK)

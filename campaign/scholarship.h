@@ -1,8 +1,8 @@
 /*
  * Scholarships (campaignId "scholarship-application"; rules in docs/CAMPAIGNS.md and
  * sql/rules/scholarship.json): an application is priced by the rules off the catalogue price
- * of their plan, stored as one record ("submitted") with its "received" email, and paid
- * through its own pay link; payment (record.c) approves it and grants access.
+ * of their plan, stored as one record ("submitted"), and paid through its own pay link;
+ * payment (record.c) approves it, grants access and sends its first email.
  */
 #ifndef PH_CAMPAIGN_SCHOLARSHIP_H
 #define PH_CAMPAIGN_SCHOLARSHIP_H
@@ -29,8 +29,8 @@ struct scholarship_applied {
 };
 
 /*
- * Apply: the rules on the catalogue price (DynamoDB, not the cache), the record and its
- * "received" email in one transaction, then its Checkout Session.  Refusals: 422
+ * Apply: the rules on the catalogue price (DynamoDB, not the cache), the record (no email
+ * before payment), then its Checkout Session.  Refusals: 422
  * NOT_ELIGIBLE (out->res says why) when the circumstances earn no scholarship.
  */
 int scholarship_apply(const struct ctx *c, const struct scholarship_application *in,

@@ -234,6 +234,7 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
     json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, &pr,
                                                   kind->id, rec, json_str(m, "email"),
                                                   pe->amount, pe->currency, ts));
+    team_invite(c, team, i, pe, items);
     for (j = 0; last && j < (long)n; j++) {
         x = team_member(team, j);
         if (!x || !json_str(x, "email"))

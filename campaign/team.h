@@ -1,7 +1,8 @@
 /*
  * The team record, shared by the routes (handlers/teams.c), its creation
- * (campaign/team_create.c), its pay links (campaign/team_pay.c), fulfilment (campaign/team.c)
- * and the expiry job (prodenthubctl expire-teams).  Rules: docs/CAMPAIGNS.md, Teams.
+ * (campaign/team_create.c), its pay links (campaign/team_pay.c), its invitations
+ * (campaign/team_invite.c), fulfilment (campaign/team.c) and the expiry job
+ * (prodenthubctl expire-teams).  Rules: docs/CAMPAIGNS.md, Teams.
  *
  * status: pending → partially_paid → fully_paid, or → expired after payBy.
  * members[i].status: unpaid → paid → (refund_pending →) refunded.
@@ -23,6 +24,7 @@
 
 struct ctx;
 struct app_error;
+struct pay_event;
 
 /* --- creation (team_create.c) ----------------------------------------------------------- */
 
@@ -64,10 +66,10 @@ struct team_created {
 /*
  * Create the team in: 2-5 members with distinct emails, the leader first (moved there, or
  * added when not listed), each owing a share of the team plan's catalogue price (the shares
- * add up to it exactly); the team, the leader's confirmation and the invitations in one
- * transaction.  Refusals are field errors (members, members[i].email, planId).  Then the
- * leader's Checkout Session: when Stripe fails, the team stands without it (out->session.id
- * is "", the leader's pay link makes one when opened).
+ * add up to it exactly).  Only the team is written: nobody is emailed before the leader's
+ * share is paid (team_invite).  Refusals are field errors (members, members[i].email,
+ * planId).  Then the leader's Checkout Session: when Stripe fails, the team stands without it
+ * (out->session.id is "", the leader's pay link makes one when opened).
  */
 int team_create(const struct ctx *c, const struct team_input *in, struct team_created *out,
                 struct app_error *err);
@@ -83,7 +85,8 @@ int team_view(const struct ctx *c, const char *team_id, const char *token,
 
 /* Member index's own Checkout Session of their share, made now unless one is open: 404 no
  * such team or member, 403 when token is not that member's, 409 when the team takes no more
- * payments or the share is paid. */
+ * payments, the share is paid, or (reason LEADER_UNPAID) the leader's share is not paid
+ * yet: the leader pays first. */
 int team_member_pay(const struct ctx *c, const char *team_id, long index, const char *token,
                     struct paylink_out *out, struct app_error *err);
 
@@ -91,6 +94,31 @@ int team_member_pay(const struct ctx *c, const char *team_id, long index, const 
 int team_share_session(const struct ctx *c, struct json_object *team, long index,
                        struct json_object *metadata, struct paylink_out *out,
                        struct app_error *err);
+
+/* --- links and invitations (team_invite.c) ---------------------------------------------- */
+
+/* Member index's pay link, and the team page (with the leader's token, or public when token
+ * is NULL). */
+void team_pay_url(const struct ctx *c, const char *team_id, size_t index, const char *token,
+                  char out[TEAM_URL_MAX]);
+void team_view_url(const struct ctx *c, const char *team_id, const char *token,
+                   char out[TEAM_URL_MAX]);
+
+/* Keep the links' tokens on record (plain, its teamId set) for the invitations: sealed
+ * with OUTBOX_KEY, the team id as associated data ("linksSealed"), or in clear without a
+ * key ("links"; production requires the key). */
+int team_links_keep(const struct ctx *c, struct json_object *record, const char *leader_token,
+                    const char (*tokens)[40], size_t n, struct app_error *err);
+
+/*
+ * The email a share's payment sends, as transaction elements added to items for the
+ * transaction that records the payment (team as read): when the share is the leader's
+ * (index 0), the leader's confirmation and an invitation with a pay link to every member
+ * whose share is unpaid, under a cause of this payment; nothing for another share, or when
+ * every other share is paid (the team activates and says so).  The number added.
+ */
+size_t team_invite(const struct ctx *c, struct json_object *team, long index,
+                   const struct pay_event *pe, struct json_object *items);
 
 /* --- the record and fulfilment (team.c) ------------------------------------------------- */
 
@@ -105,7 +133,8 @@ struct json_object *team_member(struct json_object *team, long long i);
  * team: retry the refunds that failed).  1 expired now, 0 nothing to do, -1 failed. */
 int team_expire(const struct ctx *c, struct json_object *team, struct app_error *err);
 
-/* hex sha256 of a link token, as stored (tokens themselves are never stored). */
+/* hex sha256 of a link token, as stored to check a link (the tokens themselves are kept only
+ * sealed, for the invitations: team_links_keep). */
 void team_token_hash(const char *token, char out[65]);
 /* 1 when token hashes to the stored hash (constant time). */
 int team_token_ok(const char *token, const char *stored);

@@ -1,9 +1,9 @@
 /*
  * A team's creation (team.h; rules in docs/CAMPAIGNS.md, Teams): the team plan's price read
  * from the catalogue and split into shares that add up to it exactly, the leader first, a
- * random token per link (the team keeps only their hashes), and the team with the leader's
- * confirmation and every member's invitation in one transaction.  The leader pays first, so
- * their Checkout Session is opened at once.
+ * random token per link (the team checks their hashes, and keeps the tokens sealed for the
+ * invitations), and the team written alone: nobody is emailed until the leader's share is
+ * paid (team_invite.c).  The leader pays first, so their Checkout Session is opened at once.
  */
 #include "config.h"
 
@@ -13,10 +13,8 @@
 #include "../lib/catalogue.h"
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
-#include "../lib/fmt.h"
 #include "../lib/ids.h"
 #include "../lib/money.h"
-#include "../lib/outbox.h"
 #include "../lib/txn.h"
 #include "team.h"
 
@@ -146,55 +144,6 @@ record(const struct ctx *c, const struct team_input *in, const struct team_new *
     return o;
 }
 
-/* The leader's confirmation with every share, and each member's invitation with a personal
- * pay link, as transaction elements added to items. */
-static void
-mails(const struct ctx *c, const struct team_input *in, const struct team_new *t,
-      const struct team_created *out, struct json_object *items)
-{
-    struct json_object *vars, *list, *e;
-    char day[48], cause[64], url[TEAM_URL_MAX];
-    size_t i;
-
-    fmt_date(t->pay_by, day, sizeof(day));
-    snprintf(cause, sizeof(cause), "%s#created", out->id);
-    vars = json_object_new_object();
-    json_add_str(vars, "leaderName", in->first);
-    json_add_str(vars, "teamId", out->id);
-    json_add_str(vars, "planName", out->plan_name);
-    json_object_object_add(vars, "memberCount", json_object_new_int((int)out->n));
-    fmt_money_add(vars, "totalAmount", out->total_cents, "aud");
-    list = json_object_new_array();
-    for (i = 0; i < out->n; i++) {
-        e = json_object_new_object();
-        json_add_str(e, "name", out->members[i].name);
-        json_add_str(e, "email", out->members[i].email);
-        fmt_money_add(e, "shareAmount", out->members[i].share_cents, "aud");
-        json_object_array_add(list, e);
-    }
-    json_object_object_add(vars, "members", list);
-    json_add_str(vars, "teamUrl", out->team_url);
-    json_add_str(vars, "payBy", day);
-    json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "team-created", in->email,
-                                                 t->leader, vars, c->now));
-    snprintf(url, sizeof(url), "%s/teams/%s", c->cfg->frontend_url, out->id);
-    for (i = 0; i < out->n; i++) {
-        vars = json_object_new_object();
-        json_add_str(vars, "memberName", out->members[i].name);
-        json_add_str(vars, "leaderName", t->leader);
-        json_add_str(vars, "planName", out->plan_name);
-        fmt_money_add(vars, "shareAmount", out->members[i].share_cents, "aud");
-        fmt_money_add(vars, "totalAmount", out->total_cents, "aud");
-        json_object_object_add(vars, "memberCount", json_object_new_int((int)out->n));
-        json_add_str(vars, "payUrl", out->members[i].pay_url);
-        json_add_str(vars, "payBy", day);
-        json_add_str(vars, "teamUrl", url);
-        json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "team-invitation",
-                                                     out->members[i].email,
-                                                     out->members[i].name, vars, c->now));
-    }
-}
-
 /* Ids, tokens, shares and links of the team; pointers into out->record once it is made. */
 static int
 prepare(const struct ctx *c, const struct team_input *in, struct json_object *plan,
@@ -203,6 +152,7 @@ prepare(const struct ctx *c, const struct team_input *in, struct json_object *pl
     long long shares[TEAM_MAX_MEMBERS];
     struct json_object *m;
     size_t i;
+    int rc;
 
     out->total_cents = json_int(plan, "amountCents");
     out->plan_name = json_str(plan, "name");
@@ -218,15 +168,16 @@ prepare(const struct ctx *c, const struct team_input *in, struct json_object *pl
         if (id_new(t->member_token[i], sizeof(t->member_token[i]), "") != 0)
             return app_error_set(err, APP_EINTERNAL, "no random bytes");
         team_token_hash(t->member_token[i], t->member_hash[i]);
-        snprintf(out->members[i].pay_url, sizeof(out->members[i].pay_url),
-                 "%s/teams/%s/members/%zu/pay?token=%s", c->cfg->api_base_url, out->id, i,
-                 t->member_token[i]);
+        team_pay_url(c, out->id, i, t->member_token[i], out->members[i].pay_url);
     }
-    snprintf(out->team_url, sizeof(out->team_url), "%s/teams/%s?token=%s",
-             c->cfg->frontend_url, out->id, t->token);
+    team_view_url(c, out->id, t->token, out->team_url);
     t->pay_by = c->now + c->cfg->team_pay_days * 86400;
     time_iso(t->pay_by, out->pay_by, sizeof(out->pay_by));
     out->record = record(c, in, t, out);
+    rc = team_links_keep(c, out->record, t->token, (const char (*)[40])t->member_token, out->n,
+                         err);
+    if (rc != APP_OK)
+        return rc;
     /* From here on the names point into the record, which outlives the plan. */
     out->plan_id = json_str(out->record, "planId");
     out->plan_name = json_str(out->record, "planName");
@@ -267,7 +218,6 @@ team_create(const struct ctx *c, const struct team_input *in, struct team_create
     items = json_object_new_array();
     json_object_array_add(items, txn_put(c->cfg->tbl_teams, ddb_marshal_item(out->record),
                                          "attribute_not_exists(teamId)"));
-    mails(c, in, &t, out, items);
     rc = txn_run(c->ddb, items, NULL, err);
     if (rc == APP_ECONDITION)
         rc = app_error_set(err, APP_EINTERNAL, "team id clash");

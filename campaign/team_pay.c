@@ -69,11 +69,14 @@ team_view(const struct ctx *c, const char *team_id, const char *token, struct js
     return rc;
 }
 
-/* Whether member m of team may pay now: APP_OK, or the 409 that says why not. */
+/* Whether member index (m) of team may pay now: APP_OK, or the 409 that says why not.  The
+ * leader pays first: the others' links wait for the leader's share, whose payment is what
+ * sends them their invitations (team_invite.c). */
 static int
-payable(struct json_object *team, struct json_object *m, struct app_error *err)
+payable(struct json_object *team, long index, struct json_object *m, struct app_error *err)
 {
     const char *st = json_str(team, "status"), *mst = json_str(m, "status");
+    const char *lst = json_str(team_member(team, 0), "status");
 
     if (!st || (strcmp(st, "pending") != 0 && strcmp(st, "partially_paid") != 0))
         return app_error_set(err, APP_ECONFLICT, "%s", strcmp(st ? st : "", "expired") == 0 ?
@@ -81,6 +84,9 @@ payable(struct json_object *team, struct json_object *m, struct app_error *err)
                              "This team is no longer taking payments");
     if (!mst || strcmp(mst, "unpaid") != 0)
         return app_error_set(err, APP_ECONFLICT, "This share is already paid");
+    if (index > 0 && (!lst || strcmp(lst, "paid") != 0))
+        return app_error_reason(err, APP_ECONFLICT, "LEADER_UNPAID", "The team leader pays "
+                                "first: this link works once the leader's share is paid");
     return APP_OK;
 }
 
@@ -100,7 +106,7 @@ team_member_pay(const struct ctx *c, const char *team_id, long index, const char
     else if (!team_token_ok(token, json_str(m, "tokenHash")))
         rc = app_error_set(err, APP_EFORBIDDEN, "not this member's link");
     else
-        rc = payable(team, m, err);
+        rc = payable(team, index, m, err);
     if (rc == APP_OK)
         rc = team_share_session(c, team, index, NULL, out, err);
     json_object_put(team);

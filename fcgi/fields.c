@@ -278,6 +278,31 @@ field_email_at(struct request *req, struct json_object *obj, const char *key, co
     *out = low;
 }
 
+void
+field_name(struct request *req, const char *name, size_t max, int required, const char **out)
+{
+    field_name_at(req, req->json, name, name, max, required, out);
+}
+
+void
+field_name_at(struct request *req, struct json_object *obj, const char *key, const char *name,
+              size_t max, int required, const char **out)
+{
+    const char *s;
+
+    /* At most four bytes a character: the length in characters is str_name_ok's. */
+    field_string_at(req, obj, key, name, 1, 4 * max, required, &s);
+    *out = NULL;
+    if (!s)
+        return;
+    if (!str_name_ok(s, strlen(s), 4 * max))
+        bad(req, name, "must be a plain name: letters, spaces, apostrophes, hyphens and periods");
+    else if (!str_name_ok(s, strlen(s), max))
+        bad(req, name, "is too long");
+    else
+        *out = s;
+}
+
 int
 field_bool(struct request *req, const char *name, int required, int *out)
 {

@@ -44,6 +44,16 @@ void field_string_at(struct request *req, struct json_object *obj, const char *k
                      const char *name, size_t min, size_t max, int required, const char **out);
 void field_email_at(struct request *req, struct json_object *obj, const char *key,
                     const char *name, int required, const char **out);
+/* A person's name, or one part of it, of at most max characters (lib/strparse.h
+ * str_name_ok: letters of any script, single spaces, apostrophes, hyphens, periods; no
+ * digits, symbols or web addresses), so that what reaches an email is only a name; *out
+ * NULL if absent or refused. */
+#define FIELD_NAME_PART_MAX 60     /* characters of a first or a last name */
+#define FIELD_NAME_FULL_MAX 121    /* of a whole name: first, a space, last */
+void field_name(struct request *req, const char *name, size_t max, int required,
+                const char **out);
+void field_name_at(struct request *req, struct json_object *obj, const char *key,
+                   const char *name, size_t max, int required, const char **out);
 /* true or false (JSON booleans only); *out untouched if absent.  1 when present and valid. */
 int field_bool(struct request *req, const char *name, int required, int *out);
 /* The body's member name as an array of min..max entries, or NULL (recorded if wrong). */

@@ -61,6 +61,7 @@ req_init(struct request *req, struct arena *arena, char **envp, const struct cfg
     req->ctx.request_id = req->request_id;
     req->ctx.method = req_env(req, "REQUEST_METHOD");
     req->ctx.route = "-";
+    req->ctx.client = req_env(req, "REMOTE_ADDR");
 }
 
 void

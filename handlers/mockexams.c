@@ -214,8 +214,8 @@ mockexams_register(struct request *req)
     memset(&in, 0, sizeof(in));
     field_string(req, "mockExamId", 1, 64, FIELD_REQUIRED, &in.exam_id);
     field_email(req, "email", FIELD_REQUIRED, &in.email);
-    field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &in.first_name);
-    field_string(req, "lastName", 1, 100, 0, &in.last_name);
+    field_name(req, "firstName", FIELD_NAME_PART_MAX, FIELD_REQUIRED, &in.first_name);
+    field_name(req, "lastName", FIELD_NAME_PART_MAX, 0, &in.last_name);
     field_campaign(req, MOCK_CAMPAIGN);
     in.metadata = field_metadata(req);
     if (fields_done(req) != APP_OK)

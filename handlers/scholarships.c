@@ -3,8 +3,8 @@
  * sql/rules/scholarship.json):
  *
  *   POST /v1/scholarships/calculate        the percentage, price and reasons; no writes
- *   POST /v1/scholarships/apply            the application stored (submitted), the "received"
- *                                          email queued with it, and a Checkout at the price
+ *   POST /v1/scholarships/apply            the application stored (submitted) and a
+ *                                          Checkout at the price; no email before payment
  *   GET  /v1/scholarships/{id}[?token=]    its status and price (no personal data but the
  *                                          first name); with the owner's token (viewUrl of
  *                                          the answer to apply) also the answers, points and
@@ -111,8 +111,8 @@ scholarships_apply(struct request *req)
 
     memset(&in, 0, sizeof(in));
     circumstances(req, &in.circumstances, 0);
-    field_string(req, "firstName", 1, 100, FIELD_REQUIRED, &in.first_name);
-    field_string(req, "lastName", 1, 100, FIELD_REQUIRED, &in.last_name);
+    field_name(req, "firstName", FIELD_NAME_PART_MAX, FIELD_REQUIRED, &in.first_name);
+    field_name(req, "lastName", FIELD_NAME_PART_MAX, FIELD_REQUIRED, &in.last_name);
     field_email(req, "email", FIELD_REQUIRED, &in.email);
     field_string(req, "statement", 1, 2000, FIELD_MULTILINE, &in.statement);
     field_campaign(req, SCHOLARSHIP_CAMPAIGN);

@@ -43,10 +43,10 @@ parse(struct request *req, struct team_input *in, struct team_person *m)
     field_campaign(req, TEAM_CAMPAIGN);
     in->metadata = field_metadata(req);
     leader = field_object_at(req, NULL, "leader", "leader", FIELD_REQUIRED);
-    field_string_at(req, leader, "firstName", "leader.firstName", 1, 100, FIELD_REQUIRED,
-                    &in->first);
-    field_string_at(req, leader, "lastName", "leader.lastName", 1, 100, FIELD_REQUIRED,
-                    &in->last);
+    field_name_at(req, leader, "firstName", "leader.firstName", FIELD_NAME_PART_MAX,
+                  FIELD_REQUIRED, &in->first);
+    field_name_at(req, leader, "lastName", "leader.lastName", FIELD_NAME_PART_MAX,
+                  FIELD_REQUIRED, &in->last);
     field_email_at(req, leader, "email", "leader.email", FIELD_REQUIRED, &in->email);
     field_string_at(req, leader, "country", "leader.country", 2, 64, FIELD_REQUIRED,
                     &in->country);
@@ -60,8 +60,8 @@ parse(struct request *req, struct team_input *in, struct team_person *m)
         if (!o)
             continue;
         snprintf(name, sizeof(name), "members[%zu].name", i);
-        field_string_at(req, o, "name", arena_strdup(req->arena, name), 1, 200,
-                        FIELD_REQUIRED, &m[i].name);
+        field_name_at(req, o, "name", arena_strdup(req->arena, name), FIELD_NAME_FULL_MAX,
+                      FIELD_REQUIRED, &m[i].name);
         snprintf(name, sizeof(name), "members[%zu].email", i);
         field_email_at(req, o, "email", arena_strdup(req->arena, name), FIELD_REQUIRED,
                        &m[i].email);

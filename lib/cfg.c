@@ -128,6 +128,9 @@ static const struct cfg_def cfg_defs[] = {
     I("MEMCACHED_TTL_S", "300", 1, 86400, memcached_ttl_s),
     I("COUPON_GUESS_LIMIT", "10", 1, 100000, coupon_guess_limit),
     I("COUPON_GUESS_WINDOW_S", "600", 1, 86400, coupon_guess_window_s),
+    I("MAIL_CLIENT_LIMIT", "10", 1, 100000, mail_client_limit),
+    I("MAIL_CLIENT_WINDOW_S", "3600", 1, 86400, mail_client_window_s),
+    I("MAIL_RECIPIENT_DAILY_LIMIT", "3", 1, 1000, mail_recipient_daily_limit),
 
     S("STRIPE_SECRET_KEY", "", stripe_secret_key, CFG_SECRET | CFG_PROD_REQ),
     S("STRIPE_WEBHOOK_SECRET", "", stripe_webhook_secret, CFG_SECRET | CFG_PROD_REQ),

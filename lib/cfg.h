@@ -103,6 +103,9 @@ struct cfg {
     long memcached_ttl_s;
     long coupon_guess_limit;
     long coupon_guess_window_s;
+    long mail_client_limit;        /* requests a client may make per window that email */
+    long mail_client_window_s;
+    long mail_recipient_daily_limit; /* emails of unpaid requests an address gets a day */
 
     /* Stripe */
     char *stripe_secret_key;

@@ -31,6 +31,8 @@ struct ctx {
     const char *request_id;        /* for logs: "-" outside a request */
     const char *method;            /* for logs: the request's method, NULL outside one */
     const char *route;             /* for logs: the route's name, or the tool's command */
+    const char *client;            /* the client's address (REMOTE_ADDR) for per-client
+                                    * limits; NULL outside a request */
 };
 
 /* now for cfg: the clock plus the configured offset. */

@@ -135,49 +135,122 @@ str_ct_equal(const void *a, const void *b, size_t n)
     return diff == 0;
 }
 
+/* The code point at p (before end) into *cp: its length in bytes, or 0 when it is not
+ * well-formed UTF-8 (overlong, a surrogate, above U+10FFFF, cut short). */
+static size_t
+utf8_next(const unsigned char *p, const unsigned char *end, unsigned long *cp)
+{
+    size_t len, i;
+
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        len = 2;
+        *cp = p[0] & 0x1fu;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3;
+        *cp = p[0] & 0x0fu;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4;
+        *cp = p[0] & 0x07u;
+    } else {
+        return 0;                           /* a continuation byte, 0xc0, 0xc1 or > 0xf4 */
+    }
+    if ((size_t)(end - p) < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        *cp = (*cp << 6) | (p[i] & 0x3fu);
+    }
+    if ((len == 3 && *cp < 0x800) || (len == 4 && *cp < 0x10000) || *cp > 0x10ffff ||
+        (*cp >= 0xd800 && *cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 int
 str_text_ok(const char *s, size_t n, int multiline)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    unsigned long cp;
+    size_t len;
 
     while (p < end) {
-        unsigned long cp;
-        size_t len, i;
-
-        if (p[0] < 0x80) {
-            if ((p[0] < 0x20 || p[0] == 0x7f) &&
-                !(multiline && (p[0] == '\n' || p[0] == '\r' || p[0] == '\t')))
-                return 0;
-            p++;
-            continue;
-        }
-        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-            len = 2;
-            cp = p[0] & 0x1fu;
-        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-            len = 3;
-            cp = p[0] & 0x0fu;
-        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-            len = 4;
-            cp = p[0] & 0x07u;
-        } else {
-            return 0;                       /* a continuation byte, 0xc0, 0xc1 or > 0xf4 */
-        }
-        if ((size_t)(end - p) < len)
+        len = utf8_next(p, end, &cp);
+        if (len == 0)
             return 0;
-        for (i = 1; i < len; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i] & 0x3fu);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+        if ((cp < 0x20 || cp == 0x7f) &&
+            !(multiline && (cp == '\n' || cp == '\r' || cp == '\t')))
             return 0;
-        /* U+FFFD is what json-c makes of a lone "\ud800": text mangled before it reached us;
-         * noncharacters are never text. */
-        if (cp == 0xfffd || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+        /* C1 controls; U+FFFD is what json-c makes of a lone "\ud800": text mangled before
+         * it reached us; noncharacters are never text. */
+        if ((cp >= 0x80 && cp <= 0x9f) || cp == 0xfffd || (cp >= 0xfdd0 && cp <= 0xfdef) ||
+            (cp & 0xfffe) == 0xfffe)
             return 0;
         p += len;
     }
     return 1;
+}
+
+/* What a character of a name is: a letter (of any script), a combining mark, a space, a
+ * joiner (ZWNJ, ZWJ: some scripts need them between letters), one of the name's
+ * punctuation marks, a period (kept apart: it could make an address), or none of these. */
+enum name_char { NC_OTHER, NC_LETTER, NC_MARK, NC_SPACE, NC_JOINER, NC_PUNCT, NC_PERIOD };
+
+static enum name_char
+name_char(unsigned long cp)
+{
+    int k;
+
+    if (cp == ' ')
+        return NC_SPACE;
+    if (cp == '.')
+        return NC_PERIOD;
+    if (cp == '\'' || cp == '-' || cp == 0x2019)   /* O'Brien, O\u2019Brien, Jean-Paul */
+        return NC_PUNCT;
+    if (cp == 0x200c || cp == 0x200d)
+        return NC_JOINER;
+    k = str_letter_kind(cp);
+    return k == STR_LETTER ? NC_LETTER : k == STR_MARK ? NC_MARK : NC_OTHER;
+}
+
+int
+str_name_ok(const char *s, size_t n, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    enum name_char c, prev = NC_SPACE;
+    size_t len, chars = 0, letters = 0, run = 0;
+    int after_period = 0;
+    unsigned long cp;
+
+    if (!str_text_ok(s, n, 0))
+        return 0;
+    while (p < end) {
+        len = utf8_next(p, end, &cp);
+        c = name_char(cp);
+        if (c == NC_OTHER || ++chars > max)
+            return 0;
+        if ((c == NC_SPACE && prev == NC_SPACE) ||
+            (prev == NC_JOINER && c != NC_LETTER && c != NC_MARK) ||
+            (c == NC_MARK && prev != NC_LETTER && prev != NC_MARK) ||
+            (c == NC_JOINER && prev != NC_LETTER && prev != NC_MARK))
+            return 0;
+        if (c == NC_LETTER) {
+            letters++;
+            run++;
+        } else if (c != NC_MARK && c != NC_JOINER) {
+            /* A period followed by a word of two letters or more reads as an address
+             * ("example.com"); initials ("J.R.R.") keep one letter between periods. */
+            if (after_period && run > 1)
+                return 0;
+            after_period = c == NC_PERIOD;
+            run = 0;
+        }
+        prev = c;
+        p += len;
+    }
+    return letters > 0 && prev != NC_SPACE && prev != NC_JOINER && !(after_period && run > 1);
 }

@@ -34,6 +34,22 @@ char *str_trim(char *s);
  */
 int str_text_ok(const char *s, size_t n, int multiline);
 
+/*
+ * 1 if s[0..n) is a plain name (a person's name, or one part of it) of at most max
+ * characters: letters of any script (with their combining marks), words separated by single
+ * spaces, apostrophes (' and U+2019), hyphens and periods, at least one letter, no space at
+ * either end.  No digits, no '@', '/', ':' or other symbols, no control or format
+ * characters, and no period followed by a word of two letters or more ("example.com"), so
+ * a name cannot carry a link, an address or a number into an email.  0 otherwise.
+ */
+int str_name_ok(const char *s, size_t n, size_t max);
+
+/* STR_LETTER when cp is a letter (general category L*), STR_MARK when it is a combining
+ * mark (Mn, Mc), 0 otherwise (strparse_letters.c, generated). */
+#define STR_LETTER 1
+#define STR_MARK 2
+int str_letter_kind(unsigned long cp);
+
 /* 1 if a and b are equal, comparing every byte whatever the content (constant time in n). */
 int str_ct_equal(const void *a, const void *b, size_t n);
 

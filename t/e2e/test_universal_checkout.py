@@ -83,7 +83,7 @@ def test_team_leader_listed_later_is_moved_first_and_six_in_all_is_refused(stack
                leader={"firstName": "Lee", "lastName": "K", "email": lead, "country": "AU"},
                members=members)["data"]
     assert [m["email"] for m in d["members"]] == [lead, "a-l@example.com"]
-    five = [{"name": "M%d" % i, "email": "m%d-6@example.com" % i} for i in range(5)]
+    five = [{"name": "M" + "ABCDE"[i], "email": "m%d-6@example.com" % i} for i in range(5)]
     e = create(stack, 400, campaignId="team-creation",
                leader={"firstName": "Lee", "lastName": "K", "email": "six@example.com",
                        "country": "AU"}, members=five)

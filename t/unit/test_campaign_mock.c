@@ -59,6 +59,8 @@
 #define NEW_SESSION "{\"id\":\"cs_new\",\"url\":\"https://pay.example/cs_new\"," \
                     "\"expires_at\":9999999999}"
 #define STRIPE_DOWN "{\"error\":{\"type\":\"api_error\",\"message\":\"down\"}}"
+/* The count of the address's email without a payment (lib/mail_limit.h), under its limit. */
+#define LIMIT {UPDATE, 200, "{}"}
 
 /* Each of has (up to n, NULL-ended) is in req, and lacks (when not NULL) is not. */
 static void
@@ -77,7 +79,7 @@ expect_in(const char *name, const char *req, const char *const *has, size_t n,
 
 static const struct {
     const char *name;
-    struct stub_reply ddb[5];
+    struct stub_reply ddb[7];
     size_t nddb;
     struct stub_reply stripe[1];
     size_t nstripe;
@@ -89,8 +91,8 @@ static const struct {
     const char *stripe_has[3];    /* in the Stripe request */
 } reg_cases[] = {
     {"free: the seat, the address's guard and the email in one transaction",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 200, "{}"}}, 2, {{NULL, 0, NULL}}, 0,
-     APP_OK, NULL, 1,
+     {{GET, 200, EXAM("free", "30", "3")}, LIMIT, {TXN, 200, "{}"}}, 3, {{NULL, 0, NULL}}, 0,
+     APP_OK, NULL, 2,
      {"SET seatsTaken = seatsTaken + :one",
       "seatsTaken < #cap AND #st = :scheduled AND examDate > :closes",
       "\":closes\":{\"S\":\"2026-01-15T14:00:00Z\"}",
@@ -100,6 +102,12 @@ static const struct {
       "{\"registrationId\":{\"S\":\"" LEGACY "\"}}",
       "attribute_not_exists(registrationId) OR #st = :released",
       "\"template\":{\"S\":\"mock-registration\"}"}, "\"priceCents\"", {NULL, NULL, NULL}},
+    {"issue 12 item 11: free, but the address had its emails of the day: 429, no seat taken",
+     {{GET, 200, EXAM("free", "30", "3")}, {UPDATE, 400, CHECK_FAILED}}, 2,
+     {{NULL, 0, NULL}}, 0, APP_ERATELIMIT, "TOO_MANY_EMAILS", 1,
+     {"prodenthub-email-outbox", "limit#2026-01-15#sam@example.com",
+      "attribute_not_exists(mailCount) OR mailCount < :cap", "\":cap\":{\"N\":\"3\"}", NULL,
+      NULL, NULL}, NULL, {NULL, NULL, NULL}},
     {"premium: priced from the catalogue (a consistent read), held, its Checkout opened",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
       {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 4, {{POST_SESSION, 200, NEW_SESSION}}, 1,
@@ -110,36 +118,48 @@ static const struct {
      {"line_items[0][price_data][unit_amount]=2900", "metadata[campaignId]=mock-exam",
       "customer_email=sam%40example.com"}},
     {"exam full: 409 EXAM_FULL, nothing kept",
-     {{GET, 200, EXAM("free", "20", "20")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
-      {GET, 200, "{}"}, {GET, 200, EXAM("free", "20", "20")}}, 5, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "EXAM_FULL", 3, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL}, NULL,
+     {{GET, 200, EXAM("free", "20", "20")}, LIMIT, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
+      {GET, 200, "{}"}, {GET, 200, EXAM("free", "20", "20")}}, 6, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "EXAM_FULL", 4, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL}, NULL,
      {NULL, NULL, NULL}},
     {"issue 12 item 10: taken: 409 naming nothing, the confirmation to its address again",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)},
-      {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 5, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_REGISTERED", 4,
+     {{GET, 200, EXAM("free", "30", "3")}, LIMIT, {TXN, 400, CANCELLED},
+      {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 6,
+     {{NULL, 0, NULL}}, 0, APP_ECONFLICT, "ALREADY_REGISTERED", 5,
      {"\"outboxId\":{\"S\":\"" HOLDER "#resent#2026-01-15T12#mock-registration#"
       "sam@example.com\"}", "attribute_not_exists", NULL, NULL, NULL, NULL, NULL}, NULL,
      {NULL, NULL, NULL}},
     {"issue 12 item 10: taken, mailed again this hour already: 409 all the same",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)},
-      {GET, 200, SEAT("confirmed", "")}, {TXN, 400, CANCELLED}}, 5, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_REGISTERED", 3, {HOLDER, NULL, NULL, NULL, NULL, NULL, NULL},
-     NULL, {NULL, NULL, NULL}},
+     {{GET, 200, EXAM("free", "30", "3")}, LIMIT, {TXN, 400, CANCELLED},
+      {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("confirmed", "")}, {TXN, 400, CANCELLED}},
+     6, {{NULL, 0, NULL}}, 0, APP_ECONFLICT, "ALREADY_REGISTERED", 4,
+     {HOLDER, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
     {"issue 12 item 10: taken by a seat waiting for payment: 409, nothing mailed",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
       {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("pending", "")}},
      5, {{NULL, 0, NULL}}, 0, APP_ECONFLICT, "ALREADY_REGISTERED", 4,
      {HOLDER, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
+    {"issue 12 item 11: a paid seat taken: its email again, counted within the limits",
+     {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
+      {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("confirmed", "")},
+      LIMIT, {TXN, 200, "{}"}}, 7, {{NULL, 0, NULL}}, 0, APP_ECONFLICT, "ALREADY_REGISTERED", 5,
+     {"limit#2026-01-15#sam@example.com", NULL, NULL, NULL, NULL, NULL, NULL}, NULL,
+     {NULL, NULL, NULL}},
+    {"issue 12 item 11: a paid seat taken, its address over the limits: 409, nothing mailed",
+     {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},
+      {TXN, 400, CANCELLED}, {GET, 200, GUARD_OF(HOLDER)}, {GET, 200, SEAT("confirmed", "")},
+      {UPDATE, 400, CHECK_FAILED}}, 6, {{NULL, 0, NULL}}, 0, APP_ECONFLICT,
+     "ALREADY_REGISTERED", 5, {"limit#", NULL, NULL, NULL, NULL, NULL, NULL}, NULL,
+     {NULL, NULL, NULL}},
     {"issue 12 item 10: taken by an old-style registration: 409, mailed to it",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
-      {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 5, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_REGISTERED", 3, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL},
+     {{GET, 200, EXAM("free", "30", "3")}, LIMIT, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
+      {GET, 200, SEAT("confirmed", "")}, {TXN, 200, "{}"}}, 6, {{NULL, 0, NULL}}, 0,
+     APP_ECONFLICT, "ALREADY_REGISTERED", 4, {LEGACY, NULL, NULL, NULL, NULL, NULL, NULL},
      NULL, {NULL, NULL, NULL}},
     {"neither full nor taken: closed, 422 REGISTRATION_CLOSED",
-     {{GET, 200, EXAM("free", "30", "3")}, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
-      {GET, 200, "{}"}, {GET, 200, EXAM("free", "30", "3")}}, 5, {{NULL, 0, NULL}}, 0,
-     APP_EUNPROCESSABLE, "REGISTRATION_CLOSED", 4,
+     {{GET, 200, EXAM("free", "30", "3")}, LIMIT, {TXN, 400, CANCELLED}, {GET, 200, "{}"},
+      {GET, 200, "{}"}, {GET, 200, EXAM("free", "30", "3")}}, 6, {{NULL, 0, NULL}}, 0,
+     APP_EUNPROCESSABLE, "REGISTRATION_CLOSED", 5,
      {NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, {NULL, NULL, NULL}},
     {"Stripe failing after the seat was taken: the seat and the guard given back, 502",
      {{GET, 200, EXAM("premium", "30", "3")}, {"mock-exam-premium", 200, CATALOGUE("2900")},

@@ -1,7 +1,7 @@
 /*
  * Scholarship applications (campaign/scholarship.c) against stub DynamoDB and Stripe
  * (stub.h), with the real rules file: priced from the catalogue read in DynamoDB, the record
- * and its "received" email in one transaction, then its own Checkout Session at our price;
+ * written (and no email before payment), then its own Checkout Session at our price;
  * the refusals; and a backend failing on the way.  One case per row.
  */
 #include "config.h"
@@ -55,11 +55,11 @@ static const struct {
     const char *txn[5];             /* in the transaction (NULL-ended; none: no transaction) */
     const char *form[4];            /* in the form sent to Stripe */
 } cases[] = {
-    {"applied: priced from the catalogue, record and email in one transaction, then Checkout",
+    {"applied: priced from the catalogue, the record written (no email), then Checkout",
      ELIGIBLE, 1, {{GET, 200, CATALOGUE}, {TXN, 200, "{}"}, {UPDATE, 200, "{}"}}, 3,
      {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, 50, "cs_new",
      {"\"priceCents\":{\"N\":\"6450\"}", "attribute_not_exists(scholarshipId)",
-      "scholarship-received", "\"createdAt\":{\"S\":\"2026-01-15T12:00:00Z\"}", NULL},
+      "\"createdAt\":{\"S\":\"2026-01-15T12:00:00Z\"}", NULL, NULL},
      {"line_items[0][price_data][unit_amount]=6450", "metadata[scholarshipId]=sch_",
       "metadata[campaignId]=scholarship-application", "50%25+scholarship"}},
     {"not eligible: 422 NOT_ELIGIBLE with the calculation, nothing written",
@@ -72,14 +72,14 @@ static const struct {
      {{NULL, 0, NULL}}, 0, APP_EUNAVAILABLE, NULL, 0, NULL, {NULL}, {NULL}},
     {"DynamoDB down at the write: the error, and no Checkout",
      ELIGIBLE, 1, {{GET, 200, CATALOGUE}, {TXN, 500, "{}"}}, 2, {{NULL, 0, NULL}}, 0,
-     APP_EUNAVAILABLE, NULL, 50, NULL, {"scholarship-received", NULL}, {NULL}},
+     APP_EUNAVAILABLE, NULL, 50, NULL, {"attribute_not_exists(scholarshipId)", NULL}, {NULL}},
     {"the id exists already: our fault, no Checkout",
      ELIGIBLE, 1, {{GET, 200, CATALOGUE}, {TXN, 400, CANCELLED}}, 2, {{NULL, 0, NULL}}, 0,
-     APP_EINTERNAL, NULL, 50, NULL, {"scholarship-received", NULL}, {NULL}},
+     APP_EINTERNAL, NULL, 50, NULL, {"attribute_not_exists(scholarshipId)", NULL}, {NULL}},
     {"Stripe down after the write: the application stands, without a session yet",
      ELIGIBLE, 1, {{GET, 200, CATALOGUE}, {TXN, 200, "{}"}}, 2,
      {{POST_SESSION, 500, "{\"error\":{\"type\":\"api_error\"}}"}}, 1, APP_OK, NULL, 50, "",
-     {"scholarship-received", NULL}, {"unit_amount]=6450", NULL}},
+     {"attribute_not_exists(scholarshipId)", NULL}, {"unit_amount]=6450", NULL}},
 };
 
 START_TEST(test_apply)
@@ -113,6 +113,9 @@ START_TEST(test_apply)
     if (cases[_i].nddb)             /* the price read consistently, never from a cache */
         ck_assert_ptr_nonnull(strstr(e.ddb_stub.seen[0], "\"ConsistentRead\":true"));
     txn = stub_expect_sent(&e.ddb_stub, cases[_i].name, TXN, cases[_i].txn, 5);
+    /* Issue 12, item 11: an application emails nobody before it is paid. */
+    ck_assert_msg(!txn || !strstr(txn, "prodenthub-email-outbox"), "%s: an email queued",
+                  cases[_i].name);
     stub_expect_sent(&e.stripe_stub, cases[_i].name, POST_SESSION, cases[_i].form, 4);
     if (cases[_i].session) {
         ck_assert_str_eq(out.made.session.id, cases[_i].session);

@@ -421,6 +421,75 @@ START_TEST(test_text_ok)
 }
 END_TEST
 
+/* Issue 12, item 11: names that reach an email are plain names.  One case per row: the
+ * name, at most max characters, and whether it passes. */
+static const struct {
+    const char *s;
+    size_t max;
+    int ok;
+    const char *why;
+} name_cases[] = {
+    {"Jane", 60, 1, "a first name"},
+    {"Mary Jane", 60, 1, "two words"},
+    {"O'Brien", 60, 1, "an apostrophe"},
+    {"O\xe2\x80\x99" "Brien", 60, 1, "a typographic apostrophe"},
+    {"'t Hooft", 60, 1, "a leading apostrophe"},
+    {"Jean-Paul", 60, 1, "a hyphen"},
+    {"J.R.R. Tolkien", 60, 1, "initials"},
+    {"Martin Luther King Jr.", 60, 1, "a final period"},
+    {"Zo\xc3\xab M\xc3\xbcller", 60, 1, "Latin letters with diacritics"},
+    {"Zoe\xcc\x88", 60, 1, "a combining mark after its letter"},
+    {"\xe5\xb1\xb1\xe7\x94\xb0", 60, 1, "Han"},
+    {"\xd0\x90\xd0\xbd\xd0\xbd\xd0\xb0", 60, 1, "Cyrillic"},
+    {"\xd9\x85\xd8\xad\xd9\x85\xd8\xaf", 60, 1, "Arabic"},
+    {"\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa5\x87\xe0\xa4\xb6", 60, 1,
+     "Devanagari with its vowel signs"},
+    {"\xd9\x85\xe2\x80\x8c\xd9\x8a", 60, 1, "a joiner between letters"},
+    {"Ann", 3, 1, "exactly max"},
+    {"Anna", 3, 0, "over max"},
+    {"\xe5\xb1\xb1\xe7\x94\xb0", 2, 1, "max counts characters, not bytes"},
+    {"", 60, 0, "empty"},
+    {" ", 60, 0, "a space"},
+    {" Jane", 60, 0, "a leading space"},
+    {"Jane ", 60, 0, "a trailing space"},
+    {"Mary  Jane", 60, 0, "two spaces"},
+    {"-.'", 60, 0, "no letter"},
+    {"12345", 60, 0, "digits only"},
+    {"Jane 2", 60, 0, "a digit"},
+    {"\xd9\xa1\xd9\xa2", 60, 0, "Arabic-Indic digits"},
+    {"jane@example.com", 60, 0, "an address"},
+    {"example.com", 60, 0, "a domain"},
+    {"Visit evil.com now", 60, 0, "a domain among words"},
+    {"bit.ly", 60, 0, "a short domain"},
+    {"evil.com's", 60, 0, "a domain before an apostrophe"},
+    {"\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.\xd1\x80\xd1\x84", 60, 0,
+     "a domain in another script"},
+    {"evil\xef\xbc\x8e" "com", 60, 0, "a fullwidth period"},
+    {"evil\xe3\x80\x82" "com", 60, 0, "an ideographic period"},
+    {"https://evil", 60, 0, "a URL"},
+    {"evil/path", 60, 0, "a slash"},
+    {"a:b", 60, 0, "a colon"},
+    {"Win $100", 60, 0, "a symbol"},
+    {"Jane\tDoe", 60, 0, "a tab"},
+    {"Jane\nDoe", 60, 0, "a line break"},
+    {"Jane\xe2\x80\xae", 60, 0, "a bidirectional override"},
+    {"Ja\xe2\x80\x8bne", 60, 0, "a zero-width space"},
+    {"\xe2\x80\x8cJane", 60, 0, "a leading joiner"},
+    {"\xcc\x88Jane", 60, 0, "a leading combining mark"},
+    {"Jane \xcc\x88", 60, 0, "a combining mark after a space"},
+    {"Jane\xc2\xa0" "Doe", 60, 0, "a no-break space"},
+    {"\xf0\x9f\xa6\xb7", 60, 0, "an emoji"},
+    {"Jane\xc3", 60, 0, "not UTF-8"},
+};
+
+START_TEST(test_issue12_item11_plain_names)
+{
+    ck_assert_msg(str_name_ok(name_cases[_i].s, strlen(name_cases[_i].s), name_cases[_i].max)
+                  == name_cases[_i].ok, "%s: %s", name_cases[_i].why,
+                  name_cases[_i].ok ? "refused" : "accepted");
+}
+END_TEST
+
 static Suite *
 strparse_suite(void)
 {
@@ -461,6 +530,8 @@ strparse_suite(void)
     tcase_add_test(tc, test_trim);
     tcase_add_test(tc, test_ct_equal);
     tcase_add_loop_test(tc, test_text_ok, 0, sizeof(text_cases) / sizeof(text_cases[0]));
+    tcase_add_loop_test(tc, test_issue12_item11_plain_names, 0,
+                        sizeof(name_cases) / sizeof(name_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -809,7 +809,7 @@ START_TEST(test_load_every_template)
         "dispute-alert", "mock-registration", "mock-reminder", "mock-results",
         "payment-alert", "payment-failed", "plan-activated", "purchase-confirmation",
         "scholarship-approved",
-        "scholarship-received", "team-created", "team-invitation",
+        "team-created", "team-invitation",
     };
     char dir[PATH_MAX], names[MAX_TEMPLATES][TNAME_LEN];
     struct json_object *full = vars_of(realistic_vars), *empty = optional_empty_vars();
