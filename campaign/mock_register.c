@@ -73,7 +73,7 @@ premium_price(const struct ctx *c, long long *out, struct app_error *err)
 }
 
 /* The seat's transaction: seatsTaken up under its conditions, the address's guard, the
- * registration put, and for a free seat its email. */
+ * registration put, and for a free seat its email, counted within the address's limit. */
 static int
 take_seat(const struct ctx *c, const struct mock_register_input *in,
           const struct mock_registered *out, struct json_object *exam, struct json_object *reg,
@@ -99,8 +99,10 @@ take_seat(const struct ctx *c, const struct mock_register_input *in,
     if (!out->premium) {
         w = mock_sitting_mail(c->cfg, "mock-registration", "confirmed", exam, reg, NULL,
                               c->now);
-        if (w)
+        if (w) {
             json_object_array_add(items, w);
+            json_object_array_add(items, mail_limit_txn(c, in->email));
+        }
     }
     return txn_run(c->ddb, items, NULL, err);
 }
@@ -115,12 +117,6 @@ resend(const struct ctx *c, struct json_object *exam, struct json_object *reg)
     struct app_error err;
     int rc;
 
-    /* Within the limits on email without a payment (lib/mail_limit.h): a free seat's repeat
-     * was counted before its seat was tried. */
-    app_error_clear(&err);
-    if (json_int(reg, "priceCents") > 0 &&
-        mail_limit_take(c, json_str(reg, "email"), &err) != APP_OK)
-        return;
     time_iso(c->now, hour, sizeof(hour));
     hour[13] = '\0';                    /* 2026-01-15T12 */
     snprintf(tag, sizeof(tag), "resent#%s", hour);
@@ -133,22 +129,24 @@ resend(const struct ctx *c, struct json_object *exam, struct json_object *reg)
         return;
     items = json_object_new_array();
     json_object_array_add(items, w);
+    json_object_array_add(items, mail_limit_txn(c, json_str(reg, "email")));
     app_error_clear(&err);
     rc = txn_run(c->ddb, items, NULL, &err);
-    if (rc != APP_OK && rc != APP_ECONDITION)   /* ECONDITION: sent this hour already */
+    /* ECONDITION: sent this hour already, or the address has had its emails of the day. */
+    if (rc != APP_OK && rc != APP_ECONDITION)
         ctx_log(c, LL_WARN, "registration %s: its email again: %s",
                 json_str(reg, "registrationId"), err.msg);
 }
 
 /* Why the seat transaction was refused: read after the fact, only to explain it (and to mail
- * the holder of the address). */
+ * the holder of the address): taken, full, over the address's emails of the day, closed. */
 static int
 refused(const struct ctx *c, const struct mock_register_input *in, struct json_object *exam,
         struct app_error *err)
 {
     struct json_object *reg = NULL, *now = NULL;
+    const char *st, *type = json_str(exam, "type");
     struct app_error ignore;
-    const char *st;
     char rid[40];
     int rc;
 
@@ -165,6 +163,9 @@ refused(const struct ctx *c, const struct mock_register_input *in, struct json_o
     } else if (mock_exam_load(c->ddb, c->cfg, in->exam_id, &now, &ignore) == APP_OK &&
                json_int(now, "seatsTaken") >= json_int(now, "capacity")) {
         rc = app_error_reason(err, APP_ECONFLICT, "EXAM_FULL", "This exam is full");
+    } else if ((!type || strcmp(type, "premium") != 0) &&
+               mail_limit_reached(c, in->email, err) != APP_OK) {
+        rc = err->code;                 /* its confirmation would be one email too many */
     } else {
         rc = app_error_reason(err, APP_EUNPROCESSABLE, "REGISTRATION_CLOSED",
                               "Registration for this exam is closed");
@@ -267,13 +268,11 @@ mock_register(const struct ctx *c, const struct mock_register_input *in,
             goto done;
         }
     }
-    /* A free seat is confirmed by email: the only email a request without a payment sends,
-     * within its limits (a repeat's email again is counted here too). */
-    if (!out->premium) {
-        rc = mail_limit_take(c, in->email, err);
-        if (rc != APP_OK)
-            goto done;
-    }
+    /* A registration may email without a payment (a free seat's confirmation, a repeat's
+     * email again): within the client's limit. */
+    rc = mail_limit_client(c, err);
+    if (rc != APP_OK)
+        goto done;
     if (id_new(out->registration_id, sizeof(out->registration_id), "reg_") != 0) {
         rc = app_error_set(err, APP_EINTERNAL, "no random registration id");
         goto done;
