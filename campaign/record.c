@@ -15,6 +15,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/mail_limit.h"
 #include "../lib/outbox.h"
 #include "../lib/txn.h"
 #include "campaign.h"
@@ -201,8 +202,11 @@ record_declined(const struct ctx *c, const struct pay_event *pe, struct json_obj
     json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "payment-failed",
                                                  json_str(rec, "email"), json_str(rec, "firstName"),
                                                  vars, pe->now));
+    /* Counted as any email a request without a payment causes (lib/mail_limit.h). */
+    json_object_array_add(items, mail_limit_txn(c, json_str(rec, "email")));
     rc = txn_run(c->ddb, items, NULL, err);
-    return rc == APP_ECONDITION ? APP_OK : rc;    /* queued already for this payment */
+    /* Queued already for this payment, or the address has had its emails of the day. */
+    return rc == APP_ECONDITION ? APP_OK : rc;
 }
 
 
@@ -348,7 +352,7 @@ record_made_init(struct record_made *out, const struct ctx *c, const char *path,
              id);
     if (id_new(token, sizeof(token), "") != 0)
         return;                    /* no view_hash: record_create refuses */
-    team_token_hash(token, out->view_hash);
+    token_hash(token, out->view_hash);
     snprintf(out->view_url, sizeof(out->view_url), "%s/%s/%s?token=%s", c->cfg->api_base_url,
              path, id, token);
 }
@@ -370,7 +374,7 @@ record_view_json(struct json_object *rec, const char *token, const char *const *
 {
     struct json_object *d = json_object_new_object();
 
-    *owner = team_token_ok(token, json_str(rec, "viewTokenHash"));
+    *owner = token_ok(token, json_str(rec, "viewTokenHash"));
     copy_fields(d, rec, public_fields);
     if (*owner)
         copy_fields(d, rec, owner_fields);

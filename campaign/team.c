@@ -14,13 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/mail_limit.h"
 #include "../lib/outbox.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
@@ -47,29 +46,6 @@ team_member(struct json_object *team, long long i)
         (size_t)i >= json_object_array_length(ms))
         return NULL;
     return json_object_array_get_idx(ms, (size_t)i);
-}
-
-void
-team_token_hash(const char *token, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
-
-    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-    for (i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = '\0';
-}
-
-int
-team_token_ok(const char *token, const char *stored)
-{
-    char h[65];
-
-    if (!token || !stored || strlen(stored) != 64 || strlen(token) > 64)
-        return 0;
-    team_token_hash(token, h);
-    return str_ct_equal(h, stored, 64);
 }
 
 /* --- fulfilment ----------------------------------------------------------------------- */
@@ -286,9 +262,10 @@ declined(const struct campaign *kind, const struct ctx *c, const struct pay_even
     json_object_array_add(items, outbox_txn_mail(c->cfg, cause, "payment-failed",
                                                  json_str(m, "email"), json_str(m, "name"), vars,
                                                  pe->now));
+    json_object_array_add(items, mail_limit_txn(c, json_str(m, "email")));
     rc = txn_run(c->ddb, items, NULL, err);
     json_object_put(team);
-    return rc == APP_ECONDITION ? APP_OK : rc;
+    return rc == APP_ECONDITION ? APP_OK : rc;    /* queued already, or over the day's limit */
 }
 
 /* The share m was paid by pi and counts towards a team not active yet. */

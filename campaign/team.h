@@ -133,10 +133,4 @@ struct json_object *team_member(struct json_object *team, long long i);
  * team: retry the refunds that failed).  1 expired now, 0 nothing to do, -1 failed. */
 int team_expire(const struct ctx *c, struct json_object *team, struct app_error *err);
 
-/* hex sha256 of a link token, as stored to check a link (the tokens themselves are kept only
- * sealed, for the invitations: team_links_keep). */
-void team_token_hash(const char *token, char out[65]);
-/* 1 when token hashes to the stored hash (constant time). */
-int team_token_ok(const char *token, const char *stored);
-
 #endif

@@ -162,12 +162,12 @@ prepare(const struct ctx *c, const struct team_input *in, struct json_object *pl
     if (id_new(out->id, sizeof(out->id), "team_") != 0 ||
         id_new(t->token, sizeof(t->token), "") != 0)
         return app_error_set(err, APP_EINTERNAL, "no random bytes");
-    team_token_hash(t->token, t->hash);
+    token_hash(t->token, t->hash);
     for (i = 0; i < out->n; i++) {
         out->members[i].share_cents = shares[i];
         if (id_new(t->member_token[i], sizeof(t->member_token[i]), "") != 0)
             return app_error_set(err, APP_EINTERNAL, "no random bytes");
-        team_token_hash(t->member_token[i], t->member_hash[i]);
+        token_hash(t->member_token[i], t->member_hash[i]);
         team_pay_url(c, out->id, i, t->member_token[i], out->members[i].pay_url);
     }
     team_view_url(c, out->id, t->token, out->team_url);

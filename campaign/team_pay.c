@@ -10,6 +10,7 @@
 
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
+#include "../lib/ids.h"
 #include "team.h"
 
 int
@@ -65,7 +66,7 @@ team_view(const struct ctx *c, const char *team_id, const char *token, struct js
 {
     int rc = load(c, team_id, out, err);
 
-    *leader = rc == APP_OK && team_token_ok(token, json_str(*out, "leaderTokenHash"));
+    *leader = rc == APP_OK && token_ok(token, json_str(*out, "leaderTokenHash"));
     return rc;
 }
 
@@ -103,7 +104,7 @@ team_member_pay(const struct ctx *c, const char *team_id, long index, const char
     m = team_member(team, index);
     if (!m)
         rc = app_error_set(err, APP_ENOTFOUND, "no such member");
-    else if (!team_token_ok(token, json_str(m, "tokenHash")))
+    else if (!token_ok(token, json_str(m, "tokenHash")))
         rc = app_error_set(err, APP_EFORBIDDEN, "not this member's link");
     else
         rc = payable(team, index, m, err);

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/evp.h>
+
 #include "ids.h"
+#include "strparse.h"
 
 int
 id_new(char *out, size_t outlen, const char *prefix)
@@ -75,4 +78,27 @@ time_parse_iso(const char *s)
     if (*end && strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
         return 0;
     return timegm(&tm);
+}
+
+void
+token_hash(const char *token, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
+    for (i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
+}
+
+int
+token_ok(const char *token, const char *stored)
+{
+    char h[65];
+
+    if (!token || !stored || strlen(stored) != 64 || strlen(token) > 64)
+        return 0;
+    token_hash(token, h);
+    return str_ct_equal(h, stored, 64);
 }

@@ -16,6 +16,11 @@ int id_valid(const char *s, const char *prefix);
 /* Milliseconds of the monotonic clock, for budgets and back-off. */
 long clock_ms(void);
 
+/* A link token at rest: its SHA-256 in hex (out: 64 digits and a NUL).  token_ok compares
+ * token with a stored hash in constant time. */
+void token_hash(const char *token, char out[65]);
+int token_ok(const char *token, const char *stored);
+
 /* t as "2026-11-25T09:16:15Z" into out (at least 21 bytes). */
 void time_iso(time_t t, char *out, size_t outlen);
 

@@ -273,9 +273,9 @@ team_item(char *out, size_t n, const char *status, const char *m0_status,
 {
     char lead[65], m0[65], m1[65];
 
-    team_token_hash("leader-token", lead);
-    team_token_hash("token-0", m0);
-    team_token_hash("token-1", m1);
+    token_hash("leader-token", lead);
+    token_hash("token-0", m0);
+    token_hash("token-1", m1);
     snprintf(out, n, "{\"Item\":{\"teamId\":{\"S\":\"" TEAM_ID "\"},\"status\":{\"S\":\"%s\"},"
              "\"planName\":{\"S\":\"Team Full 6 Months\"},\"leaderTokenHash\":{\"S\":\"%s\"},"
              "\"members\":{\"L\":[{\"M\":{\"name\":{\"S\":\"Lee\"},\"email\":{\"S\":"
