@@ -151,6 +151,10 @@ int campaign_paid_matches(const struct pay_event *pe, long long cents, const cha
 int campaign_payment_unwanted(const struct campaign *k, const struct ctx *c,
                               const struct pay_event *pe, const struct extra_payment *x,
                               struct app_error *err);
+/* The same for a record that is one item of the campaign's table (its price at k->price_key). */
+int campaign_record_unwanted(const struct campaign *k, const struct ctx *c,
+                             const struct pay_event *pe, struct json_object *rec,
+                             const char *why, struct app_error *err);
 int campaign_refund(const struct ctx *c, const char *pi, const char *why, struct app_error *err);
 
 /* One-record campaigns' email variables (scholarship.c, personal.c). */

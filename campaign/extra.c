@@ -143,3 +143,18 @@ campaign_payment_unwanted(const struct campaign *k, const struct ctx *c,
         return rc;                      /* linked meanwhile: the webhook looks again */
     return rc == APP_OK ? campaign_refund(c, pe->payment_intent, x->why, err) : rc;
 }
+
+int
+campaign_record_unwanted(const struct campaign *k, const struct ctx *c,
+                         const struct pay_event *pe, struct json_object *rec, const char *why,
+                         struct app_error *err)
+{
+    struct extra_payment x = {
+        .table = campaign_table(k, c->cfg), .key_name = k->key_name,
+        .key = json_str(rec, k->key_name), .path = "", .record = json_str(rec, k->key_name),
+        .email = json_str(rec, "email"),
+        .expected = json_int(rec, k->price_key ? k->price_key : "priceCents"), .why = why,
+    };
+
+    return campaign_payment_unwanted(k, c, pe, &x, err);
+}

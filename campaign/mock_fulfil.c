@@ -176,16 +176,8 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
             ctx_log(c, LL_WARN, "seat %s was released when its payment %s arrived: taken "
                     "again", json_str(reg, "registrationId"), pe->payment_intent);
     }
-    if (why) {
-        struct extra_payment x = {
-            .table = c->cfg->tbl_mock_registrations, .key_name = k->key_name,
-            .key = json_str(reg, k->key_name), .path = "", .record = json_str(reg, k->key_name),
-            .email = json_str(reg, "email"), .expected = json_int(reg, "priceCents"),
-            .why = why,
-        };
-
-        rc = campaign_payment_unwanted(k, c, pe, &x, err);
-    }
+    if (why)
+        rc = campaign_record_unwanted(k, c, pe, reg, why, err);
 done:
     payment_free(&pr);
     json_object_put(reg);

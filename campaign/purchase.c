@@ -62,20 +62,6 @@ confirmation(const struct ctx *c, struct json_object *p, const char *pid, time_t
     return w;
 }
 
-/* A payment this purchase does not need (campaign/extra.c). */
-static int
-unwanted(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
-         struct json_object *p, const char *why, struct app_error *err)
-{
-    struct extra_payment x = {
-        .table = campaign_table(k, c->cfg), .key_name = k->key_name,
-        .key = json_str(p, k->key_name), .path = "", .record = json_str(p, k->key_name),
-        .email = json_str(p, "email"), .expected = json_int(p, "finalAmountCents"), .why = why,
-    };
-
-    return campaign_payment_unwanted(k, c, pe, &x, err);
-}
-
 static int
 paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, int attempt,
      struct app_error *err)
@@ -100,7 +86,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
         /* A repeat, or another payment of a purchase paid already: that one goes back. */
         rc = status && pe->payment_intent && json_str(p, "stripePaymentIntentId") &&
              strcmp(json_str(p, "stripePaymentIntentId"), pe->payment_intent) != 0 ?
-             unwanted(k, c, pe, p, "paid twice", err) : APP_OK;
+             campaign_record_unwanted(k, c, pe, p, "paid twice", err) : APP_OK;
         json_object_put(p);
         return rc;
     }
@@ -120,7 +106,7 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
     if (pe->payment_intent && !campaign_paid_matches(pe, json_int(p, "finalAmountCents"),
                                                      json_str(p, "currency"))) {
         payment_free(&pr);
-        rc = unwanted(k, c, pe, p, "amount mismatch", err);
+        rc = campaign_record_unwanted(k, c, pe, p, "amount mismatch", err);
         json_object_put(p);
         return rc;
     }

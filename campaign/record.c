@@ -213,19 +213,6 @@ record_declined(const struct ctx *c, const struct pay_event *pe, struct json_obj
 /* --- the one-record engine ---------------------------------------------------------------- */
 
 static int
-one_unwanted(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
-             struct json_object *rec, const char *why, struct app_error *err)
-{
-    struct extra_payment x = {
-        .table = campaign_table(k, c->cfg), .key_name = k->key_name,
-        .key = json_str(rec, k->key_name), .path = "", .record = json_str(rec, k->key_name),
-        .email = json_str(rec, "email"), .expected = json_int(rec, "priceCents"), .why = why,
-    };
-
-    return campaign_payment_unwanted(k, c, pe, &x, err);
-}
-
-static int
 one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe,
          int attempt, struct app_error *err)
 {
@@ -251,7 +238,7 @@ one_paid(const struct campaign *k, const struct ctx *c, const struct pay_event *
           !campaign_paid_matches(pe, json_int(rec, "priceCents"), json_str(rec, "currency")) ?
           "amount mismatch" : NULL;
     if (why || !st || !json_str(rec, "email") || strcmp(st, k->payable_status) != 0) {
-        rc = why ? one_unwanted(k, c, pe, rec, why, err) : APP_OK;
+        rc = why ? campaign_record_unwanted(k, c, pe, rec, why, err) : APP_OK;
         json_object_put(rec);
         return rc;
     }
