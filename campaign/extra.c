@@ -138,6 +138,13 @@ campaign_payment_unwanted(const struct campaign *k, const struct ctx *c,
             json_object_array_add(items, alert);
         rc = txn_run(c->ddb, items, NULL, err);
     }
+    if (pr.record && !pr.extra) {
+        /* Linked as a record's own payment (a concurrent delivery fulfilled it): kept. */
+        ctx_log(c, LL_WARN, "payment %s pays %s: not refunded as %s", pe->payment_intent,
+                pr.record, x->why);
+        payment_free(&pr);
+        return APP_OK;
+    }
     payment_free(&pr);
     if (rc == APP_ECONDITION)
         return rc;                      /* linked meanwhile: the webhook looks again */

@@ -248,22 +248,6 @@ read_small_file(const char *path, char **out, char *err, size_t errlen, const ch
     return 0;
 }
 
-/* smtp://127.0.0.1, ::1 or localhost, with or without a port: a relay on this host. */
-static int
-smtp_local(const char *url)
-{
-    static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
-    const char *h = url + 7;
-    size_t i, n;
-
-    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        n = strlen(hosts[i]);
-        if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
-            return 1;
-    }
-    return 0;
-}
-
 static int
 cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t errlen)
 {
@@ -405,7 +389,7 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         if (strcmp(c->smtp_starttls, "try") == 0)
             return errf(err, errlen, "SMTP_STARTTLS=try is refused in production: use "
                         "required (or none for a relay on this host)");
-        if (strcmp(c->smtp_starttls, "none") == 0 && !smtp_local(c->smtp_url))
+        if (strcmp(c->smtp_starttls, "none") == 0 && !str_host_is_loopback(c->smtp_url + 7))
             return errf(err, errlen, "SMTP_STARTTLS=none is allowed in production only for "
                         "a relay on this host");
     }

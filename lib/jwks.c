@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jwks.h"
+#include "strparse.h"
 #include "jwt.h"
 #include "log.h"
 
@@ -191,21 +192,6 @@ done:
     return rc;
 }
 
-/* The host of url starts at h: 1 when it is 127.0.0.1, [::1] or localhost. */
-static int
-host_is_loopback(const char *h)
-{
-    static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
-    size_t i, n;
-
-    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        n = strlen(hosts[i]);
-        if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
-            return 1;
-    }
-    return 0;
-}
-
 int
 jwks_url_ok(const char *url)
 {
@@ -214,7 +200,7 @@ jwks_url_ok(const char *url)
     if (strncmp(url, "https://", 8) == 0)
         return url[8] != '\0' && url[8] != '/';
     if (strncmp(url, "http://", 7) == 0)
-        return host_is_loopback(url + 7);
+        return str_host_is_loopback(url + 7);
     return 0;
 }
 

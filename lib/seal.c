@@ -8,21 +8,10 @@
 
 #include "mem.h"
 #include "seal.h"
+#include "strparse.h"
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int
 seal_key_parse(const char *hex, unsigned char key[SEAL_KEY_LEN])
@@ -32,7 +21,7 @@ seal_key_parse(const char *hex, unsigned char key[SEAL_KEY_LEN])
     if (!hex || strlen(hex) != 2 * SEAL_KEY_LEN)
         return -1;
     for (i = 0; i < SEAL_KEY_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = str_hexval(hex[2 * i]), lo = str_hexval(hex[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -1;

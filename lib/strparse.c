@@ -254,3 +254,17 @@ str_name_ok(const char *s, size_t n, size_t max)
     }
     return letters > 0 && prev != NC_SPACE && prev != NC_JOINER && !(after_period && run > 1);
 }
+
+int
+str_host_is_loopback(const char *h)
+{
+    static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
+    size_t i, n;
+
+    for (i = 0; h && i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        n = strlen(hosts[i]);
+        if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
+            return 1;
+    }
+    return 0;
+}

@@ -23,6 +23,10 @@ long str_pct_decode(char *out, const char *src, size_t n, int plus_is_space);
 /* The value of one hex digit (0-9, a-f, A-F), or -1. */
 int str_hexval(int c);
 
+/* The host a URL's authority starts with at h is this machine: 127.0.0.1, [::1] or localhost,
+ * followed by the end, a port or a path. */
+int str_host_is_loopback(const char *h);
+
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 
