@@ -20,6 +20,7 @@
 #include "../lib/mem.h"
 
 struct cfg;
+struct jwt_claims;
 struct route;
 struct worker;
 
@@ -53,6 +54,8 @@ struct request {
     const char *path;            /* raw path, no query */
     const char *request_id;
     const struct route *route;
+    const struct jwt_claims *user;     /* R_AUTH routes: the verified token's claims
+                                        * (lib/jwt.h: sub, email); NULL elsewhere */
     struct kv params[REQ_MAX_PARAMS];  /* {name} segments of the route, decoded */
     size_t nparams;
     struct kv query[REQ_MAX_QUERY];    /* decoded query pairs, in order */

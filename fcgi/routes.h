@@ -17,6 +17,8 @@ struct request;
 #define R_DDB       0x08   /* needs the worker's DynamoDB client (else 503) */
 #define R_STRIPE    0x10   /* needs the Stripe client */
 #define R_S3        0x20   /* needs the S3 client */
+#define R_AUTH      0x40   /* Authorization: Bearer <Cognito JWT> verified (else 401 with
+                            * WWW-Authenticate); the claims in req->user */
 
 struct route {
     unsigned methods;                  /* M_* mask */

@@ -28,6 +28,8 @@ static const struct app_error_info app_errors[APP_ERR_COUNT] = {
     [19] = {403, "ORIGIN_NOT_ALLOWED", "Origin not allowed"},
     [20] = {409, "CONDITION_FAILED", "The request lost a race with another change"},
     [21] = {500, "INTERNAL_ERROR", "Internal server error"},
+    [22] = {403, "SUBSCRIPTION_REQUIRED", "Active subscription required"},
+    [23] = {429, "QUOTA_EXCEEDED", "The quota for this period is spent"},
 };
 
 const struct app_error_info *

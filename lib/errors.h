@@ -33,9 +33,11 @@ enum app_err {
     APP_EORIGIN = -19,        /* 403 CORS origin not allowed */
     APP_ECONDITION = -20,     /* 409 a conditional write lost (limit reached, state moved) */
     APP_ECONFIG = -21,        /* 500 configuration unusable */
+    APP_ESUBSCRIPTION = -22,  /* 403 the route needs an active subscription (SaaS) */
+    APP_EQUOTA = -23,         /* 429 a user's quota is spent until its reset */
 };
 
-#define APP_ERR_COUNT 22      /* one past the most negative code, as an index */
+#define APP_ERR_COUNT 24      /* one past the most negative code, as an index */
 
 struct app_error_info {
     int status;               /* HTTP status */

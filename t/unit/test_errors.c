@@ -33,9 +33,9 @@ END_TEST
 START_TEST(test_last_code_is_counted)
 {
     /* APP_ERR_COUNT is one past the most negative code. */
-    ck_assert_int_eq(APP_ECONFIG, -(APP_ERR_COUNT - 1));
-    ck_assert_str_eq(app_error_info(APP_ECONFIG)->slug, "INTERNAL_ERROR");
-    ck_assert_int_eq(app_error_info(APP_ECONFIG)->status, 500);
+    ck_assert_int_eq(APP_EQUOTA, -(APP_ERR_COUNT - 1));
+    ck_assert_str_eq(app_error_info(APP_EQUOTA)->slug, "QUOTA_EXCEEDED");
+    ck_assert_int_eq(app_error_info(APP_EQUOTA)->status, 429);
 }
 END_TEST
 
@@ -96,6 +96,8 @@ START_TEST(test_key_slugs)
         {APP_EORIGIN, 403, "ORIGIN_NOT_ALLOWED"},
         {APP_ECONDITION, 409, "CONDITION_FAILED"},
         {APP_ECONFIG, 500, "INTERNAL_ERROR"},
+        {APP_ESUBSCRIPTION, 403, "SUBSCRIPTION_REQUIRED"},
+        {APP_EQUOTA, 429, "QUOTA_EXCEEDED"},
     };
     size_t i;
 
