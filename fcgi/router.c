@@ -7,6 +7,7 @@
 #include "../lib/cfg.h"
 #include "../lib/strparse.h"
 #include "cors.h"
+#include "auth.h"
 #include "request.h"
 #include "routes.h"
 #include "worker.h"
@@ -116,6 +117,8 @@ route_call(struct request *req, const struct route *r)
 {
     int rc = check_backends(req, r->flags);
 
+    if (rc == APP_OK && (r->flags & R_SUBSCRIBED))
+        rc = auth_subscribed(req);
     return rc != APP_OK ? rc : r->handler(req);
 }
 
@@ -208,6 +211,11 @@ run(struct request *req, const struct body_reader *br)
 
     if (r->flags & R_ADMIN) {
         rc = check_admin(req);
+        if (rc != APP_OK)
+            return rc;
+    }
+    if (r->flags & R_AUTH) {
+        rc = auth_user(req);
         if (rc != APP_OK)
             return rc;
     }

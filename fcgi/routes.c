@@ -46,6 +46,9 @@ const struct route routes[] = {
     {M_GET,  "/v1/mock-exams/{mockExamId}/stats",                 mockexams_stats,        R_DDB,                         0,        "mockexams.stats"},
     {M_POST, "/v1/mock-exams/{mockExamId}/results",               mockexams_results,      R_ADMIN | R_JSON_BODY | R_DDB, 256 * KB, "mockexams.results"},
     {M_POST, "/v1/mock-exams/{mockExamId}/calculate-stats",       mockexams_calculate,    R_ADMIN | R_DDB,               0,        "mockexams.calculate_stats"},
+
+    {M_POST, "/v1/auth/session",                                  auth_session,           R_AUTH | R_RAW_BODY | R_DDB,   1 * KB,   "auth.session"},
+    {M_POST, "/v1/upload/url",                                    upload_url,             R_AUTH | R_JSON_BODY | R_S3,   2 * KB,   "upload.url"},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

@@ -19,6 +19,8 @@ struct request;
 #define R_S3        0x20   /* needs the S3 client */
 #define R_AUTH      0x40   /* Authorization: Bearer <Cognito JWT> verified (else 401 with
                             * WWW-Authenticate); the claims in req->user */
+#define R_SUBSCRIBED 0x80  /* with R_AUTH and R_DDB: the user's subscription is active or
+                            * trialing (else 403 SUBSCRIPTION_REQUIRED) */
 
 struct route {
     unsigned methods;                  /* M_* mask */

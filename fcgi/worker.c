@@ -19,6 +19,8 @@
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
 #include "../lib/fmt.h"
+#include "../lib/jwks.h"
+#include "../lib/cognito.h"
 #include "../lib/log.h"
 #include "../lib/s3.h"
 #include "../lib/stripe.h"
@@ -188,6 +190,26 @@ wait_for_work(int ep, int sigfd)
     }
 }
 
+/* The user pool's key cache, empty until the first signed-in request fetches the keys. */
+static struct jwks_cache *
+worker_jwks(const struct cfg *cfg)
+{
+    struct jwks_cache *c;
+    struct app_error err;
+
+    if (!cognito_enabled(cfg))
+        return NULL;
+    c = xcalloc(1, sizeof(*c));
+    app_error_clear(&err);
+    if (jwks_cache_init(c, cfg->cognito_jwks, cfg->cognito_jwks_refetch_s, NULL, NULL,
+                        &err) != APP_OK) {
+        log_warnx("sign-in is off: %s", err.msg);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
 void
 worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
 {
@@ -226,6 +248,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.s3 = s3_new(cfg, w.creds);
     if (!w.ddb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
+    w.jwks = worker_jwks(cfg);
     arena_init(&arena, 16384);
 
     if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
@@ -253,6 +276,9 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     cache_free(w.cache);
     stripe_free(w.stripe);
     s3_free(w.s3);
+    if (w.jwks)
+        jwks_cache_free(w.jwks);
+    free(w.jwks);
     curl_global_cleanup();
     close(ep);
     close(sigfd);

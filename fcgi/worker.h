@@ -16,6 +16,7 @@ struct cache;
 struct creds_provider;
 struct stripe;
 struct s3;
+struct jwks_cache;
 
 /*
  * The scoreboard: one slot per worker in memory shared with the master, so the master can
@@ -40,6 +41,7 @@ struct worker {
     struct cache *cache;
     struct stripe *stripe;
     struct s3 *s3;
+    struct jwks_cache *jwks;     /* the user pool's keys (R_AUTH); NULL when sign-in is off */
 };
 
 /* Run the accept loop until SIGTERM; never returns. */

@@ -55,6 +55,10 @@ int teams_pay(struct request *req);
 /* webhook.c */
 int webhook_stripe(struct request *req);
 
+/* account.c: the signed-in user's own routes */
+int auth_session(struct request *req);
+int upload_url(struct request *req);
+
 /* checkout.c */
 int checkout_create(struct request *req);
 int checkout_verify(struct request *req);

@@ -11,6 +11,7 @@
 #include "awsconfig.h"
 #include "cfg.h"
 #include "cluster.h"
+#include "cognito.h"
 #include "log.h"
 #include "mem.h"
 #include "scholarship.h"
@@ -149,6 +150,16 @@ static const struct cfg_def cfg_defs[] = {
 
     I("COUPON_HOLDS_PER_CLIENT", "10", 1, 100000, coupon_holds_per_client),
     I("COUPON_HOLDS_PER_EMAIL", "3", 1, 20, coupon_holds_per_email),
+
+    S("COGNITO_REGION", "", cognito_region, 0),
+    S("COGNITO_USER_POOL_ID", "", cognito_pool_id, 0),
+    S("COGNITO_CLIENT_ID", "", cognito_client_id, 0),
+    S("COGNITO_ISSUER", "", cognito_issuer, 0),
+    S("COGNITO_JWKS_URL", "", cognito_jwks_url, 0),
+    I("COGNITO_JWKS_REFETCH_S", "300", 10, 86400, cognito_jwks_refetch_s),
+    S("SAAS_UPLOAD_TYPES", "application/pdf,image/png,image/jpeg,image/webp,text/plain,"
+      "text/csv", saas_upload_types, 0),
+    I("SAAS_UPLOAD_EXPIRES_S", "300", 60, 3600, saas_upload_expires_s),
 };
 
 #undef S
@@ -467,6 +478,8 @@ cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t
     if (cfg_check(out, err, errlen) != 0)
         goto fail;
     resolve_region(out);
+    if (cognito_resolve(out, err, errlen) != 0)
+        goto fail;
     apply_table_prefix(out);
     return 0;
 fail:

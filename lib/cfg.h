@@ -127,6 +127,18 @@ struct cfg {
      * per email (DynamoDB; at most RESERVATION_HOLDS_MAX) */
     long coupon_holds_per_client;
     long coupon_holds_per_email;
+
+    /* Cognito (lib/cognito.h): the user pool whose tokens the SaaS routes accept */
+    char *cognito_region;
+    char *cognito_pool_id;
+    char *cognito_client_id;       /* comma-separated app client ids */
+    char *cognito_issuer;          /* the setting; cognito_iss is the resolved issuer */
+    char *cognito_jwks_url;
+    long cognito_jwks_refetch_s;
+    char cognito_iss[256];         /* "" when sign-in is off */
+    char cognito_jwks[512];
+    char *saas_upload_types;       /* content types signed-in users may upload */
+    long saas_upload_expires_s;
 };
 
 /*

@@ -150,6 +150,32 @@ class Stack:
         if streak < 6:
             raise AssertionError("memcached not back in use after %ss" % timeout)
 
+    # --- the local user pool (cognito-local) ------------------------------------------------
+
+    def cognito(self):
+        """The local pool's settings (COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, COGNITO_ISSUER,
+        COGNITO_LOCAL_URL), as scripts/cognito-pool setup wrote them."""
+        out = {}
+        with open(os.path.join(self.state, "cognito.env")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                out[k] = v
+        return out
+
+    def token(self, email, access=False):
+        """A token from the local pool for the user `email` (created on first use): the ID
+        token, or with access=True the access token."""
+        c = self.cognito()
+        args = [os.path.join(SRCDIR, "scripts", "cognito-pool"), "token",
+                c["COGNITO_LOCAL_URL"], os.path.join(self.state, "cognito.env"), email]
+        if access:
+            args.append("--access")
+        return subprocess.run(args, check=True, capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+
+    def bearer(self, email, access=False):
+        return {"Authorization": "Bearer " + self.token(email, access)}
+
     # --- the local mail server (maildev) ---------------------------------------------------
 
     def mails(self, to=None):
