@@ -11,6 +11,7 @@
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
 #include "../lib/jwt.h"
+#include "../lib/s3.h"
 #include "../saas/account.h"
 #include "../saas/upload.h"
 #include "handlers.h"
@@ -40,7 +41,7 @@ int
 upload_url(struct request *req)
 {
     struct saas_upload up;
-    struct json_object *d, *h;
+    struct json_object *d;
     const char *name = NULL, *type = NULL;
     long long size = 0;
     int rc;
@@ -53,14 +54,7 @@ upload_url(struct request *req)
     rc = saas_upload_url(&req->ctx, req->user->sub, name, type, size, &up, &req->err);
     if (rc != APP_OK)
         return rc;
-    d = json_object_new_object();
-    json_add_str(d, "uploadUrl", up.url);
-    json_add_str(d, "method", "PUT");
-    h = json_object_new_object();
-    json_add_str(h, "Content-Type", type);
-    json_object_object_add(h, "Content-Length", json_object_new_int64(size));
-    json_object_object_add(d, "headers", h);
+    d = s3_put_instructions("uploadUrl", up.url, type, size, up.expires_at);
     json_add_str(d, "key", up.key);
-    json_add_str(d, "expiresAt", up.expires_at);
     return reply_json(req, 201, d);
 }

@@ -29,6 +29,7 @@
 #include "../lib/cfg.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
+#include "../lib/s3.h"
 #include "../lib/mem.h"
 #include "handlers.h"
 #include "lookup.h"
@@ -100,14 +101,7 @@ personal_upload(struct request *req)
         return rc;
     d = json_object_new_object();
     json_add_str(d, "planId", up.plan_id);
-    h = json_object_new_object();
-    json_add_str(h, "url", up.url);
-    json_add_str(h, "method", "PUT");
-    types = json_object_new_object();
-    json_add_str(types, "Content-Type", type);
-    json_object_object_add(types, "Content-Length", json_object_new_int64(size));
-    json_object_object_add(h, "headers", types);
-    json_add_str(h, "expiresAt", up.expires_at);
+    h = s3_put_instructions("url", up.url, type, size, up.expires_at);
     json_object_object_add(h, "maxBytes", json_object_new_int64(req->cfg->s3_upload_max_bytes));
     json_object_object_add(d, "upload", h);
     types = json_object_new_array();

@@ -398,3 +398,18 @@ done:
     curl_slist_free_all(h);
     return rc;
 }
+
+struct json_object *
+s3_put_instructions(const char *url_member, const char *url, const char *content_type,
+                    long long content_length, const char *expires_at)
+{
+    struct json_object *o = json_object_new_object(), *h = json_object_new_object();
+
+    json_object_object_add(o, url_member, json_object_new_string(url));
+    json_object_object_add(o, "method", json_object_new_string("PUT"));
+    json_object_object_add(h, "Content-Type", json_object_new_string(content_type));
+    json_object_object_add(h, "Content-Length", json_object_new_int64(content_length));
+    json_object_object_add(o, "headers", h);
+    json_object_object_add(o, "expiresAt", json_object_new_string(expires_at));
+    return o;
+}

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
 #include "errors.h"
 
@@ -52,6 +54,14 @@ void s3_free(struct s3 *s);
 int s3_presign_put(struct s3 *s, const char *key, const char *content_type,
                    long long content_length, long expires_s, time_t now, struct buf *url_out,
                    struct app_error *err);
+
+/*
+ * What a browser needs to use a presigned PUT, as JSON: {url_member: url, "method": "PUT",
+ * "headers": {"Content-Type", "Content-Length"}, "expiresAt"} (the caller puts it).
+ */
+struct json_object *s3_put_instructions(const char *url_member, const char *url,
+                                        const char *content_type, long long content_length,
+                                        const char *expires_at);
 
 /*
  * HEAD Object: the object's size and Content-Type (copied into ctype_out, truncated to
