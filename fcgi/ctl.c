@@ -67,6 +67,7 @@
 #include "../lib/mailer.h"
 #include "../lib/outbox.h"
 #include "../lib/reservation.h"
+#include "../lib/ssm.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
 #include "../campaign/mock.h"
@@ -479,14 +480,16 @@ main(int argc, char **argv)
     cmd = argv[optind];
     if (!required)
         path = SYSCONFDIR "/prodenthub/prodenthub.conf";
-    if (cfg_load(&c.cfg, path, required, err, sizeof(err)) != 0) {
+    log_set_role("ctl");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (cfg_load(&c.cfg, path, required, err, sizeof(err)) != 0 ||
+        ssm_resolve_cfg(&c.cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "prodenthubctl: configuration error: %s\n", err);
+        cfg_free(&c.cfg);
         return 1;
     }
-    log_set_role("ctl");
     fmt_init(c.cfg.email_timezone);
     log_level_min = log_level_parse(c.cfg.log_level);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     c.creds = creds_new(&c.cfg);
     c.ddb = ddb_new(&c.cfg, c.creds);
     if (!c.ddb) {

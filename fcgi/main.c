@@ -19,6 +19,7 @@
 
 #include "../lib/cfg.h"
 #include "../lib/log.h"
+#include "../lib/ssm.h"
 #include "master.h"
 
 #ifndef SYSCONFDIR
@@ -86,8 +87,16 @@ main(int argc, char **argv)
     if (!required)
         path = SYSCONFDIR "/prodenthub/prodenthub.conf";
 
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        fatalx("curl_global_init failed");
     if (cfg_load(&cfg, path, required, err, sizeof(err)) != 0) {
         fprintf(stderr, "prodenthub-fcgi: configuration error: %s\n", err);
+        return 1;
+    }
+    /* Secrets named by NAME_SSM, read before any worker forks: they inherit the values. */
+    if (ssm_resolve_cfg(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "prodenthub-fcgi: configuration error: %s\n", err);
+        cfg_free(&cfg);
         return 1;
     }
     if (cfg_load_rules(&cfg, err, sizeof(err)) != 0) {
@@ -104,8 +113,6 @@ main(int argc, char **argv)
         return 0;
     }
     log_level_min = log_level_parse(cfg.log_level);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        fatalx("curl_global_init failed");
     opt = master_run(&cfg, path, required);
     cfg_free(&cfg);
     curl_global_cleanup();

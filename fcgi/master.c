@@ -17,6 +17,7 @@
 #include "../lib/cfg.h"
 #include "../lib/log.h"
 #include "../lib/mem.h"
+#include "../lib/ssm.h"
 #include "master.h"
 #include "worker.h"
 
@@ -286,6 +287,11 @@ reload(struct master *m)
 
     if (cfg_load(&nc, m->cfg_path, m->cfg_required, err, sizeof(err)) != 0) {
         log_msg(LL_ERROR, "reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    if (ssm_resolve_cfg(&nc, err, sizeof(err)) != 0) {
+        log_msg(LL_ERROR, "reload refused, keeping the running configuration: %s", err);
+        cfg_free(&nc);
         return;
     }
     if (cfg_load_rules(&nc, err, sizeof(err)) != 0) {

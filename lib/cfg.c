@@ -10,6 +10,7 @@
 
 #include "awsconfig.h"
 #include "cfg.h"
+#include "cfg_ssm.h"
 #include "cluster.h"
 #include "cognito.h"
 #include "log.h"
@@ -67,6 +68,8 @@ static const struct cfg_def cfg_defs[] = {
     S("AWS_SESSION_TOKEN", "", aws_session_token, CFG_SECRET),
     S("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://169.254.169.254", imds_endpoint, 0),
     S("AWS_EC2_METADATA_DISABLED", "false", imds_disabled, 0),
+    S("AWS_ENDPOINT_URL_SSM", "", aws_endpoint_url_ssm, 0),
+    I("SSM_TIMEOUT_MS", "5000", 100, 60000, ssm_timeout_ms),
     I("DYNAMODB_CONNECT_TIMEOUT_MS", "300", 10, 60000, ddb_connect_timeout_ms),
     I("DYNAMODB_TIMEOUT_MS", "3000", 50, 120000, ddb_timeout_ms),
     I("DYNAMODB_MAX_ATTEMPTS", "3", 1, 10, ddb_max_attempts),
@@ -294,6 +297,10 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
         value = str_trim(eq + 1);
         str_trim(key);
         d = cfg_find(key);
+        if (!d && cfg_ssm_is_key(key)) {
+            rc = cfg_ssm_file(c, key, value, where, err, errlen);
+            continue;
+        }
         if (!d) {
             rc = errf(err, errlen, "%s: unknown setting '%s'", where, key);
             break;
@@ -343,7 +350,7 @@ url_ok(const char *u)
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
 }
 
-static int
+int
 cfg_check(struct cfg *c, char *err, size_t errlen)
 {
     unsigned char key[SEAL_KEY_LEN];
@@ -361,7 +368,8 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         for (i = 0; i < NDEFS; i++) {
             const struct cfg_def *d = &cfg_defs[i];
 
-            if ((d->flags & CFG_PROD_REQ) && **str_slot(c, d) == '\0')
+            if ((d->flags & CFG_PROD_REQ) && **str_slot(c, d) == '\0' &&
+                !cfg_ssm_find(c, d->name))
                 return errf(err, errlen, "%s must be set when STAGE=production", d->name);
         }
         /* The seed asks for restricted origins in production: never a wildcard. */
@@ -379,6 +387,8 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
         return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
     if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))
         return errf(err, errlen, "AWS_ENDPOINT_URL_DYNAMODB must start with http:// or https://");
+    if (*c->aws_endpoint_url_ssm && !url_ok(c->aws_endpoint_url_ssm))
+        return errf(err, errlen, "AWS_ENDPOINT_URL_SSM must start with http:// or https://");
     if (!url_ok(c->imds_endpoint))
         return errf(err, errlen, "AWS_EC2_METADATA_SERVICE_ENDPOINT must start with http://");
     if (strcmp(c->imds_disabled, "true") != 0 && strcmp(c->imds_disabled, "false") != 0)
@@ -475,6 +485,8 @@ cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t
         goto fail;
     if (cfg_load_env(out, err, errlen) != 0)
         goto fail;
+    if (cfg_ssm_collect(out, err, errlen) != 0)
+        goto fail;
     if (cfg_check(out, err, errlen) != 0)
         goto fail;
     resolve_region(out);
@@ -502,6 +514,7 @@ cfg_free(struct cfg *c)
     c->scholarship = NULL;
     cluster_rules_free(c->clusters);
     c->clusters = NULL;
+    cfg_ssm_free(c);
 }
 
 int
@@ -519,6 +532,7 @@ cfg_load_rules(struct cfg *c, char *err, size_t errlen)
 void
 cfg_dump(const struct cfg *c, int fd)
 {
+    char tmp[CFG_SSM_NAME_MAX + 64];
     size_t i;
 
     for (i = 0; i < NDEFS; i++) {
@@ -530,10 +544,19 @@ cfg_dump(const struct cfg *c, int fd)
         else if (d->type == CFG_INT)
             dprintf(fd, "%s=%ld\n", d->name, *long_slot(mc, d));
         else if (d->flags & CFG_SECRET)
-            dprintf(fd, "%s=%s\n", d->name, **str_slot(mc, d) ? "(set, hidden)" : "");
+            dprintf(fd, "%s=%s\n", d->name, cfg_ssm_shown(c, d->name, **str_slot(mc, d) != '\0',
+                                                            tmp, sizeof(tmp)));
         else
             dprintf(fd, "%s=%s\n", d->name, *str_slot(mc, d));
     }
+}
+
+char **
+cfg_secret_slot(struct cfg *c, const char *name)
+{
+    const struct cfg_def *d = cfg_find(name);
+
+    return d && d->type == CFG_STR && (d->flags & CFG_SECRET) ? str_slot(c, d) : NULL;
 }
 
 const char *

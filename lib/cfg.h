@@ -2,13 +2,15 @@
  * Configuration: one declarative table (cfg.c) of every setting, its type, default, bounds
  * and flags.  Sources, later wins: built-in defaults, the key=value file, the environment.
  * A secret may also come from a file named by NAME_FILE (for systemd credentials and
- * Docker-style secrets).  Secrets are never printed or logged.
+ * Docker-style secrets), or from SSM Parameter Store as NAME_SSM (lib/cfg_ssm.h: cfg_load
+ * records the names, cfg_resolve_ssm fetches the values).  Secrets are never printed or logged.
  */
 #ifndef PH_CFG_H
 #define PH_CFG_H
 
 #include <stddef.h>
 
+struct cfg_ssm;
 struct cluster_rules;
 struct scholarship_rules;
 
@@ -42,6 +44,10 @@ struct cfg {
     char *aws_session_token;
     char *imds_endpoint;
     char *imds_disabled;
+    char *aws_endpoint_url_ssm;
+    long ssm_timeout_ms;        /* budget of one GetParameter, retries included */
+    struct cfg_ssm *ssm;        /* secrets named by NAME_SSM (lib/cfg_ssm.h) */
+    size_t nssm;
     long ddb_connect_timeout_ms;
     long ddb_timeout_ms;
     long ddb_max_attempts;
@@ -156,7 +162,11 @@ void cfg_free(struct cfg *c);
  */
 int cfg_load_rules(struct cfg *c, char *err, size_t errlen);
 
-/* Write every setting as NAME=value lines, secrets as "(set, hidden)". */
+/* Check the settings' values (cfg_load does; cfg_resolve_ssm again once secrets are in). */
+int cfg_check(struct cfg *c, char *err, size_t errlen);
+
+/* Write every setting as NAME=value lines, secrets as "(set, hidden)" (and their parameter
+ * when read from SSM). */
 void cfg_dump(const struct cfg *c, int fd);
 
 /* The value of the string setting called name (e.g. "DYNAMODB_COUPONS_TABLE"), or NULL. */

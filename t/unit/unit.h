@@ -43,8 +43,9 @@ unit_run(Suite *s)
     }
 
 /*
- * Unset every setting cfg_load() reads (and the NAME_FILE form of the secrets), so a test
- * starts from the built-in defaults whatever the caller's environment holds.
+ * Unset every setting cfg_load() reads (and the NAME_FILE and NAME_SSM forms of the
+ * secrets), so a test starts from the built-in defaults whatever the caller's environment
+ * holds.
  */
 static inline void
 unit_clean_env(void)
@@ -56,6 +57,8 @@ unit_clean_env(void)
     for (i = 0; (n = cfg_setting_name(i)); i++) {   /* checksrc: ok */
         unsetenv(n);
         snprintf(file, sizeof(file), "%s_FILE", n);
+        unsetenv(file);
+        snprintf(file, sizeof(file), "%s_SSM", n);
         unsetenv(file);
     }
 }
