@@ -56,6 +56,7 @@ req_init(struct request *req, struct arena *arena, char **envp, const struct cfg
         req->ctx.cache = w->cache;
         req->ctx.stripe = w->stripe;
         req->ctx.s3 = w->s3;
+        req->ctx.bedrock = w->bedrock;
     }
     req->ctx.now = ctx_clock(cfg);
     req->ctx.request_id = req->request_id;

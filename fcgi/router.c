@@ -97,6 +97,8 @@ check_backends(struct request *req, unsigned flags)
         return app_error_set(&req->err, APP_EUNAVAILABLE, "stripe: no client");
     if ((flags & R_S3) && (!w || !w->s3))
         return app_error_set(&req->err, APP_EUNAVAILABLE, "s3: no client");
+    if ((flags & R_BEDROCK) && (!w || !w->bedrock))
+        return app_error_set(&req->err, APP_EUNAVAILABLE, "bedrock: no client");
     return APP_OK;
 }
 

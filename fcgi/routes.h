@@ -21,6 +21,7 @@ struct request;
                             * WWW-Authenticate); the claims in req->user */
 #define R_SUBSCRIBED 0x80  /* with R_AUTH and R_DDB: the user's subscription is active or
                             * trialing (else 403 SUBSCRIPTION_REQUIRED) */
+#define R_BEDROCK   0x100  /* needs the Bedrock Runtime client */
 
 struct route {
     unsigned methods;                  /* M_* mask */

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <fcgiapp.h>
 
+#include "../lib/bedrock.h"
 #include "../lib/cache.h"
 #include "../lib/cfg.h"
 #include "../lib/creds.h"
@@ -246,6 +247,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.cache = cache_new(cfg);
     w.stripe = stripe_new(cfg);
     w.s3 = s3_new(cfg, w.creds);
+    w.bedrock = bedrock_new(cfg, w.creds);
     if (!w.ddb)
         log_warnx("cannot create the DynamoDB client; /v1/ready will say so");
     w.jwks = worker_jwks(cfg);
@@ -279,6 +281,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     if (w.jwks)
         jwks_cache_free(w.jwks);
     free(w.jwks);
+    bedrock_free(w.bedrock);
     curl_global_cleanup();
     close(ep);
     close(sigfd);

@@ -17,6 +17,7 @@ struct creds_provider;
 struct stripe;
 struct s3;
 struct jwks_cache;
+struct bedrock;
 
 /*
  * The scoreboard: one slot per worker in memory shared with the master, so the master can
@@ -42,6 +43,7 @@ struct worker {
     struct stripe *stripe;
     struct s3 *s3;
     struct jwks_cache *jwks;     /* the user pool's keys (R_AUTH); NULL when sign-in is off */
+    struct bedrock *bedrock;
 };
 
 /* Run the accept loop until SIGTERM; never returns. */

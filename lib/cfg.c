@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "awsconfig.h"
+#include "bedrock.h"
 #include "cfg.h"
 #include "cfg_ssm.h"
 #include "cluster.h"
@@ -100,6 +101,13 @@ static const struct cfg_def cfg_defs[] = {
     I("S3_UPLOAD_MAX_BYTES", "10485760", 1024, 104857600, s3_upload_max_bytes),
     I("S3_UPLOAD_EXPIRES_S", "600", 60, 3600, s3_upload_expires_s),
     I("S3_TIMEOUT_MS", "5000", 100, 60000, s3_timeout_ms),
+    S("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "", aws_endpoint_url_bedrock, 0),
+    I("BEDROCK_TIMEOUT_MS", "20000", 100, 25000, bedrock_timeout_ms),
+    I("BEDROCK_MAX_ATTEMPTS", "3", 1, 10, bedrock_max_attempts),
+    S("AI_MODELS", "anthropic.claude-3-haiku-20240307-v1:0", ai_models, 0),
+    I("AI_MONTHLY_REQUESTS", "100", 1, 1000000, ai_monthly_requests),
+    I("AI_MAX_PROMPT_BYTES", "8192", 1, 32768, ai_max_prompt_bytes),
+    I("AI_MAX_TOKENS", "1024", 1, 8192, ai_max_tokens),
     I("TEAM_PAY_DAYS", "7", 1, 60, team_pay_days),
     I("PRODENTHUB_CLOCK_OFFSET_S", "0", -315360000, 315360000, clock_offset_s),
     I("MOCK_REGISTRATION_CLOSE_HOURS", "2", 0, 720, mock_close_hours),
@@ -421,6 +429,13 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&
         strcmp(c->s3_addressing_style, "path") != 0)
         return errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
+    if (*c->aws_endpoint_url_bedrock && !url_ok(c->aws_endpoint_url_bedrock))
+        return errf(err, errlen, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME must start with http:// or "
+                    "https://");
+    if (!bedrock_models_ok(c->ai_models))
+        return errf(err, errlen, "AI_MODELS must be 1 to %d comma-separated Bedrock model ids "
+                    "([A-Za-z0-9._:/-], at most %d bytes each)", BEDROCK_MODELS_MAX,
+                    BEDROCK_MODEL_MAX);
     if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
         return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
     return 0;

@@ -73,6 +73,13 @@ struct cfg {
     long s3_upload_max_bytes;
     long s3_upload_expires_s;
     long s3_timeout_ms;
+    char *aws_endpoint_url_bedrock;   /* Bedrock Runtime (lib/bedrock.h) */
+    long bedrock_timeout_ms;
+    long bedrock_max_attempts;
+    char *ai_models;            /* allow-list, comma-separated; the first is the default */
+    long ai_monthly_requests;   /* per user and calendar month (UTC) */
+    long ai_max_prompt_bytes;
+    long ai_max_tokens;         /* Converse's inferenceConfig.maxTokens */
     long team_pay_days;
     long clock_offset_s;        /* tests only: added to the clock (struct ctx's now) */
     long mock_close_hours;

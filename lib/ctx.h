@@ -20,6 +20,7 @@ struct ddb;
 struct cache;
 struct stripe;
 struct s3;
+struct bedrock;
 
 struct ctx {
     const struct cfg *cfg;
@@ -27,6 +28,7 @@ struct ctx {
     struct cache *cache;           /* NULL: every lookup misses */
     struct stripe *stripe;
     struct s3 *s3;
+    struct bedrock *bedrock;       /* Bedrock Runtime (lib/bedrock.h) */
     time_t now;
     const char *request_id;        /* for logs: "-" outside a request */
     const char *method;            /* for logs: the request's method, NULL outside one */

@@ -23,6 +23,7 @@ try:
     from botocore.awsrequest import AWSRequest
     from botocore.config import Config
     from botocore.credentials import Credentials
+    from botocore.utils import percent_encode
 except ImportError:
     print("SKIP: python3-botocore not installed")
     sys.exit(77)
@@ -84,6 +85,10 @@ API = "https://abc123.execute-api.eu-west-1.amazonaws.com"
 S3 = "https://my-bucket.s3.amazonaws.com"
 S3PATH = "https://s3.eu-central-1.amazonaws.com/my-bucket"
 RESERVED = "!'()*+,;=:@$&"
+BEDROCK = "https://bedrock-runtime.us-east-1.amazonaws.com"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+PROFILE_ARN = ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+               "us.anthropic.claude-3-haiku-20240307-v1:0")
 
 CASES = [
     # DynamoDB: what every request of the project looks like
@@ -96,6 +101,20 @@ CASES = [
          "ap-southeast-2", when=T2031),
     case("ddb-default-port-dropped", "POST", "https://dynamodb.us-east-1.amazonaws.com:443/",
          DDB_JSON, b"{}", "dynamodb"),
+    # Bedrock Runtime's Converse: the model id is one URI label, percent-encoded as
+    # botocore's rest-json serializer encodes it (utils.percent_encode), then encoded again
+    # for the canonical request
+    case("bedrock-converse", "POST", BEDROCK + "/model/" + percent_encode(HAIKU) + "/converse",
+         [("Content-Type", "application/json"), ("Accept", "application/json")],
+         b'{"messages":[{"role":"user","content":[{"text":"Hi \\u00e9"}]}]}', "bedrock",
+         "us-east-1"),
+    case("bedrock-converse-arn", "POST",
+         BEDROCK + "/model/" + percent_encode(PROFILE_ARN) + "/converse",
+         [("Content-Type", "application/json"), ("Accept", "application/json")], b"{}",
+         "bedrock", "us-east-1", token=TOKEN),
+    case("bedrock-local-prefix", "POST",
+         "http://127.0.0.1:4010/proxy/model/" + percent_encode(HAIKU) + "/converse",
+         [("Content-Type", "application/json")], b"{}", "bedrock", "ap-southeast-2"),
     # SES / STS: form bodies and query APIs
     case("ses-form", "POST", "https://email.eu-west-1.amazonaws.com/",
          [("Content-Type", "application/x-www-form-urlencoded")],
