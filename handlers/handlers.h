@@ -8,6 +8,10 @@
 struct request;
 struct json_object;
 
+/* ai.c */
+int ai_generate(struct request *req);
+int ai_history(struct request *req);
+
 /* health.c */
 int health_get(struct request *req);
 int ready_get(struct request *req);
