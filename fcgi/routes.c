@@ -49,6 +49,8 @@ const struct route routes[] = {
 
     {M_POST, "/v1/auth/session",                                  auth_session,           R_AUTH | R_RAW_BODY | R_DDB,   1 * KB,   "auth.session"},
     {M_POST, "/v1/upload/url",                                    upload_url,             R_AUTH | R_JSON_BODY | R_S3,   2 * KB,   "upload.url"},
+    {M_POST, "/v1/ai/generate",                                   ai_generate, R_AUTH | R_SUBSCRIBED | R_JSON_BODY | R_DDB | R_BEDROCK, 64 * KB, "ai.generate"},
+    {M_GET,  "/v1/ai/history",                                    ai_history,             R_AUTH | R_DDB,                0,        "ai.history"},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);
