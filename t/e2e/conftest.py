@@ -21,7 +21,7 @@ def stack():
     Every DynamoDB call passes the SigV4-verifying front (t/e2e/sigfront.py)."""
     s = Stack(RATE_LIMIT_RPS=20, RATE_LIMIT_BURST=40, PRODENTHUB_WORKERS=2,
               PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SIGFRONT=1,
-              PRODENTHUB_ADMIN_TOKEN="e2e-admin-token")
+              PRODENTHUB_ADMIN_TOKEN="e2e-admin-token", BEDROCK_TIMEOUT_MS=2500)
     try:
         s.start()
         s.wait_ready()

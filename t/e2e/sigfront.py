@@ -11,6 +11,7 @@ and region unless started with -sharedDb, and s3rver only knows the key S3RVER).
     sigfront.py --listen PORT --upstream http://127.0.0.1:8000
                 [--keys-file FILE] [--port-file FILE]
                 [--resign AKID:SECRET] [--allow-unsigned-token] [--max-skew SECONDS]
+                [--protocol rest-json]
 
 --listen 0 picks a free port; the port is printed on stdout (and written to --port-file,
 atomically, once listening).  Listens on 127.0.0.1 only; runs until SIGTERM/SIGINT; one log
@@ -24,6 +25,9 @@ ASIA... always needs a token, and a token sent as a header must be signed (unles
 --allow-unsigned-token).  X-Amz-Date may be off by --max-skew (900) seconds at most.
 A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method, no Authorization)
 is never signed, as with AWS: it is forwarded unchecked, less any presign parameters.
+Errors, its own and injected, take the upstream's protocol: JSON 1.0 ({"__type", "message"})
+for requests with X-Amz-Target, else S3's XML; with --protocol rest-json (Bedrock Runtime)
+the type in an x-amzn-ErrorType header and {"message"} in the body.
 
 Control (same port, no auth):
     POST /__front/fail   {"count": N, "status": 400, "type": "...#ThrottlingException",
@@ -360,6 +364,15 @@ DDB_TYPES = {
     "token": (400, DDB_PREFIX + "UnrecognizedClientException"),
     "missing": (400, DDB_PREFIX + "MissingAuthenticationTokenException"),
 }
+REST_JSON_TYPES = {
+    "signature": (403, "InvalidSignatureException"),
+    "skew": (403, "InvalidSignatureException"),
+    "expired": (403, "InvalidSignatureException"),
+    "payload": (400, "InvalidSignatureException"),
+    "unknown_key": (403, "UnrecognizedClientException"),
+    "token": (403, "UnrecognizedClientException"),
+    "missing": (403, "MissingAuthenticationTokenException"),
+}
 S3_CODES = {
     "signature": (403, "SignatureDoesNotMatch"),
     "skew": (403, "RequestTimeTooSkewed"),
@@ -398,6 +411,13 @@ def json_error(status, type_, message, request_id):
                     ("x-amzn-RequestId", request_id)], body
 
 
+def rest_json_error(status, type_, message, request_id):
+    body = json.dumps({"message": message}).encode()
+    return status, [("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", type_.rpartition("#")[2]),
+                    ("x-amzn-RequestId", request_id)], body
+
+
 def xml_error(status, code, message, request_id):
     esc = (message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
@@ -407,7 +427,10 @@ def xml_error(status, code, message, request_id):
                     ("x-amz-request-id", request_id)], body
 
 
-def rejection(reject, headers, request_id):
+def rejection(reject, headers, request_id, protocol=None):
+    if protocol == "rest-json":
+        status, type_ = REST_JSON_TYPES[reject.kind]
+        return rest_json_error(status, type_, reject.message, request_id)
     if is_json_protocol(headers):
         status, type_ = DDB_TYPES[reject.kind]
         message = reject.message
@@ -617,7 +640,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if r.canonical is not None:     # still one line: the expected canonical request
                 note = "REJECTED signature mismatch; expected canonical request %r" % (
                     r.canonical,)
-            status, headers, payload = rejection(r, self.headers, request_id)
+            status, headers, payload = rejection(r, self.headers, request_id, opts.protocol)
             return self._send(status, headers, payload, note)
 
         with st.lock:
@@ -646,7 +669,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if "status" in fault:
                 with st.lock:
                     st.injected += 1
-                if is_json_protocol(self.headers):
+                if opts.protocol == "rest-json":
+                    status, headers, payload = rest_json_error(
+                        fault["status"], fault["type"], fault["message"], request_id)
+                elif is_json_protocol(self.headers):
                     status, headers, payload = json_error(fault["status"], fault["type"],
                                                           fault["message"], request_id)
                 else:
@@ -769,6 +795,8 @@ def main(argv=None):
     ap.add_argument("--max-skew", type=int, default=900,
                     help="allowed clock skew of X-Amz-Date in seconds (900)")
     ap.add_argument("--timeout", type=float, default=60, help="upstream timeout (60 s)")
+    ap.add_argument("--protocol", choices=["rest-json"],
+                    help="the upstream's error protocol when not JSON 1.0 or S3's XML")
     opts = ap.parse_args(argv)
 
     upstream = urllib.parse.urlsplit(opts.upstream)
