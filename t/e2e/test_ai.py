@@ -314,3 +314,80 @@ def test_bad_limits_are_400(stack, ddb, query):
 def test_history_needs_no_subscription(stack, ddb):
     page = assert_envelope(history(stack, User(stack, ddb, None)), 200)["data"]
     assert page == {"sessions": [], "nextCursor": None}
+
+
+# --- the stand-in itself, signed by botocore ------------------------------------------------
+
+def converse(stack, model, body, sign=True):
+    """A Converse call to the front, signed by botocore as its bedrock-runtime client signs:
+    (status, x-amzn-ErrorType, JSON body)."""
+    import http.client
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from botocore.utils import percent_encode
+
+    port = stack.ports["BEDROCK_FRONT_PORT"]
+    path = "/model/%s/converse" % percent_encode(model)
+    data = json.dumps(body).encode()
+    req = AWSRequest(method="POST", url="http://127.0.0.1:%s%s" % (port, path), data=data,
+                     headers={"Content-Type": "application/json"})
+    if sign:
+        SigV4Auth(Credentials("local", "local"), "bedrock", "ap-southeast-2").add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+    try:
+        conn.request("POST", path, body=data, headers=dict(req.headers.items()))
+        r = conn.getresponse()
+        return r.status, r.getheader("x-amzn-ErrorType"), json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+def msgs(*texts):
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": [{"text": t}]}
+            for i, t in enumerate(texts)]
+
+
+STANDIN = [
+    ("an answer", HAIKU, {"messages": msgs("Hello there"), "system": [{"text": "Be brief"}]},
+     200, None),
+    ("an ARN-like id is not a model it knows", "arn:aws:bedrock:x:1:inference-profile/y",
+     {"messages": msgs("Hi")}, 404, "ResourceNotFoundException"),
+    ("no messages", HAIKU, {"messages": []}, 400, "ValidationException"),
+    ("roles not alternating", HAIKU,
+     {"messages": msgs("a") + msgs("b")}, 400, "ValidationException"),
+    ("starting with the assistant", HAIKU,
+     {"messages": [{"role": "assistant", "content": [{"text": "a"}]}]}, 400,
+     "ValidationException"),
+    ("an unknown member", HAIKU, {"messages": msgs("a"), "prompt": "a"}, 400,
+     "ValidationException"),
+    ("maxTokens 0", HAIKU, {"messages": msgs("a"), "inferenceConfig": {"maxTokens": 0}}, 400,
+     "ValidationException"),
+    ("an empty text block", HAIKU, {"messages": msgs("")}, 400, "ValidationException"),
+]
+
+
+@pytest.mark.parametrize("name,model,body,status,type_", STANDIN, ids=[s[0] for s in STANDIN])
+def test_the_standin_answers_as_bedrock_does(stack, bedrock, name, model, body, status, type_):
+    got, etype, out = converse(stack, model, body)
+    assert (got, etype) == (status, type_), out
+    if status == 200:
+        assert out["output"]["message"]["content"] == [{"text": "You asked: Hello there"}]
+        assert out["usage"] == {"inputTokens": 4, "outputTokens": 4, "totalTokens": 8}
+        assert out["stopReason"] == "end_turn" and out["metrics"]["latencyMs"] >= 0
+    else:
+        assert out["message"]
+    assert front(stack)["rejected"] == 0
+
+
+def test_the_standin_cuts_at_max_tokens(stack, bedrock):
+    _, _, out = converse(stack, HAIKU, {"messages": msgs("one two three"),
+                                        "inferenceConfig": {"maxTokens": 2}})
+    assert out["stopReason"] == "max_tokens" and out["usage"]["outputTokens"] == 2
+    assert out["output"]["message"]["content"][0]["text"] == "You asked:"
+
+
+def test_the_front_refuses_an_unsigned_call_as_bedrock_does(stack, bedrock):
+    status, etype, out = converse(stack, HAIKU, {"messages": msgs("Hi")}, sign=False)
+    assert (status, etype) == (403, "MissingAuthenticationTokenException"), out
+    assert standin(stack)["requests"] == 0
