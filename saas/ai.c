@@ -404,6 +404,7 @@ ai_list_sessions(const struct ctx *c, const char *sub, long limit, const char *c
     json_object_object_add(v, ":ai", ddb_av_s("AI#"));
     json_object_object_add(q, "ExpressionAttributeValues", v);
     json_object_object_add(q, "ScanIndexForward", json_object_new_boolean(0));
+    json_object_object_add(q, "ConsistentRead", json_object_new_boolean(1));  /* the newest */
     json_object_object_add(q, "Limit", json_object_new_int((int)limit));
     if (cursor)
         json_object_object_add(q, "ExclusiveStartKey", row_key(sub, sk));

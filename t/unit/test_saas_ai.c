@@ -255,7 +255,8 @@ START_TEST(test_history_pages)
     ck_assert_ptr_nonnull(strstr(sent, "\"KeyConditionExpression\":\"pk = :pk AND "
                                  "begins_with(sk, :ai)\""));
     ck_assert_ptr_nonnull(strstr(sent, "\":pk\":{\"S\":\"USER#user-1\"},\":ai\":{\"S\":\"AI#\"}"));
-    ck_assert_ptr_nonnull(strstr(sent, "\"ScanIndexForward\":false,\"Limit\":2"));
+    ck_assert_ptr_nonnull(strstr(sent, "\"ScanIndexForward\":false,\"ConsistentRead\":true,"
+                                 "\"Limit\":2"));
     ck_assert_ptr_null(strstr(sent, "ExclusiveStartKey"));
     ck_assert_ptr_nonnull(cursor);
     ck_assert_msg(strspn(cursor + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
