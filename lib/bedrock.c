@@ -76,6 +76,25 @@ bedrock_models_ok(const char *list)
     }
 }
 
+int
+bedrock_cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+    const char *e = c->aws_endpoint_url_bedrock;
+
+    if (*e && strncmp(e, "http://", 7) != 0 && strncmp(e, "https://", 8) != 0) {
+        snprintf(err, errlen, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME must start with http:// or "
+                 "https://");
+        return -1;
+    }
+    if (!bedrock_models_ok(c->ai_models)) {
+        snprintf(err, errlen, "AI_MODELS must be 1 to %d comma-separated Bedrock model ids "
+                 "([A-Za-z0-9._:/-], at most %d bytes each)", BEDROCK_MODELS_MAX,
+                 BEDROCK_MODEL_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 /* Split http[s]://authority[/prefix] into the origin, the Host header and the prefix. */
 static int
 parse_endpoint(struct bedrock *b, const char *url)

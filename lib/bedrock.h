@@ -64,6 +64,10 @@ void bedrock_reply_free(struct bedrock_reply *r);
 /* Attempts made by the last bedrock_converse (for tests and logs). */
 int bedrock_last_attempts(const struct bedrock *b);
 
+/* The configuration's Bedrock and AI settings (cfg_load checks them): 0, or -1 with the
+ * setting named in err. */
+int bedrock_cfg_check(const struct cfg *c, char *err, size_t errlen);
+
 /* 1 when id (n bytes) can be a model id: 1 to BEDROCK_MODEL_MAX of [A-Za-z0-9._:/-]. */
 int bedrock_model_id_ok(const char *id, size_t n);
 /* 1 when list is 1 to BEDROCK_MODELS_MAX such ids, comma-separated (spaces around ignored). */

@@ -429,13 +429,8 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&
         strcmp(c->s3_addressing_style, "path") != 0)
         return errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
-    if (*c->aws_endpoint_url_bedrock && !url_ok(c->aws_endpoint_url_bedrock))
-        return errf(err, errlen, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME must start with http:// or "
-                    "https://");
-    if (!bedrock_models_ok(c->ai_models))
-        return errf(err, errlen, "AI_MODELS must be 1 to %d comma-separated Bedrock model ids "
-                    "([A-Za-z0-9._:/-], at most %d bytes each)", BEDROCK_MODELS_MAX,
-                    BEDROCK_MODEL_MAX);
+    if (bedrock_cfg_check(c, err, errlen) != 0)
+        return -1;
     if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
         return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
     return 0;

@@ -205,6 +205,39 @@ START_TEST(test_model_lists)
 }
 END_TEST
 
+/* A bad setting stops cfg_load with the setting's name. */
+static const struct {
+    const char *name, *value;
+    int ok;
+} settings[] = {
+    {"AI_MODELS", "anthropic.claude-3-haiku-20240307-v1:0,amazon.nova-lite-v1:0", 1},
+    {"AI_MODELS", "", 0},
+    {"AI_MODELS", "a model", 0},
+    {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://127.0.0.1:4010/prefix", 1},
+    {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "bedrock-runtime.us-east-1.amazonaws.com", 0},
+    {"BEDROCK_TIMEOUT_MS", "25001", 0},
+    {"AI_MAX_PROMPT_BYTES", "0", 0},
+    {"AI_MONTHLY_REQUESTS", "0", 0},
+};
+
+START_TEST(test_settings)
+{
+    struct cfg cfg;
+    char e[256] = "";
+    int rc;
+
+    unit_clean_env();
+    setenv(settings[_i].name, settings[_i].value, 1);
+    rc = cfg_load(&cfg, NULL, 0, e, sizeof(e));
+    ck_assert_msg((rc == 0) == settings[_i].ok, "%s=%s: %s", settings[_i].name,
+                  settings[_i].value, e);
+    if (rc == 0)
+        cfg_free(&cfg);
+    else
+        ck_assert_msg(strstr(e, settings[_i].name), "%s", e);
+}
+END_TEST
+
 static Suite *
 bedrock_suite(void)
 {
@@ -215,6 +248,7 @@ bedrock_suite(void)
     tcase_add_loop_test(tc, test_converse, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_unreachable);
     tcase_add_loop_test(tc, test_model_lists, 0, sizeof(model_lists) / sizeof(model_lists[0]));
+    tcase_add_loop_test(tc, test_settings, 0, sizeof(settings) / sizeof(settings[0]));
     suite_add_tcase(s, tc);
     return s;
 }
