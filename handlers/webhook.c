@@ -30,8 +30,8 @@
 #include "../lib/stripe_webhook.h"
 #include "../lib/txn.h"
 #include "../campaign/campaign.h"
+#include "../saas/subscription.h"
 #include "handlers.h"
-#include "subscriptions.h"
 
 #define CLAIM_S 60
 #define EVENT_KEEP_S (30 * 86400)
@@ -138,7 +138,7 @@ on_session_paid(struct request *req, const struct event *ev)
     struct pay_event pe;
 
     if (mode && strcmp(mode, "subscription") == 0)
-        return subscription_checkout(req, ev->obj, ev->now);
+        return saas_subscription_event(&req->ctx, ev->type, ev->obj, ev->created, &req->err);
     if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), json_int(ev->obj, "amount_total")))
         return APP_OK;
     /* "unpaid": an async method is still processing; its own event follows. */
@@ -317,10 +317,11 @@ on_dispute_funds(struct request *req, const struct event *ev)
     return campaign_dispute_funds(&req->ctx, pi, id, net, &req->err);
 }
 
+/* SaaS subscriptions and their invoices (saas/subscription.h). */
 static int
 on_subscription(struct request *req, const struct event *ev)
 {
-    return subscription_event(req, ev->type, ev->obj, ev->created, ev->now);
+    return saas_subscription_event(&req->ctx, ev->type, ev->obj, ev->created, &req->err);
 }
 
 static const struct {
@@ -341,6 +342,8 @@ static const struct {
     { "customer.subscription.created",             on_subscription },
     { "customer.subscription.updated",             on_subscription },
     { "customer.subscription.deleted",             on_subscription },
+    { "invoice.paid",                              on_subscription },
+    { "invoice.payment_failed",                    on_subscription },
 };
 
 #define ATTEMPTS 3

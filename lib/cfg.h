@@ -135,6 +135,8 @@ struct cfg {
     char *stripe_cluster3_product;
     char *stripe_cluster4_product;
     char *stripe_mock_premium_product;
+    char *stripe_subscription_prices;      /* lib/pricelist.h: the SaaS plans on sale */
+    char *stripe_subscription_return_path; /* under FRONTEND_URL, after an embedded checkout */
 
     /* Coupon holds (campaign/purchase.h): per client address (memcached, fails open) and
      * per email (DynamoDB; at most RESERVATION_HOLDS_MAX) */

@@ -455,6 +455,26 @@ START_TEST(test_outbox_key_shape)
 }
 END_TEST
 
+START_TEST(test_subscription_settings)
+{
+    const char *prices[] = {"STRIPE_SUBSCRIPTION_PRICES", "listed twice", NULL};
+    const char *path[] = {"STRIPE_SUBSCRIPTION_RETURN_PATH", "{CHECKOUT_SESSION_ID}", NULL};
+    struct cfg c;
+
+    setenv("STRIPE_SUBSCRIPTION_PRICES", "price_a=basic, price_a=pro", 1);
+    expect_fail(NULL, prices);
+    setenv("STRIPE_SUBSCRIPTION_PRICES", "price_a=basic, price_b", 1);
+    setenv("STRIPE_SUBSCRIPTION_RETURN_PATH", "/dashboard", 1);
+    expect_fail(NULL, path);
+    unsetenv("STRIPE_SUBSCRIPTION_RETURN_PATH");
+    load_ok(&c, NULL);
+    ck_assert_str_eq(c.stripe_subscription_return_path,
+                     "/dashboard?session_id={CHECKOUT_SESSION_ID}");
+    cfg_free(&c);
+    unsetenv("STRIPE_SUBSCRIPTION_PRICES");
+}
+END_TEST
+
 /* --- secrets ---------------------------------------------------------------------------- */
 
 START_TEST(test_secret_file)
@@ -749,6 +769,7 @@ cfg_suite(void)
     tcase_add_test(tc, test_production_refuses_wildcard);
     tcase_add_test(tc, test_production_smtp_tls);
     tcase_add_test(tc, test_outbox_key_shape);
+    tcase_add_test(tc, test_subscription_settings);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("secrets");
