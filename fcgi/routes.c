@@ -51,6 +51,8 @@ const struct route routes[] = {
     {M_POST, "/v1/upload/url",                                    upload_url,             R_AUTH | R_JSON_BODY | R_S3,   2 * KB,   "upload.url"},
     {M_POST, "/v1/ai/generate",                                   ai_generate, R_AUTH | R_SUBSCRIBED | R_JSON_BODY | R_DDB | R_BEDROCK, 64 * KB, "ai.generate"},
     {M_GET,  "/v1/ai/history",                                    ai_history,             R_AUTH | R_DDB,                0,        "ai.history"},
+    {M_POST, "/v1/stripe/checkout",                               saas_billing_checkout,  R_AUTH | R_JSON_BODY | R_DDB | R_STRIPE, 1 * KB, "stripe.checkout"},
+    {M_GET,  "/v1/subscription/status",                           saas_billing_status,    R_AUTH | R_DDB,                0,        "subscription.status"},
 };
 
 const size_t routes_count = sizeof(routes) / sizeof(routes[0]);

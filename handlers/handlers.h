@@ -63,6 +63,10 @@ int webhook_stripe(struct request *req);
 int auth_session(struct request *req);
 int upload_url(struct request *req);
 
+/* saas_billing.c */
+int saas_billing_checkout(struct request *req);
+int saas_billing_status(struct request *req);
+
 /* checkout.c */
 int checkout_create(struct request *req);
 int checkout_verify(struct request *req);
