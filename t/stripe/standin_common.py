@@ -300,12 +300,21 @@ def opt_url(d, key, prefix, required=False):
 # field -> kind of the expanded object (None: always null here)
 EXPANDABLE = {
     "checkout.session": {"payment_intent": "payment_intent", "line_items": "line_items",
-                         "customer": None, "invoice": None, "setup_intent": None,
-                         "subscription": None, "payment_link": None},
-    "payment_intent": {"latest_charge": "charge", "customer": None, "invoice": None,
-                       "review": None, "application": None, "on_behalf_of": None},
-    "charge": {"payment_intent": "payment_intent", "refunds": "refunds", "customer": None,
-               "invoice": None, "review": None, "application": None},
+                         "customer": "customer", "invoice": "invoice", "setup_intent": None,
+                         "subscription": "subscription", "payment_link": None},
+    "payment_intent": {"latest_charge": "charge", "customer": "customer",
+                       "invoice": "invoice", "review": None, "application": None,
+                       "on_behalf_of": None},
+    "charge": {"payment_intent": "payment_intent", "refunds": "refunds",
+               "customer": "customer", "invoice": "invoice", "review": None,
+               "application": None},
+    "customer": {"default_source": None, "test_clock": None},
+    "subscription": {"customer": "customer", "latest_invoice": "invoice",
+                     "default_payment_method": None, "pending_setup_intent": None,
+                     "schedule": None, "test_clock": None},
+    "invoice": {"customer": "customer", "subscription": "subscription",
+                "payment_intent": "payment_intent", "charge": "charge",
+                "default_payment_method": None, "test_clock": None},
     "refund": {"charge": "charge", "payment_intent": "payment_intent"},
     "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "line_items": {}, "refunds": {}, "event": {}, "price": {}, "list": {},
@@ -343,3 +352,48 @@ def parse_expand(p, kind, list_of=None):
 
 def public(obj):
     return {k: copy.deepcopy(v) for k, v in obj.items() if not k.startswith("_")}
+
+
+def paginate(p, objs, kind, url, extra_filters=()):
+    """objs sorted newest first; Stripe's limit / starting_after / ending_before."""
+    limit = opt_int(p, "limit", "", minimum=1, maximum=100) or 10
+    after = opt_str(p, "starting_after", "")
+    before = opt_str(p, "ending_before", "")
+    if after and before:
+        raise ApiError(400, "You may only specify one of these parameters: ending_before, "
+                       "starting_after.", param="ending_before")
+    ids = [o["id"] for o in objs]
+    if after:
+        if after not in ids:
+            raise ApiError(400, "No such %s: '%s'" % (kind, after), code="resource_missing",
+                           param="starting_after")
+        objs = objs[ids.index(after) + 1:]
+        page = objs[:limit]
+    elif before:
+        if before not in ids:
+            raise ApiError(400, "No such %s: '%s'" % (kind, before), code="resource_missing",
+                           param="ending_before")
+        objs = objs[:ids.index(before)]
+        page = objs[-limit:]
+    else:
+        page = objs[:limit]
+    return page, len(objs) > limit
+
+
+def created_filter(p, objs):
+    c = p.get("created")
+    if c is None or c == "":
+        return objs
+    if isinstance(c, str):
+        v = opt_int(p, "created", "")
+        return [o for o in objs if o["created"] == v]
+    if not isinstance(c, dict):
+        raise ApiError(400, "Invalid hash", param="created")
+    check_unknown(c, {"gt", "gte", "lt", "lte"}, "created")
+    ops = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+           "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+    for op, fn in ops.items():
+        v = opt_int(c, op, "created")
+        if v is not None:
+            objs = [o for o in objs if fn(o["created"], v)]
+    return objs

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A local stand-in for the part of the Stripe API that prodenthub uses, for the tests and the
 local stack: Checkout Sessions, PaymentIntents, Charges, Refunds, Disputes, Events and signed
-webhooks.
-Standard library only.
+webhooks; and (standin_billing.py) Customers, recurring Prices, Subscriptions and Invoices.
+Standard library only; the shared helpers are in standin_common.py.
 
     stripe_standin.py --listen PORT [--port-file FILE] [--secret-key sk_test_local]
                       [--webhook-url URL] [--webhook-secret whsec_local] [--state-file FILE]
@@ -19,7 +19,11 @@ The API (Stripe's wire format; point STRIPE_API_BASE at http://127.0.0.1:PORT):
     answers JSON with Request-Id, Stripe-Version (echoed, else 2024-06-20) and, on POST,
     Idempotency-Key / Original-Request; Idempotency-Key replays (Idempotent-Replayed: true),
     400 idempotency_error on different parameters or endpoint, 409 while in progress, 24 h.
-    POST /v1/checkout/sessions                 create (mode=payment)
+    POST /v1/checkout/sessions                 create: mode=payment or subscription (a
+                                               recurring price; subscription_data[metadata],
+                                               [trial_period_days]); ui_mode=hosted
+                                               (success_url, cancel_url; url to the pay page)
+                                               or embedded (return_url; client_secret, no url)
     GET  /v1/checkout/sessions                 list (limit, starting_after, ending_before,
                                                status, payment_intent, created, ...)
     GET  /v1/checkout/sessions/{id}            retrieve (expand[]=payment_intent, line_items,
@@ -34,7 +38,16 @@ The API (Stripe's wire format; point STRIPE_API_BASE at http://127.0.0.1:PORT):
     GET  /v1/disputes/{id}                     (expand[]=charge, payment_intent) disputes made
                                                with POST /__stripe/charges/{id}/dispute
     GET  /v1/events, GET /v1/events/{id}        the events of the stand-in
-    GET  /v1/prices/{id}                       prices registered with POST /__stripe/prices
+    GET  /v1/prices/{id}, GET /v1/prices       the catalogue: price_basic_monthly (1900),
+                                               price_pro_monthly (4900), price_pro_yearly
+                                               (49000), AUD, recurring; and prices registered
+                                               with POST /__stripe/prices (type=, product=)
+    POST /v1/customers, GET /v1/customers/{id}   (email, name, metadata; customer.created)
+    GET  /v1/subscriptions[/{id}]              (customer=, price=, status=all|ended|...)
+    POST /v1/subscriptions/{id}                cancel_at_period_end, metadata, description
+                                               (customer.subscription.updated)
+    DELETE /v1/subscriptions/{id}              cancel now (customer.subscription.deleted)
+    GET  /v1/invoices/{id}
 Events raised by API calls (expire, refund) and by automatic expiry are delivered to the
 webhook in the background; events raised by control calls are delivered before they answer.
 A webhook POST carries the event as pretty-printed JSON and
@@ -47,6 +60,12 @@ Control (same port, no auth, JSON bodies, all optional):
             succeeded PaymentIntent and Charge; events checkout.session.completed and
             payment_intent.succeeded ("async": payment_status unpaid, PI processing, events
             checkout.session.completed + payment_intent.processing)
+            A subscription-mode session instead gets its customer (made when it names
+            none: customer.created first), a subscription (active, or trialing with
+            trial_period_days) and its first invoice, paid: checkout.session.completed,
+            customer.subscription.created, invoice.paid (API 2024-06-20 shapes: the period
+            on the subscription, invoice.subscription, lines.data[0].period,
+            subscription_details.metadata, billing_reason subscription_create).
     POST /__stripe/sessions/{id}/expire     checkout.session.expired
     POST /__stripe/sessions/{id}/fail       a declined attempt on an open session (PI
             requires_payment_method; payment_intent.payment_failed); on an async session
@@ -68,6 +87,17 @@ Control (same port, no auth, JSON bodies, all optional):
             cannot be refunded (charge_disputed) unless is_charge_refundable.  With
             "withdraw": true, charge.dispute.funds_withdrawn follows (as for a card
             chargeback: the disputed amount and the fee leave the balance).
+    POST /__stripe/subscriptions/{id}/update   {"cancel_at_period_end", "metadata",
+            "description"}  customer.subscription.updated with previous_attributes
+    POST /__stripe/subscriptions/{id}/delete   canceled now: customer.subscription.deleted
+    POST /__stripe/subscriptions/{id}/renew    the next period begins now, its invoice paid:
+            customer.subscription.updated (active again if past_due), invoice.paid
+    POST /__stripe/subscriptions/{id}/fail_renewal  {"code", "decline_code", "message"}
+            the next period's invoice declined: invoice.payment_failed, then
+            customer.subscription.updated to past_due
+        (409 on a subscription that ended)
+    GET  /__stripe/subscriptions            every subscription, newest first (?customer=,
+                                            ?status=)
     POST /__stripe/disputes/{id}/close      {"status": "won" | "lost" | "warning_closed"}
             the bank's decision: status set, charge.dispute.closed; a won dispute whose
             funds were withdrawn also gets charge.dispute.funds_reinstated (409 when the
@@ -76,7 +106,9 @@ Control (same port, no auth, JSON bodies, all optional):
         {"status": HTTP status of the webhook endpoint or null, "body", "error", ...},
         "deliveries": [...], and the objects touched (session, payment_intent, charge,
         refund, dispute)}.  Delivery options: "deliver": false
-        (only create the events), "webhook_url", "secret" (sign with another secret),
+        (only create the events), "order": [2, 0, 1, 0] (deliver the call's events in this
+        order, repeats allowed: late, twice, out of order), "webhook_url", "secret" (sign
+        with another secret),
         "timestamp" (sign with this t), "extra_v0"/"extra_v1" (add a v0 signature as test
         mode does, or a second v1 made with another secret as during a secret roll),
         "timeout" (10 s).
@@ -90,7 +122,8 @@ Control (same port, no auth, JSON bodies, all optional):
     GET  /__stripe/sessions                 every session, newest first (?status=,
                                             ?client_reference_id=)
     POST /__stripe/prices  {"unit_amount": 4900, "currency": "aud", "id"?, "product"?,
-                            "product_name"?}   a price usable as line_items[i][price]
+                            "product_name"?, "recurring"?: {"interval": "month",
+                            "interval_count"?: 1}}   a price usable as line_items[i][price]
     POST /__stripe/fail    {"count": N, "status": 500, "type": "api_error", "message": "...",
                             "code"?, "path_prefix"?: "/v1/checkout/sessions", "method"?,
                             "should_retry"?: false, "retry_after"?: s, "delay"?: s,
@@ -131,13 +164,14 @@ import time
 import urllib.parse
 import base64
 
-# the shared parts, next to this file (a script's folder is on sys.path)
+# the other parts, next to this file (a script's folder is on sys.path)
+import standin_billing as billing
 from standin_common import (
     DEFAULT_API_VERSION, IDEMPOTENCY_TTL, IDEMPOTENCY_MAX, MAX_BODY, VERSION_RE, DEC_RE,
     EMAIL_RE, CURRENCY_RE, MIN_AMOUNT, MAX_AMOUNT, DISPUTE_REASONS, DISPUTE_EVIDENCE_FIELDS,
     DISPUTE_RESPONSE_DAYS, VISA_REASON_CODES, log, rid, now, mask_key, money, ApiError,
     CtlError, parse_form, check_unknown, opt_hash, opt_list, opt_str, opt_int, opt_bool,
-    opt_metadata, opt_url, EXPANDABLE, parse_expand, public)
+    opt_metadata, opt_url, EXPANDABLE, parse_expand, public, paginate, created_filter)
 
 
 class Store:
@@ -164,6 +198,9 @@ class Store:
             self.disputes = {}
             self.events = {}
             self.prices = {}
+            self.customers = {}
+            self.subscriptions = {}
+            self.invoices = {}
             self.idem = {}
             self.deliveries = {}
             self.faults = []
@@ -176,6 +213,7 @@ class Store:
             self.faults_injected = 0
             self.webhook_ok = 0
             self.webhook_failed = 0
+            billing.seed_catalogue(self)
 
     def next_seq(self):
         self.seq += 1
@@ -195,8 +233,9 @@ class Store:
                     "sessions": self.sessions, "payment_intents": self.payment_intents,
                     "charges": self.charges, "refunds": self.refunds,
                     "disputes": self.disputes, "events": self.events,
-                    "prices": self.prices, "idempotency": self.idem,
-                    "deliveries": self.deliveries}
+                    "prices": self.prices, "customers": self.customers,
+                    "subscriptions": self.subscriptions, "invoices": self.invoices,
+                    "idempotency": self.idem, "deliveries": self.deliveries}
             tmp = "%s.tmp.%d" % (self.state_file, os.getpid())
             with open(tmp, "w") as f:
                 json.dump(data, f)
@@ -214,9 +253,11 @@ class Store:
         with self.lock:
             self.seq = int(data.get("seq", 0))
             for name in ("sessions", "payment_intents", "charges", "refunds", "disputes",
-                         "events", "prices", "idempotency", "deliveries"):
+                         "events", "prices", "customers", "subscriptions", "invoices",
+                         "idempotency", "deliveries"):
                 attr = "idem" if name == "idempotency" else name
                 setattr(self, attr, dict(data.get(name) or {}))
+            billing.seed_catalogue(self)
         log("loaded %d session(s), %d event(s) from %s", len(self.sessions), len(self.events),
             self.state_file)
 
@@ -225,14 +266,16 @@ class Store:
     def lookup(self, kind, oid):
         table = {"checkout.session": self.sessions, "payment_intent": self.payment_intents,
                  "charge": self.charges, "refund": self.refunds,
-                 "dispute": self.disputes, "event": self.events, "price": self.prices}[kind]
+                 "dispute": self.disputes, "event": self.events, "price": self.prices,
+                 "customer": self.customers, "subscription": self.subscriptions,
+                 "invoice": self.invoices}[kind]
         return table.get(oid)
 
     def render(self, kind, obj, tree=None):
         out = public(obj)
         if kind == "checkout.session":
             out["url"] = ("%s/pay/%s" % (self.base_url, obj["id"])
-                          if obj["status"] == "open" else None)
+                          if obj["status"] == "open" and obj["ui_mode"] == "hosted" else None)
         for field, sub in (tree or {}).items():
             target = EXPANDABLE[kind].get(field)
             if target is None:
@@ -360,12 +403,21 @@ class Store:
         return rec
 
     def outcome(self, events, opts):
-        """Deliver a control call's events (unless deliver is false) and build its answer."""
+        """Deliver a control call's events (unless deliver is false) and build its answer;
+        "order": [i, ...] delivers events[i] in that order instead (repeats allowed, as Stripe
+        delivers late, twice and out of order)."""
         dopts = {k: opts[k] for k in ("webhook_url", "secret", "timestamp", "extra_v0",
                                       "extra_v1", "timeout") if opts.get(k) is not None}
+        order = opts.get("order")
+        if order is None:
+            order = range(len(events))
+        elif any(i >= len(events) for i in order):
+            raise CtlError(400, "order names an event past the %d made (%s): none delivered; "
+                           "POST /__stripe/events/{id}/deliver delivers them"
+                           % (len(events), ", ".join(ev["id"] for ev in events)))
         deliveries = []
         if opts.get("deliver", True):
-            deliveries = [self.deliver(ev["id"], **dopts) for ev in events]
+            deliveries = [self.deliver(events[i]["id"], **dopts) for i in order]
         rendered = [json.loads(ev["_payload"]) for ev in events]      # as sent
         return {"event": rendered[0] if rendered else None, "events": rendered,
                 "delivery": deliveries[0] if deliveries else None, "deliveries": deliveries}
@@ -473,6 +525,9 @@ class Store:
             pis = {}
             for p in self.payment_intents.values():
                 pis[p["status"]] = pis.get(p["status"], 0) + 1
+            subs = {}
+            for x in self.subscriptions.values():
+                subs[x["status"]] = subs.get(x["status"], 0) + 1
             ev_types = {}
             for e in self.events.values():
                 ev_types[e["type"]] = ev_types.get(e["type"], 0) + 1
@@ -486,7 +541,8 @@ class Store:
                     "sessions": by_status, "sessions_by_payment_status": pay,
                     "payment_intents": pis, "charges": len(self.charges),
                     "refunds": len(self.refunds), "disputes": len(self.disputes),
-                    "events": len(self.events),
+                    "events": len(self.events), "customers": len(self.customers),
+                    "subscriptions": subs, "invoices": len(self.invoices),
                     "events_by_type": ev_types,
                     "webhook_deliveries": {"ok": self.webhook_ok,
                                            "failed": self.webhook_failed}}
@@ -620,30 +676,45 @@ class Store:
                 raise CtlError(409, "session %s is %s, not open" % (sid, s["status"]))
             if s["expires_at"] <= now():
                 raise CtlError(409, "session %s is past its expires_at" % sid)
-            async_ = bool(opts.get("async"))
-            method = "au_becs_debit" if async_ else "card"
-            cd = self._customer_details(s, opts)
-            pi = self._ensure_pi(s, method)
-            pi["payment_method"] = rid("pm_1", 23)
-            pi["last_payment_error"] = None
-            ch = self._new_charge(pi, s, "pending" if async_ else "succeeded", method,
-                                  cd["email"], cd["name"])
-            if async_:
-                pi["status"] = "processing"
+            if s["mode"] == "subscription":
+                events, objs = billing.complete(self, s, opts)
             else:
-                pi.update(status="succeeded", amount_received=pi["amount"])
-            s.update(status="complete", payment_status="unpaid" if async_ else "paid",
-                     customer_details=cd, _async=async_)
-            url = opts.get("webhook_url")
-            events = [self.event("checkout.session.completed", "checkout.session", s, url),
-                      self.event("payment_intent.processing" if async_
-                                 else "payment_intent.succeeded", "payment_intent", pi, url)]
+                events, objs = self._complete_payment(s, opts)
             self.save()
         out = self.outcome(events, opts)
+        return self.touched(out, dict(objs, session=s))
+
+    def _complete_payment(self, s, opts):
+        async_ = bool(opts.get("async"))
+        method = "au_becs_debit" if async_ else "card"
+        cd = self._customer_details(s, opts)
+        pi = self._ensure_pi(s, method)
+        pi["payment_method"] = rid("pm_1", 23)
+        pi["last_payment_error"] = None
+        ch = self._new_charge(pi, s, "pending" if async_ else "succeeded", method,
+                              cd["email"], cd["name"])
+        if async_:
+            pi["status"] = "processing"
+        else:
+            pi.update(status="succeeded", amount_received=pi["amount"])
+        s.update(status="complete", payment_status="unpaid" if async_ else "paid",
+                 customer_details=cd, _async=async_)
+        url = opts.get("webhook_url")
+        events = [self.event("checkout.session.completed", "checkout.session", s, url),
+                  self.event("payment_intent.processing" if async_
+                             else "payment_intent.succeeded", "payment_intent", pi, url)]
+        return events, {"payment_intent": pi, "charge": ch}
+
+    TOUCHED = {"session": "checkout.session", "payment_intent": "payment_intent",
+               "charge": "charge", "customer": "customer", "subscription": "subscription",
+               "invoice": "invoice"}
+
+    def touched(self, out, objs):
+        """A control call's answer with the objects it touched, rendered."""
         with self.lock:
-            out.update(session=self.render("checkout.session", s),
-                       payment_intent=self.render("payment_intent", pi),
-                       charge=self.render("charge", ch))
+            for name, obj in objs.items():
+                if obj is not None:
+                    out[name] = self.render(self.TOUCHED[name], obj)
         return out
 
     def expire(self, sid, target_url=None, request=None, ctl=False):
@@ -897,7 +968,7 @@ PI_DATA_PARAMS = {"application_fee_amount", "capture_method", "description", "me
                   "transfer_group"}
 
 
-def line_items_param(p, created):
+def line_items_param(p, created, mode="payment"):
     raw = opt_list(p, "line_items", "", required=True)
     if not raw:
         raise ApiError(400, "Missing required param: line_items.", code="parameter_missing",
@@ -937,10 +1008,11 @@ def line_items_param(p, created):
                                "currencies: aud, usd, nzd, eur, gbp, ..." % cur.lower(),
                                param=pd_pre + "[currency]")
             cur = cur.lower()
-            if pd.get("recurring") not in (None, ""):
+            if pd.get("recurring") not in (None, "") and mode == "payment":
                 raise ApiError(400, "You specified `payment` mode but passed a recurring price. "
                                "Either switch to `subscription` mode or use only one-time "
                                "prices.", param=pd_pre + "[recurring]")
+            recurring = billing.recurring_price_data(pd, pd_pre)
             opt_str(pd, "tax_behavior", pd_pre,
                     enum=("exclusive", "inclusive", "unspecified"))
             has_prod, has_pdata = (pd.get("product") not in (None, ""),
@@ -993,6 +1065,9 @@ def line_items_param(p, created):
                      "tax_behavior": pd.get("tax_behavior") or "unspecified",
                      "tiers_mode": None, "transform_quantity": None, "type": "one_time",
                      "unit_amount": ua, "unit_amount_decimal": uad}
+            if recurring:
+                price.update(type="recurring", recurring=billing.price_object(
+                    "", "", None, 0, cur, *recurring)["recurring"])
         unit = decimal.Decimal(price["unit_amount_decimal"])
         amount = int((unit * qty).to_integral_value(rounding=decimal.ROUND_HALF_UP))
         items.append({"id": rid("li_1", 23), "object": "item", "amount_discount": 0,
@@ -1003,7 +1078,35 @@ def line_items_param(p, created):
     if len(currencies) > 1:
         raise ApiError(400, "All line items must have the same currency (got %s)."
                        % ", ".join(sorted(currencies)), param="line_items")
+    billing.check_recurring(items, mode)
     return items
+
+
+def session_urls(p, ui_mode):
+    """success_url and cancel_url (hosted), or return_url and redirect_on_completion
+    (embedded), as Stripe requires them of each ui_mode."""
+    return_url = opt_url(p, "return_url", "")
+    roc = opt_str(p, "redirect_on_completion", "", enum=("always", "if_required", "never"))
+    if ui_mode == "hosted":
+        for k, v in (("return_url", return_url), ("redirect_on_completion", roc)):
+            if v is not None:
+                raise ApiError(400, "You can only pass `%s` when `ui_mode` is `embedded` or "
+                               "`custom`." % k, param=k)
+        return (opt_url(p, "success_url", "", required=True),
+                opt_url(p, "cancel_url", "", required=True), None, None)
+    for k in ("success_url", "cancel_url"):
+        if p.get(k) not in (None, ""):
+            raise ApiError(400, "You cannot pass `%s` when `ui_mode` is `%s`." % (k, ui_mode),
+                           param=k)
+    roc = roc or "always"
+    if return_url is None and roc != "never":
+        raise ApiError(400, "You must provide `return_url` when `ui_mode` is `%s` (or set "
+                       "`redirect_on_completion` to `never`)." % ui_mode,
+                       code="parameter_missing", param="return_url")
+    if return_url is not None and roc == "never":
+        raise ApiError(400, "You cannot pass `return_url` when `redirect_on_completion` is "
+                       "`never`.", param="return_url")
+    return None, None, return_url, roc
 
 
 def api_create_session(h, m, p, ctx):
@@ -1011,19 +1114,22 @@ def api_create_session(h, m, p, ctx):
     expand = parse_expand(p, "checkout.session")
     created = now()
     mode = opt_str(p, "mode", "", required=True, enum=("payment", "setup", "subscription"))
-    if mode != "payment":
-        raise ApiError(400, "The Stripe stand-in supports only mode=payment (got %s)." % mode,
+    if mode == "setup":
+        raise ApiError(400, "The Stripe stand-in supports mode=payment and subscription only.",
                        param="mode")
     ui_mode = opt_str(p, "ui_mode", "", enum=("hosted", "embedded", "custom")) or "hosted"
-    if ui_mode != "hosted":
-        raise ApiError(400, "The Stripe stand-in supports only ui_mode=hosted.",
+    if ui_mode == "custom":
+        raise ApiError(400, "The Stripe stand-in supports ui_mode=hosted and embedded only.",
                        param="ui_mode")
-    for k in ("subscription_data", "setup_intent_data"):
-        if p.get(k) not in (None, ""):
-            raise ApiError(400, "You can not pass `%s` in `payment` mode." % k, param=k)
-    success_url = opt_url(p, "success_url", "", required=True)
-    cancel_url = opt_url(p, "cancel_url", "", required=True)
+    if p.get("setup_intent_data") not in (None, ""):
+        raise ApiError(400, "You can not pass `setup_intent_data` in `%s` mode." % mode,
+                       param="setup_intent_data")
+    sub_data = billing.subscription_data_param(p, mode)
+    success_url, cancel_url, return_url, roc = session_urls(p, ui_mode)
     customer = opt_str(p, "customer", "")
+    if customer and STORE.lookup("customer", customer) is None:
+        raise ApiError(400, "No such customer: '%s'" % customer, code="resource_missing",
+                       param="customer")
     customer_email = opt_str(p, "customer_email", "", maxlen=800)
     if customer and customer_email:
         raise ApiError(400, "You may only specify one of these parameters: customer, "
@@ -1071,7 +1177,7 @@ def api_create_session(h, m, p, ctx):
     apc = opt_bool(p, "allow_promotion_codes", "")
     cc = opt_str(p, "customer_creation", "", enum=("always", "if_required"))
     cur = opt_str(p, "currency", "")
-    items = line_items_param(p, created)
+    items = line_items_param(p, created, mode)
     currency = items[0]["currency"]
     if cur is not None and cur.lower() != currency:
         raise ApiError(400, "The currency %s does not match the line items (%s)."
@@ -1091,12 +1197,15 @@ def api_create_session(h, m, p, ctx):
          "allow_promotion_codes": apc, "amount_subtotal": total, "amount_total": total,
          "automatic_tax": {"enabled": False, "liability": None, "status": None},
          "billing_address_collection": bac, "cancel_url": cancel_url,
-         "client_reference_id": client_reference_id, "client_secret": None, "consent": None,
+         "client_reference_id": client_reference_id,
+         "client_secret": "%s_secret_%s" % (sid, rid("", 24)) if ui_mode == "embedded"
+         else None, "consent": None,
          "consent_collection": None, "created": created, "currency": currency,
          "currency_conversion": None, "custom_fields": [],
          "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
                          "terms_of_service_acceptance": None},
-         "customer": customer, "customer_creation": cc or "if_required",
+         "customer": customer,
+         "customer_creation": None if mode == "subscription" else cc or "if_required",
          "customer_details": ({"address": None, "email": customer_email, "name": None,
                                "phone": None, "tax_exempt": "none", "tax_ids": None}
                               if customer_email else None),
@@ -1104,19 +1213,20 @@ def api_create_session(h, m, p, ctx):
          "invoice_creation": {"enabled": False, "invoice_data": {
              "account_tax_ids": None, "custom_fields": None, "description": None,
              "footer": None, "issuer": None, "metadata": {}, "rendering_options": None}},
-         "livemode": False, "locale": locale, "metadata": metadata, "mode": "payment",
+         "livemode": False, "locale": locale, "metadata": metadata, "mode": mode,
          "payment_intent": None, "payment_link": None,
-         "payment_method_collection": "if_required",
+         "payment_method_collection": "always" if mode == "subscription" else "if_required",
          "payment_method_configuration_details": None, "payment_method_options": {},
          "payment_method_types": pmt or ["card"], "payment_status": "unpaid",
          "phone_number_collection": {"enabled": False}, "recovered_from": None,
+         "redirect_on_completion": roc, "return_url": return_url,
          "saved_payment_method_options": None, "setup_intent": None,
          "shipping_address_collection": None, "shipping_cost": None, "shipping_details": None,
          "shipping_options": [], "status": "open", "submit_type": submit_type,
          "subscription": None, "success_url": success_url,
          "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-         "ui_mode": "hosted", "url": None,
-         "_line_items": items, "_payment_intent_data": pid_out}
+         "ui_mode": ui_mode, "url": None,
+         "_line_items": items, "_payment_intent_data": pid_out, "_subscription_data": sub_data}
     with STORE.lock:
         STORE.new_session(s)
         return 200, STORE.render("checkout.session", s, expand)
@@ -1130,51 +1240,6 @@ def api_get(kind):
             obj = STORE.get(kind, m.group(1))
             return 200, STORE.render(kind, obj, expand)
     return handler
-
-
-def paginate(p, objs, kind, url, extra_filters=()):
-    """objs sorted newest first; Stripe's limit / starting_after / ending_before."""
-    limit = opt_int(p, "limit", "", minimum=1, maximum=100) or 10
-    after = opt_str(p, "starting_after", "")
-    before = opt_str(p, "ending_before", "")
-    if after and before:
-        raise ApiError(400, "You may only specify one of these parameters: ending_before, "
-                       "starting_after.", param="ending_before")
-    ids = [o["id"] for o in objs]
-    if after:
-        if after not in ids:
-            raise ApiError(400, "No such %s: '%s'" % (kind, after), code="resource_missing",
-                           param="starting_after")
-        objs = objs[ids.index(after) + 1:]
-        page = objs[:limit]
-    elif before:
-        if before not in ids:
-            raise ApiError(400, "No such %s: '%s'" % (kind, before), code="resource_missing",
-                           param="ending_before")
-        objs = objs[:ids.index(before)]
-        page = objs[-limit:]
-    else:
-        page = objs[:limit]
-    return page, len(objs) > limit
-
-
-def created_filter(p, objs):
-    c = p.get("created")
-    if c is None or c == "":
-        return objs
-    if isinstance(c, str):
-        v = opt_int(p, "created", "")
-        return [o for o in objs if o["created"] == v]
-    if not isinstance(c, dict):
-        raise ApiError(400, "Invalid hash", param="created")
-    check_unknown(c, {"gt", "gte", "lt", "lte"}, "created")
-    ops = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
-           "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
-    for op, fn in ops.items():
-        v = opt_int(c, op, "created")
-        if v is not None:
-            objs = [o for o in objs if fn(o["created"], v)]
-    return objs
 
 
 def api_list_sessions(h, m, p, ctx):
@@ -1262,6 +1327,22 @@ def api_refund(h, m, p, ctx):
     return 200, out
 
 
+def api_create_customer(h, m, p, ctx):
+    out, events = billing.api_create_customer(STORE, p, ctx)
+    STORE.enqueue(events)
+    return 200, out
+
+
+def api_billing(fn):
+    """A subscription's API call on the object its path names; its events go to the webhook
+    in the background, as Stripe sends them."""
+    def handler(h, m, p, ctx):
+        out, events = fn(STORE, m.group(1), p, ctx)
+        STORE.enqueue(events)
+        return 200, out
+    return handler
+
+
 def api_list_events(h, m, p, ctx):
     check_unknown(p, {"expand", "limit", "starting_after", "ending_before", "type", "types",
                       "created", "delivery_success"}, "")
@@ -1300,6 +1381,18 @@ ROUTES = [
     ("GET", r"/v1/events", "/v1/events", api_list_events),
     ("GET", r"/v1/events/([^/]+)", "/v1/events/{id}", api_get("event")),
     ("GET", r"/v1/prices/([^/]+)", "/v1/prices/{id}", api_get("price")),
+    ("GET", r"/v1/prices", "/v1/prices", lambda h, m, p, ctx: (
+        200, billing.api_list_prices(STORE, p))),
+    ("POST", r"/v1/customers", "/v1/customers", api_create_customer),
+    ("GET", r"/v1/customers/([^/]+)", "/v1/customers/{id}", api_get("customer")),
+    ("GET", r"/v1/subscriptions", "/v1/subscriptions", lambda h, m, p, ctx: (
+        200, billing.api_list_subscriptions(STORE, p))),
+    ("GET", r"/v1/subscriptions/([^/]+)", "/v1/subscriptions/{id}", api_get("subscription")),
+    ("POST", r"/v1/subscriptions/([^/]+)", "/v1/subscriptions/{id}",
+     api_billing(billing.api_update_subscription)),
+    ("DELETE", r"/v1/subscriptions/([^/]+)", "/v1/subscriptions/{id}",
+     api_billing(billing.api_cancel_subscription)),
+    ("GET", r"/v1/invoices/([^/]+)", "/v1/invoices/{id}", api_get("invoice")),
 ]
 ROUTES = [(meth, re.compile("^" + rx + "$"), tmpl, fn) for meth, rx, tmpl, fn in ROUTES]
 
@@ -1589,6 +1682,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise ValueError("the body must be a JSON object")
         except ValueError as e:
             return self._json(400, {"error": "bad JSON body: %s" % e})
+        order = opts.get("order")
+        if order is not None and (not isinstance(order, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in order)):
+            return self._json(400, {"error": "order must be a list of event indexes"})
         parts = path[len("/__stripe/"):].strip("/").split("/")
         cmd = self.command
         try:
@@ -1632,6 +1729,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return {"queued": self._queue_fault(st, opts)}
         if cmd == "POST" and parts == ["prices"]:
             return self._new_price(st, opts)
+        if parts and parts[0] == "subscriptions":
+            return self._ctl_subscription(st, cmd, parts, opts, qget)
         if cmd == "GET" and parts == ["sessions"]:
             with st.lock:
                 objs = sorted(st.sessions.values(), key=lambda s: -s["_seq"])
@@ -1775,6 +1874,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return fault
 
     @staticmethod
+    def _ctl_subscription(st, cmd, parts, opts, qget):
+        """GET /__stripe/subscriptions; POST /__stripe/subscriptions/{id}/ACTION."""
+        if cmd == "GET" and len(parts) == 1:
+            with st.lock:
+                objs = sorted(st.subscriptions.values(), key=lambda x: -x["_seq"])
+                for k in ("customer", "status"):
+                    if qget(k):
+                        objs = [x for x in objs if x[k] == qget(k)]
+                return {"object": "list",
+                        "data": [st.render("subscription", x) for x in objs]}
+        if cmd != "POST" or len(parts) != 3:
+            return None
+        action, url = parts[2], opts.get("webhook_url")
+        with st.lock:
+            sub = st.ctl_get("subscription", parts[1])
+            objs = {"subscription": sub}
+            if action in ("update", "delete") and sub["status"] in ("canceled",
+                                                                   "incomplete_expired"):
+                raise CtlError(409, "subscription %s is %s" % (sub["id"], sub["status"]))
+            try:
+                if action == "update":
+                    if not isinstance(opts.get("metadata") or {}, dict):
+                        raise CtlError(400, "metadata must be an object")
+                    events = billing.update(st, sub, {
+                        k: opts.get(k) for k in ("cancel_at_period_end", "metadata",
+                                                 "description")}, url)
+                elif action == "delete":
+                    events = billing.cancel(st, sub, url)
+                elif action in ("renew", "fail_renewal"):
+                    events, objs = billing.renew(st, sub, action == "renew", opts)
+                else:
+                    return None
+            except ApiError as e:
+                raise CtlError(409, e.message)
+            st.save()
+        return st.touched(st.outcome(events, opts), objs)
+
+    @staticmethod
     def _new_price(st, spec):
         amount = spec.get("unit_amount")
         if not isinstance(amount, int) or amount < 0:
@@ -1782,19 +1919,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cur = str(spec.get("currency") or "aud").lower()
         if not CURRENCY_RE.match(cur):
             raise CtlError(400, "currency must be 3 letters")
-        price = {"id": spec.get("id") or rid("price_1", 23), "object": "price",
-                 "active": True, "billing_scheme": "per_unit", "created": now(),
-                 "currency": cur, "custom_unit_amount": None, "livemode": False,
-                 "lookup_key": spec.get("lookup_key"), "metadata": spec.get("metadata") or {},
-                 "nickname": spec.get("product_name") or spec.get("nickname"),
-                 "product": spec.get("product") or rid("prod_", 14), "recurring": None,
-                 "tax_behavior": "unspecified", "tiers_mode": None,
-                 "transform_quantity": None, "type": "one_time", "unit_amount": amount,
-                 "unit_amount_decimal": str(amount)}
+        recurring = billing.recurring_spec(spec) or (None, 1)
+        price = billing.price_object(spec.get("id") or rid("price_1", 23),
+                                     spec.get("product") or rid("prod_", 14),
+                                     spec.get("product_name") or spec.get("nickname"),
+                                     amount, cur, *recurring,
+                                     lookup_key=spec.get("lookup_key"),
+                                     metadata=spec.get("metadata"))
         with st.lock:
+            price["_seq"] = st.next_seq()
             st.prices[price["id"]] = price
             st.save()
-        return price
+        return public(price)
 
     # -- the pay page --
 
@@ -1815,7 +1951,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try:
                 if action == "pay":
                     st.complete(sid, {})
-                    target = view["success_url"].replace("{CHECKOUT_SESSION_ID}", sid)
+                    back = view["success_url"] or view["return_url"]
+                    target = (back.replace("{CHECKOUT_SESSION_ID}", sid) if back
+                              else "/pay/" + sid)
                 elif action == "decline":
                     with st.lock:
                         pi = st._ensure_pi(s, "card")
