@@ -8,9 +8,10 @@
  *
  * Newest wins: the row keeps eventCreated, the created time of the state it holds, and an
  * event is applied only when it is not older.  Within one second (Stripe sends several at
- * once) a state is not taken back to an earlier one of a subscription's life: incomplete
- * never replaces another status, and nothing replaces canceled or incomplete_expired.  A
- * subscription that ended never comes back, whatever the times say.
+ * once) a subscription's state is not taken back to an earlier one of its life: incomplete
+ * replaces no other status, and nothing replaces canceled or incomplete_expired; between two
+ * subscriptions of the user in one second, a live one replaces an ended one, never the
+ * reverse.  A subscription that ended never comes back, whatever the times say.
  *
  *   customer.subscription.*       the whole state: status (deleted: canceled), price and
  *                                 plan, period start and end, cancel at period end
@@ -224,23 +225,24 @@ write_state(const struct ctx *c, const char *user, const struct state *st, int o
     }
     if (st->checkout)
         bad |= buf_puts(&u, ", checkoutCompletedAt = :now");
-    /* Newest wins; the same second by the rank of the status. */
+    /* Newest wins.  The same second: of one subscription, by the rank of the status; of
+     * two, a live one over an ended one, never the other way round. */
     bad |= buf_puts(&k, "(attribute_not_exists(eventCreated) OR eventCreated < :c");
     if (rank == 2)
-        bad |= buf_puts(&k, " OR eventCreated = :c)");
+        bad |= buf_puts(&k, " OR (eventCreated = :c AND (stripeSubscriptionId = :sub OR "
+                        "#st IN (:canceled, :expired))))");
     else if (rank == 1)
-        bad |= buf_puts(&k, " OR (eventCreated = :c AND NOT (#st IN (:canceled, :expired))))");
+        bad |= buf_puts(&k, " OR eventCreated = :c)");
     else
-        bad |= buf_puts(&k, " OR (eventCreated = :c AND #st = :incomplete))");
+        bad |= buf_puts(&k, " OR (eventCreated = :c AND (#st = :incomplete OR "
+                        "(stripeSubscriptionId <> :sub AND #st IN (:canceled, :expired)))))");
     if (rank < 2)                  /* an ended subscription never comes back */
         bad |= buf_puts(&k, " AND NOT (stripeSubscriptionId = :sub AND "
                         "#st IN (:canceled, :expired))");
     if (rank == 0)
         json_object_object_add(v, ":incomplete", ddb_av_s("incomplete"));
-    if (rank < 2) {
-        json_object_object_add(v, ":canceled", ddb_av_s("canceled"));
-        json_object_object_add(v, ":expired", ddb_av_s("incomplete_expired"));
-    }
+    json_object_object_add(v, ":canceled", ddb_av_s("canceled"));
+    json_object_object_add(v, ":expired", ddb_av_s("incomplete_expired"));
     if (other_sub)
         bad |= buf_puts(&k, " AND (attribute_not_exists(stripeSubscriptionId) OR "
                  "stripeSubscriptionId <> :sub)");

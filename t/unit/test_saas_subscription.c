@@ -180,22 +180,24 @@ static const struct {
     const char *want[8];
     const char *not_sent;          /* in no request (NULL: no check) */
 } event_cases[] = {
-    {"updated: the whole state, newest wins, an ended one never comes back",
+    {"updated: the whole state, newest wins (ties too), an ended one never comes back",
      "customer.subscription.updated", SUB("active", META), {{UPDATE, 200, "{}"}}, 1, UPDATE,
      {ROW_KEY, ":st\":{\"S\":\"active\"}", "priceId = :price, planId = :plan",
       ":plan\":{\"S\":\"pro\"}", ":ps\":{\"S\":\"2026-01-15T12:00:00Z\"}",
       ":pe\":{\"S\":\"2026-02-15T12:00:00Z\"}",
-      NEWEST " OR (eventCreated = :c AND NOT (#st IN (:canceled, :expired)))) " NO_RETURN,
+      NEWEST " OR eventCreated = :c) " NO_RETURN,
       ":cancel\":{\"BOOL\":false}"}, NULL},
-    {"deleted: canceled, and nothing of the same second undoes it",
+    {"deleted: canceled; of the same second, only over its own or another ended one",
      "customer.subscription.deleted", SUB("canceled", META), {{UPDATE, 200, "{}"}}, 1, UPDATE,
-     {":st\":{\"S\":\"canceled\"}", NEWEST " OR eventCreated = :c)\"", NULL}, NO_RETURN},
+     {":st\":{\"S\":\"canceled\"}", NEWEST " OR (eventCreated = :c AND (stripeSubscriptionId"
+      " = :sub OR #st IN (:canceled, :expired))))\"", NULL}, NO_RETURN},
     {"deleted names the subscription's last status: canceled all the same",
      "customer.subscription.deleted", SUB("past_due", META), {{UPDATE, 200, "{}"}}, 1, UPDATE,
      {":st\":{\"S\":\"canceled\"}", NULL}, NULL},
-    {"created incomplete: it replaces nothing of the same second",
+    {"created incomplete: of the same second, only over itself or another ended one",
      "customer.subscription.created", SUB("incomplete", META), {{UPDATE, 200, "{}"}}, 1,
-     UPDATE, {NEWEST " OR (eventCreated = :c AND #st = :incomplete)) " NO_RETURN, NULL},
+     UPDATE, {NEWEST " OR (eventCreated = :c AND (#st = :incomplete OR (stripeSubscriptionId"
+      " <> :sub AND #st IN (:canceled, :expired))))) " NO_RETURN, NULL},
      NULL},
     {"an older event: the condition refuses it, acknowledged",
      "customer.subscription.updated", SUB("past_due", META), {{UPDATE, 400, REFUSED}}, 1,
