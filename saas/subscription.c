@@ -225,11 +225,15 @@ session_create(const struct ctx *c, const char *user, const char *price, const c
     struct json_object *got = NULL;
     char key[SAAS_MAX_USER_ID + 48], rnd[40];
     const char *id, *secret;
+    size_t n;
     int rc;
 
     stripe_params_add(sp, "mode", "subscription");
     stripe_params_add(sp, "ui_mode", "embedded");
-    stripe_params_addf(sp, "return_url", "%s%s", c->cfg->frontend_url,
+    n = strlen(c->cfg->frontend_url);
+    while (n > 0 && c->cfg->frontend_url[n - 1] == '/')
+        n--;                       /* the path brings its own slash */
+    stripe_params_addf(sp, "return_url", "%.*s%s", (int)n, c->cfg->frontend_url,
                        c->cfg->stripe_subscription_return_path);
     stripe_params_add(sp, "line_items[0][price]", price);
     stripe_params_add(sp, "line_items[0][quantity]", "1");

@@ -57,10 +57,11 @@ static const struct {
     const char *customer[4];       /* POST /v1/customers holds these (none: not sent) */
     const char *txn[6];            /* the first TransactWriteItems holds these */
     const char *session[12];       /* POST /v1/checkout/sessions holds these */
+    const char *frontend;          /* FRONTEND_URL, NULL: the default */
 } checkout_cases[] = {
     {"a price off the list: 400 before anything is asked", "price_gold", "ana@example.com",
      {{NULL, 0, NULL}}, 0, {{NULL, 0, NULL}}, 0, APP_EVALIDATION, NULL,
-     {NULL}, {NULL}, {NULL}},
+     {NULL}, {NULL}, {NULL}, NULL},
     {"a first checkout: the customer made, kept with its mapping, then the session",
      "price_pro_monthly", "ana@example.com",
      {{GET, 200, NO_ITEM}, {TXN, 200, "{}"}}, 2,
@@ -77,40 +78,45 @@ static const struct {
       "%7BCHECKOUT_SESSION_ID%7D", "line_items[0][price]=price_pro_monthly",
       "customer=cus_new", "client_reference_id=" USER, "metadata[userId]=" USER,
       "subscription_data[metadata][userId]=" USER, "metadata[planId]=pro",
-      "Idempotency-Key: subscribe-" USER "-", NULL}},
+      "Idempotency-Key: subscribe-" USER "-", NULL}, NULL},
     {"a token without an email: the profile's is used", "price_solo", "",
      {{GET, 200, "{\"Item\":{\"email\":{\"S\":\"bo@example.com\"}}}"}, {TXN, 200, "{}"}}, 2,
      {{POST_CUSTOMER, 200, CUSTOMER("cus_bo")}, {POST_SESSION, 200, SESSION}}, 2,
      APP_OK, NULL, {"email=bo%40example.com", NULL}, {"CUSTOMER#cus_bo", NULL},
-     {"metadata[planId]=price_solo", NULL}},
+     {"metadata[planId]=price_solo", NULL}, NULL},
     {"the profile has its customer: none made", "price_basic_monthly", "ana@example.com",
      {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 200, "{}"}}, 2,
      {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL,
      {NULL}, {"CUSTOMER#cus_kept", ":cus\":{\"S\":\"cus_kept\"}", NULL},
-     {"customer=cus_kept", "metadata[planId]=basic", NULL}},
+     {"customer=cus_kept", "metadata[planId]=basic", NULL}, NULL},
     {"subscribed already: 409 and no session", "price_pro_monthly", "ana@example.com",
      {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 400, TXN_REFUSED},
       {GET, 200, SUBSCRIPTION_IS("active")}}, 3, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_SUBSCRIBED", {NULL}, {"\"ConditionCheck\"", NULL}, {NULL}},
+     APP_ECONFLICT, "ALREADY_SUBSCRIBED", {NULL}, {"\"ConditionCheck\"", NULL}, {NULL}, NULL},
     {"trialing counts as subscribed", "price_pro_monthly", "ana@example.com",
      {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 400, TXN_REFUSED},
       {GET, 200, SUBSCRIPTION_IS("trialing")}}, 3, {{NULL, 0, NULL}}, 0,
-     APP_ECONFLICT, "ALREADY_SUBSCRIBED", {NULL}, {"\"ConditionCheck\"", NULL}, {NULL}},
+     APP_ECONFLICT, "ALREADY_SUBSCRIBED", {NULL}, {"\"ConditionCheck\"", NULL}, {NULL}, NULL},
     {"another checkout kept its customer first: that one is used",
      "price_pro_monthly", "ana@example.com",
      {{GET, 200, NO_ITEM}, {TXN, 400, TXN_REFUSED}, {GET, 200, SUBSCRIPTION_IS("canceled")},
       {GET, 200, PROFILE_WITH("cus_first")}, {TXN, 200, "{}"}}, 5,
      {{POST_CUSTOMER, 200, CUSTOMER("cus_second")}, {POST_SESSION, 200, SESSION}}, 2,
      APP_OK, NULL, {"customer-" USER, NULL}, {"CUSTOMER#cus_second", NULL},
-     {"customer=cus_first", NULL}},
+     {"customer=cus_first", NULL}, NULL},
+    {"FRONTEND_URL with a slash at its end: one slash before the path", "price_pro_monthly",
+     "", {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 200, "{}"}}, 2,
+     {{POST_SESSION, 200, SESSION}}, 1, APP_OK, NULL, {NULL}, {NULL},
+     {"return_url=https%3A%2F%2Fapp.example%2Fdashboard%3Fsession_id", NULL},
+     "https://app.example//"},
     {"Stripe down for the session: its code, nothing more", "price_pro_monthly", "",
      {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 200, "{}"}}, 2,
      {{POST_SESSION, 500, STRIPE_DOWN}}, 1, APP_EUPSTREAM, NULL, {NULL}, {NULL, NULL},
-     {"mode=subscription", NULL}},
+     {"mode=subscription", NULL}, NULL},
     {"a session without a client secret is not answered", "price_pro_monthly", "",
      {{GET, 200, PROFILE_WITH("cus_kept")}, {TXN, 200, "{}"}}, 2,
      {{POST_SESSION, 200, "{\"id\":\"cs_x\",\"url\":\"https://x\"}"}}, 1, APP_EUPSTREAM,
-     NULL, {NULL}, {NULL}, {"mode=subscription", NULL}},
+     NULL, {NULL}, {NULL}, {"mode=subscription", NULL}, NULL},
 };
 
 START_TEST(test_checkout)
@@ -121,6 +127,10 @@ START_TEST(test_checkout)
     int rc;
 
     setenv("STRIPE_SUBSCRIPTION_PRICES", PRICES, 1);
+    if (checkout_cases[_i].frontend)
+        setenv("FRONTEND_URL", checkout_cases[_i].frontend, 1);
+    else
+        unsetenv("FRONTEND_URL");
     stub_env_start(&e, checkout_cases[_i].ddb, checkout_cases[_i].nddb,
                    checkout_cases[_i].stripe, checkout_cases[_i].nstripe, NOW);
     rc = saas_checkout(&e.ctx, USER, checkout_cases[_i].email, checkout_cases[_i].price, &out,
