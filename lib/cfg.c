@@ -16,7 +16,6 @@
 #include "cognito.h"
 #include "log.h"
 #include "mem.h"
-#include "pricelist.h"
 #include "scholarship.h"
 #include "seal.h"
 #include "strparse.h"
@@ -160,8 +159,6 @@ static const struct cfg_def cfg_defs[] = {
     S("STRIPE_CLUSTER4_PRODUCT_ID", "", stripe_cluster4_product, 0),
     S("STRIPE_MOCK_PREMIUM_PRODUCT_ID", "", stripe_mock_premium_product, 0),
     S("STRIPE_SUBSCRIPTION_PRICES", "", stripe_subscription_prices, 0),
-    S("STRIPE_SUBSCRIPTION_RETURN_PATH", "/dashboard?session_id={CHECKOUT_SESSION_ID}",
-      stripe_subscription_return_path, 0),
 
     I("COUPON_HOLDS_PER_CLIENT", "10", 1, 100000, coupon_holds_per_client),
     I("COUPON_HOLDS_PER_EMAIL", "3", 1, 20, coupon_holds_per_email),
@@ -366,7 +363,6 @@ int
 cfg_check(struct cfg *c, char *err, size_t errlen)
 {
     unsigned char key[SEAL_KEY_LEN];
-    const char *why;
     size_t i;
 
     if (strcmp(c->stage, "dev") != 0 && strcmp(c->stage, "staging") != 0 &&
@@ -434,16 +430,10 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&
         strcmp(c->s3_addressing_style, "path") != 0)
         return errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
-    if (bedrock_cfg_check(c, err, errlen) != 0)
+    if (bedrock_cfg_check(c, err, errlen) != 0 || pricelist_cfg_check(c, err, errlen) != 0)
         return -1;
     if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
         return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
-    if (pricelist_check(c->stripe_subscription_prices, &why) != 0)
-        return errf(err, errlen, "STRIPE_SUBSCRIPTION_PRICES: %s", why);
-    if (c->stripe_subscription_return_path[0] != '/' ||
-        !strstr(c->stripe_subscription_return_path, "{CHECKOUT_SESSION_ID}"))
-        return errf(err, errlen, "STRIPE_SUBSCRIPTION_RETURN_PATH must start with / and hold "
-                    "{CHECKOUT_SESSION_ID}");
     return 0;
 }
 

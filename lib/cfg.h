@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "pricelist.h"          /* pricelist_cfg_check: cfg_load checks the plans on sale */
+
 struct cfg_ssm;
 struct cluster_rules;
 struct scholarship_rules;
@@ -135,8 +137,7 @@ struct cfg {
     char *stripe_cluster3_product;
     char *stripe_cluster4_product;
     char *stripe_mock_premium_product;
-    char *stripe_subscription_prices;      /* lib/pricelist.h: the SaaS plans on sale */
-    char *stripe_subscription_return_path; /* under FRONTEND_URL, after an embedded checkout */
+    char *stripe_subscription_prices;  /* lib/pricelist.h: the SaaS plans on sale */
 
     /* Coupon holds (campaign/purchase.h): per client address (memcached, fails open) and
      * per email (DynamoDB; at most RESERVATION_HOLDS_MAX) */

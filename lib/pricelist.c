@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "pricelist.h"
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
@@ -98,4 +99,15 @@ pricelist_find(const char *list, const char *price, char *out, size_t outlen)
         return 1;
     }
     return 0;
+}
+
+int
+pricelist_cfg_check(const struct cfg *c, char *err, size_t errlen)
+{
+    const char *why = NULL;
+
+    if (pricelist_check(c->stripe_subscription_prices, &why) == 0)
+        return 0;
+    snprintf(err, errlen, "STRIPE_SUBSCRIPTION_PRICES: %s", why);
+    return -1;
 }

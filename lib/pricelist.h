@@ -14,11 +14,15 @@
 
 #include <stddef.h>
 
+struct cfg;
+
 #define PRICELIST_ID_MAX 100
 #define PRICELIST_PLAN_MAX 64
 
 /* 0 when list is well-formed (no empty entry, no price twice), else -1 with why set. */
 int pricelist_check(const char *list, const char **why);
+/* The same for c's STRIPE_SUBSCRIPTION_PRICES, a message naming it in err (cfg_load). */
+int pricelist_cfg_check(const struct cfg *c, char *err, size_t errlen);
 
 /* 1 when price is on list, with its plan name in out (at least PRICELIST_PLAN_MAX + 1
  * bytes; the price id itself when the entry names none, cut to fit); 0 when it is not, or

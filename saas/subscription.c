@@ -18,6 +18,8 @@
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 #define KEEP_ATTEMPTS 3
+/* Where the embedded Checkout returns, under FRONTEND_URL (the seed's). */
+#define RETURN_PATH "/dashboard?session_id={CHECKOUT_SESSION_ID}"
 
 int
 saas_user_id_ok(const char *id)
@@ -233,8 +235,7 @@ session_create(const struct ctx *c, const char *user, const char *price, const c
     n = strlen(c->cfg->frontend_url);
     while (n > 0 && c->cfg->frontend_url[n - 1] == '/')
         n--;                       /* the path brings its own slash */
-    stripe_params_addf(sp, "return_url", "%.*s%s", (int)n, c->cfg->frontend_url,
-                       c->cfg->stripe_subscription_return_path);
+    stripe_params_addf(sp, "return_url", "%.*s" RETURN_PATH, (int)n, c->cfg->frontend_url);
     stripe_params_add(sp, "line_items[0][price]", price);
     stripe_params_add(sp, "line_items[0][quantity]", "1");
     stripe_params_add(sp, "customer", cus);

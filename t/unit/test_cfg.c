@@ -458,18 +458,16 @@ END_TEST
 START_TEST(test_subscription_settings)
 {
     const char *prices[] = {"STRIPE_SUBSCRIPTION_PRICES", "listed twice", NULL};
-    const char *path[] = {"STRIPE_SUBSCRIPTION_RETURN_PATH", "{CHECKOUT_SESSION_ID}", NULL};
+    const char *ends[] = {"STRIPE_SUBSCRIPTION_PRICES", "ends with a comma", NULL};
     struct cfg c;
 
     setenv("STRIPE_SUBSCRIPTION_PRICES", "price_a=basic, price_a=pro", 1);
     expect_fail(NULL, prices);
+    setenv("STRIPE_SUBSCRIPTION_PRICES", "price_a=basic,", 1);
+    expect_fail(NULL, ends);
     setenv("STRIPE_SUBSCRIPTION_PRICES", "price_a=basic, price_b", 1);
-    setenv("STRIPE_SUBSCRIPTION_RETURN_PATH", "/dashboard", 1);
-    expect_fail(NULL, path);
-    unsetenv("STRIPE_SUBSCRIPTION_RETURN_PATH");
     load_ok(&c, NULL);
-    ck_assert_str_eq(c.stripe_subscription_return_path,
-                     "/dashboard?session_id={CHECKOUT_SESSION_ID}");
+    ck_assert_str_eq(c.stripe_subscription_prices, "price_a=basic, price_b");
     cfg_free(&c);
     unsetenv("STRIPE_SUBSCRIPTION_PRICES");
 }
