@@ -37,16 +37,17 @@ Control (same port, no auth):
 """
 
 import argparse
-import datetime
 import http.server
 import json
 import os
-import signal
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import standin  # noqa: E402  (t/standin.py)
 
 DEFAULT_MODELS = ("anthropic.claude-3-haiku-20240307-v1:0,"
                   "anthropic.claude-3-5-sonnet-20240620-v1:0,"
@@ -59,11 +60,7 @@ BLOCKS = {"text", "image", "document", "video", "toolUse", "toolResult", "guardC
           "reasoningContent", "cachePoint"}
 
 
-def log(fmt, *args):
-    sys.stderr.write("%s bedrock: %s\n" % (
-        datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-        fmt % args if args else fmt))
-    sys.stderr.flush()
+log = standin.logger("bedrock")
 
 
 class Refused(Exception):
@@ -270,19 +267,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1; 0 = any")
@@ -294,32 +278,14 @@ def main(argv=None):
                     help="the models' largest maxTokens (4096)")
     opts = ap.parse_args(argv)
 
-    server = Server(("127.0.0.1", opts.listen), Handler)
+    server = standin.Server(("127.0.0.1", opts.listen), Handler)
     server.state = State()
     server.models = {m.strip() for m in opts.models.split(",") if m.strip()}
     server.latency_ms = opts.latency_ms
     server.max_tokens = opts.max_tokens
     port = server.server_address[1]
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if opts.port_file:
-        write_port_file(opts.port_file, port)
-    print(port, flush=True)
-    log("listening on 127.0.0.1:%d, models %s", port, ", ".join(sorted(server.models)))
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        if opts.port_file:
-            try:
-                os.unlink(opts.port_file)
-            except OSError:
-                pass
-        log("stopped")
+    standin.serve(server, opts.port_file, log, "listening on 127.0.0.1:%d, models %s",
+                  port, ", ".join(sorted(server.models)))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import datetime
 import json
 import os
 import secrets
-import signal
 import socket
 import string
 import sys
@@ -45,17 +44,16 @@ import time
 
 import http.server
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import standin  # noqa: E402  (t/standin.py)
+
 TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
 CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
 ALNUM = string.ascii_uppercase + string.digits
 
 
-def log(fmt, *args):
-    sys.stderr.write("%s imds: %s\n" % (
-        datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-        fmt % args if args else fmt))
-    sys.stderr.flush()
+log = standin.logger("imds")
 
 
 def iso(t):
@@ -270,11 +268,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self._send(404, json.dumps({"error": "unknown control"}), "application/json")
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1; 0 = any")
@@ -287,35 +280,14 @@ def main(argv=None):
     ap.add_argument("--port-file", help="write the listening port here (atomically)")
     opts = ap.parse_args(argv)
 
-    server = Server(("127.0.0.1", opts.listen), Handler)
+    server = standin.Server(("127.0.0.1", opts.listen), Handler)
     server.opts = opts
     server.state = State()
     server.file_lock = threading.Lock()
-    port = server.server_address[1]
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if opts.port_file:
-        tmp = "%s.tmp.%d" % (opts.port_file, os.getpid())
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, opts.port_file)
-    print(port, flush=True)
-    log("listening on 127.0.0.1:%d, role %s, lifetime %ds, keys file %s", port, opts.role,
-        opts.lifetime, opts.keys_file or "(none)")
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        if opts.port_file:
-            try:
-                os.unlink(opts.port_file)
-            except OSError:
-                pass
-        log("stopped")
+    standin.serve(server, opts.port_file, log,
+                  "listening on 127.0.0.1:%d, role %s, lifetime %ds, keys file %s",
+                  server.server_address[1], opts.role, opts.lifetime,
+                  opts.keys_file or "(none)")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ import http.client
 import http.server
 import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -64,6 +63,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import standin  # noqa: E402  (t/standin.py)
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
               "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
@@ -74,11 +76,7 @@ PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Ex
                   "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token")
 
 
-def log(fmt, *args):
-    sys.stderr.write("%s sigfront: %s\n" % (
-        datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-        fmt % args if args else fmt))
-    sys.stderr.flush()
+log = standin.logger("sigfront")
 
 
 def utf8(s):
@@ -769,19 +767,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                       if k.lower() not in ("host", "content-length")]
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1; 0 = any")
@@ -802,7 +787,7 @@ def main(argv=None):
     upstream = urllib.parse.urlsplit(opts.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.hostname:
         ap.error("--upstream must be http://host:port")
-    server = Server(("127.0.0.1", opts.listen), Handler)
+    server = standin.Server(("127.0.0.1", opts.listen), Handler)
     server.opts = opts
     server.upstream = upstream
     server.keys = Keys(opts.keys_file)
@@ -810,29 +795,10 @@ def main(argv=None):
     server.resign = tuple(opts.resign.split(":", 1)) if opts.resign else None
     if server.resign and len(server.resign) != 2:
         ap.error("--resign wants AKID:SECRET")
-    port = server.server_address[1]
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if opts.port_file:
-        write_port_file(opts.port_file, port)
-    print(port, flush=True)
-    log("listening on 127.0.0.1:%d, upstream %s, keys %s%s", port, opts.upstream,
-        opts.keys_file or "local/local (default)",
-        ", re-signing as %s" % server.resign[0] if server.resign else "")
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        if opts.port_file:
-            try:
-                os.unlink(opts.port_file)
-            except OSError:
-                pass
-        log("stopped")
+    standin.serve(server, opts.port_file, log, "listening on 127.0.0.1:%d, upstream %s, keys %s%s",
+                  server.server_address[1], opts.upstream,
+                  opts.keys_file or "local/local (default)",
+                  ", re-signing as %s" % server.resign[0] if server.resign else "")
 
 
 if __name__ == "__main__":

@@ -43,28 +43,25 @@ Control (same port, no auth):
 
 import argparse
 import base64
-import datetime
 import hashlib
 import http.server
 import json
 import os
 import re
-import signal
 import sys
 import threading
 import time
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import standin  # noqa: E402  (t/standin.py)
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 NAME_RE = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 MAX_NAMES = 10
 
 
-def log(fmt, *args):
-    sys.stderr.write("%s ssm-standin: %s\n" % (
-        datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-        fmt % args if args else fmt))
-    sys.stderr.flush()
+log = standin.logger("ssm-standin")
 
 
 class ApiError(Exception):
@@ -316,18 +313,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-def write_port_file(path, port):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1; 0 = any")
@@ -337,31 +322,13 @@ def main(argv=None):
     ap.add_argument("--port-file", help="write the listening port here (atomically)")
     opts = ap.parse_args(argv)
 
-    server = Server(("127.0.0.1", opts.listen), Handler)
+    server = standin.Server(("127.0.0.1", opts.listen), Handler)
     server.store = Store(opts.params_file, opts.region, opts.account)
     server.stats = Stats()
     server.region = opts.region
     port = server.server_address[1]
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    if opts.port_file:
-        write_port_file(opts.port_file, port)
-    print(port, flush=True)
-    log("listening on 127.0.0.1:%d, parameters %s", port, opts.params_file)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-        if opts.port_file:
-            try:
-                os.unlink(opts.port_file)
-            except OSError:
-                pass
-        log("stopped")
+    standin.serve(server, opts.port_file, log, "listening on 127.0.0.1:%d, parameters %s",
+                  port, opts.params_file)
 
 
 if __name__ == "__main__":
