@@ -151,9 +151,12 @@ on_session_paid(struct request *req, const struct event *ev)
 static int
 on_session_unpaid(struct request *req, const struct event *ev)
 {
+    const char *mode = json_str(ev->obj, "mode");
     const struct campaign *k;
     struct pay_event pe;
 
+    if (mode && strcmp(mode, "subscription") == 0)
+        return saas_subscription_event(&req->ctx, ev->type, ev->obj, ev->created, &req->err);
     if (!pay_event(ev, &pe, json_str(ev->obj, "payment_intent"), 0))
         return APP_OK;
     pe.session = json_str(ev->obj, "id");

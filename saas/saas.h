@@ -7,7 +7,10 @@
  * lib/jwt.h); nothing here trusts an id from a body or a query.
  *
  * One table, the seed's DATABASE_TABLE_NAME (cfg->tbl_app, sql/tables/app.json), keys pk/sk:
- *   USER#<sub>      PROFILE             id, email, createdAt, updatedAt, stripeCustomerId
+ *   USER#<sub>      PROFILE             id, email, createdAt, updatedAt, stripeCustomerId,
+ *                                       the open checkout (checkoutClaim, checkoutPriceId,
+ *                                       checkoutExpiresAt, checkoutSessionId,
+ *                                       checkoutStaleSessions: subscription.h)
  *   USER#<sub>      SUBSCRIPTION        the subscription Stripe's events keep (status, ...)
  *   USER#<sub>      QUOTA#<yyyy-mm>     AI requests used in that calendar month (UTC)
  *   USER#<sub>      AI#<iso time>#<id>  one AI session (prompt, response, model, tokens)

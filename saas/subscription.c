@@ -1,12 +1,15 @@
 /*
  * A subscription's checkout (subscription.h): the user's Stripe Customer, kept on the
- * profile, then an embedded subscription Checkout Session.
+ * profile, then the user's one open embedded subscription Checkout Session, claimed on the
+ * profile (subscription_session.c makes it at Stripe).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "../lib/buf.h"
 #include "../lib/cfg.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
@@ -17,9 +20,14 @@
 #include "subscription.h"
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
-#define KEEP_ATTEMPTS 3
-/* Where the embedded Checkout returns, under FRONTEND_URL (the seed's). */
-#define RETURN_PATH "/dashboard?session_id={CHECKOUT_SESSION_ID}"
+#define ATTEMPTS 4
+/* A session's expires_at: an hour after its claim (Stripe takes 30 minutes to 24 hours). */
+#define SESSION_LIFETIME_S 3600
+/* A recorded session is answered again while it has this long left; after, a new claim. */
+#define REUSE_MARGIN_S 300
+/* A claim whose session is not recorded yet is joined while its expires_at is one Stripe
+ * still accepts for a new session (30 minutes ahead, and a minute to spare). */
+#define JOIN_MIN_S (1800 + 60)
 
 int
 saas_user_id_ok(const char *id)
@@ -53,9 +61,8 @@ saas_plan_of(const struct cfg *cfg, const char *price, char *out, size_t outlen)
         snprintf(out, outlen, "%s", price ? price : "");
 }
 
-/* 1 when s is an id Stripe gave us that we may keep and put in a key or a path. */
-static int
-stripe_id_ok(const char *s, const char *prefix)
+int
+saas_stripe_id_ok(const char *s, const char *prefix)
 {
     size_t n = s ? strlen(s) : 0;
 
@@ -63,17 +70,18 @@ stripe_id_ok(const char *s, const char *prefix)
            strncmp(s, prefix, strlen(prefix)) == 0 && strspn(s, ID_CHARS) == n;
 }
 
-/* The user's PROFILE: its customer (cus, "" when none) and email (into email, "" when
- * none).  No profile yet is APP_OK with both empty. */
+/* The user's PROFILE: its customer (cus, "" when none), email (into email, "" when none)
+ * and open checkout (oc).  No profile yet is APP_OK with all empty. */
 static int
 profile_read(const struct ctx *c, const char *user, char *cus, char *email, size_t emaillen,
-             struct app_error *err)
+             struct saas_open_checkout *oc, struct app_error *err)
 {
     struct json_object *k = saas_row_key("USER#", user, "PROFILE"), *item = NULL, *p;
     const char *v;
     int rc;
 
     cus[0] = email[0] = '\0';
+    saas_open_checkout_of(NULL, oc);
     rc = ddb_get_item(c->ddb, c->cfg->tbl_app, k, 1, &item, err);
     json_object_put(k);
     if (rc == APP_ENOTFOUND) {
@@ -87,11 +95,12 @@ profile_read(const struct ctx *c, const char *user, char *cus, char *email, size
     if (!p)
         return app_error_set(err, APP_EINTERNAL, "the profile of a user is malformed");
     v = json_str(p, "stripeCustomerId");
-    if (stripe_id_ok(v, "cus_"))
+    if (saas_stripe_id_ok(v, "cus_"))
         snprintf(cus, SAAS_STRIPE_ID_MAX + 1, "%s", v);
     v = json_str(p, "email");
     if (v)
         snprintf(email, emaillen, "%s", v);
+    saas_open_checkout_of(p, oc);
     json_object_put(p);
     return APP_OK;
 }
@@ -113,7 +122,7 @@ customer_create(const struct ctx *c, const char *user, const char *email, char *
     snprintf(key, sizeof(key), "customer-%s", user);
     rc = stripe_post(c->stripe, "/v1/customers", sp, key, &got, err);
     stripe_params_free(sp);
-    if (rc == APP_OK && !stripe_id_ok(json_str(got, "id"), "cus_"))
+    if (rc == APP_OK && !saas_stripe_id_ok(json_str(got, "id"), "cus_"))
         rc = app_error_set(err, APP_EUPSTREAM, "stripe: a customer without a usable id");
     if (rc == APP_OK)
         snprintf(cus, SAAS_STRIPE_ID_MAX + 1, "%s", json_str(got, "id"));
@@ -122,10 +131,30 @@ customer_create(const struct ctx *c, const char *user, const char *email, char *
     return rc;
 }
 
-/* A TransactWriteItems ConditionCheck on the user's SUBSCRIPTION row: not active nor
- * trialing (no row at all is fine). */
+/*
+ * The subscriptions a checkout is refused for, by status: a live one is looked after where
+ * it is (Stripe: a past_due or unpaid subscription is paid again with a new payment method,
+ * an incomplete one's first payment finishes or expires within 23 hours, a paused one is
+ * resumed), never by buying a second.  canceled, incomplete_expired and none may buy again.
+ */
+static const struct {
+    const char *status, *reason, *message;
+} refusals[] = {
+    {"active", "ALREADY_SUBSCRIBED", "You already have an active subscription"},
+    {"trialing", "ALREADY_SUBSCRIBED", "You already have an active subscription"},
+    {"past_due", "SUBSCRIPTION_PAST_DUE",
+     "Your subscription's last payment failed: update its payment method instead"},
+    {"unpaid", "SUBSCRIPTION_UNPAID",
+     "Your subscription is unpaid: update its payment method instead"},
+    {"incomplete", "SUBSCRIPTION_INCOMPLETE",
+     "Your subscription's first payment is not complete yet"},
+    {"paused", "SUBSCRIPTION_PAUSED", "Your subscription is paused: resume it instead"},
+};
+
+/* A TransactWriteItems ConditionCheck on the user's SUBSCRIPTION row: none, or one that
+ * ended (the statuses refusals[] does not name). */
 static struct json_object *
-not_subscribed_check(const struct ctx *c, const char *user)
+may_subscribe_check(const struct ctx *c, const char *user)
 {
     struct json_object *u = json_object_new_object(), *w = json_object_new_object();
     struct json_object *names = json_object_new_object(), *vals = json_object_new_object();
@@ -133,45 +162,103 @@ not_subscribed_check(const struct ctx *c, const char *user)
     json_object_object_add(u, "TableName", json_object_new_string(c->cfg->tbl_app));
     json_object_object_add(u, "Key", saas_row_key("USER#", user, "SUBSCRIPTION"));
     json_object_object_add(u, "ConditionExpression", json_object_new_string(
-        "attribute_not_exists(#st) OR NOT (#st IN (:active, :trialing))"));
+        "attribute_not_exists(#st) OR #st IN (:canceled, :expired, :inactive)"));
     json_object_object_add(names, "#st", json_object_new_string("status"));
     json_object_object_add(u, "ExpressionAttributeNames", names);
-    json_object_object_add(vals, ":active", ddb_av_s("active"));
-    json_object_object_add(vals, ":trialing", ddb_av_s("trialing"));
+    json_object_object_add(vals, ":canceled", ddb_av_s("canceled"));
+    json_object_object_add(vals, ":expired", ddb_av_s("incomplete_expired"));
+    json_object_object_add(vals, ":inactive", ddb_av_s("inactive"));
     json_object_object_add(u, "ExpressionAttributeValues", vals);
     json_object_object_add(w, "ConditionCheck", u);
     return w;
 }
 
+/* What a checkout does with the profile's open checkout. */
+enum step {
+    CLAIM_NEW,                     /* a claim of its own, replacing the profile's */
+    CLAIM_JOIN,                    /* the profile's claim, whose session is being made */
+    SESSION_REUSE,                 /* the profile's session, open */
+};
+
+/* gone: a session found expired, never reused. */
+static enum step
+step_of(const struct saas_open_checkout *oc, const char *price, const char *gone)
+{
+    long long now = (long long)time(NULL);  /* Stripe's clock, not ours */
+
+    if (!oc->claim[0] || strcmp(oc->price, price) != 0)
+        return CLAIM_NEW;
+    if (oc->session[0])
+        return oc->expires_at > now + REUSE_MARGIN_S && strcmp(oc->session, gone) != 0 ?
+               SESSION_REUSE : CLAIM_NEW;
+    return oc->expires_at >= now + JOIN_MIN_S ? CLAIM_JOIN : CLAIM_NEW;
+}
+
 /*
- * One transaction: the user is not subscribed, the profile keeps customer cus (made if
- * missing: the frontend may not have called /v1/auth/session), and CUSTOMER#cus / USER names
+ * One transaction: the user may subscribe, the profile keeps customer cus (made if missing:
+ * the frontend may not have called /v1/auth/session) and the claim of this step (a new one
+ * replaces old only as it was read, its session then stale), and CUSTOMER#cus / USER names
  * the user.  Neither row may name another customer or user.
  */
 static int
 customer_keep(const struct ctx *c, const char *user, const char *email, const char *cus,
-              struct app_error *err)
+              const struct saas_open_checkout *old, enum step step, const char *claim,
+              const char *price, long long exp, struct app_error *err)
 {
-    struct json_object *items = json_object_new_array(), *v;
-    char ts[32];
+    struct json_object *items = json_object_new_array(), *v, *set;
+    char ts[32], upd[640], cond[320];
+    struct buf u, k;
+    int bad = 0;
 
     time_iso(c->now, ts, sizeof(ts));
-    json_object_array_add(items, not_subscribed_check(c, user));
+    buf_init_fixed(&u, upd, sizeof(upd));
+    buf_init_fixed(&k, cond, sizeof(cond));
+    json_object_array_add(items, may_subscribe_check(c, user));
     v = json_object_new_object();
     json_object_object_add(v, ":cus", ddb_av_s(cus));
     json_object_object_add(v, ":id", ddb_av_s(user));
     json_object_object_add(v, ":now", ddb_av_s(ts));
-    if (email && *email)
+    bad |= buf_puts(&u, "SET stripeCustomerId = :cus, id = if_not_exists(id, :id), "
+                    "createdAt = if_not_exists(createdAt, :now), updatedAt = :now");
+    if (email && *email) {
         json_object_object_add(v, ":email", ddb_av_s(email));
-    json_object_array_add(items, txn_update(
-        c->cfg->tbl_app, saas_row_key("USER#", user, "PROFILE"),
-        email && *email ?
-        "SET stripeCustomerId = :cus, id = if_not_exists(id, :id), "
-        "email = if_not_exists(email, :email), createdAt = if_not_exists(createdAt, :now), "
-        "updatedAt = :now" :
-        "SET stripeCustomerId = :cus, id = if_not_exists(id, :id), "
-        "createdAt = if_not_exists(createdAt, :now), updatedAt = :now",
-        "attribute_not_exists(stripeCustomerId) OR stripeCustomerId = :cus", v));
+        bad |= buf_puts(&u, ", email = if_not_exists(email, :email)");
+    }
+    bad |= buf_puts(&k, "(attribute_not_exists(stripeCustomerId) OR stripeCustomerId = :cus) "
+                    "AND ");
+    if (old->claim[0])
+        json_object_object_add(v, ":old", ddb_av_s(old->claim));
+    if (old->session[0])
+        json_object_object_add(v, ":oldsid", ddb_av_s(old->session));
+    if (step == CLAIM_NEW) {
+        json_object_object_add(v, ":claim", ddb_av_s(claim));
+        json_object_object_add(v, ":price", ddb_av_s(price));
+        json_object_object_add(v, ":exp", ddb_av_n(exp));
+        bad |= buf_puts(&u, ", checkoutClaim = :claim, checkoutPriceId = :price, "
+                        "checkoutExpiresAt = :exp REMOVE checkoutSessionId");
+        if (old->session[0]) {
+            set = json_object_new_array();
+            json_object_array_add(set, json_object_new_string(old->session));
+            json_object_object_add(v, ":stale", ddb_av_string_set(set));
+            json_object_put(set);
+            bad |= buf_puts(&u, " ADD checkoutStaleSessions :stale");
+        }
+        bad |= buf_puts(&k, !old->claim[0] ? "attribute_not_exists(checkoutClaim)" :
+                        old->session[0] ? "checkoutClaim = :old AND checkoutSessionId = :oldsid" :
+                        "checkoutClaim = :old AND attribute_not_exists(checkoutSessionId)");
+    } else {
+        bad |= buf_puts(&k, step == SESSION_REUSE ?
+                        "checkoutClaim = :old AND checkoutSessionId = :oldsid" :
+                        "checkoutClaim = :old");
+    }
+    if (bad) {
+        json_object_put(v);
+        json_object_put(items);
+        return app_error_set(err, APP_EINTERNAL, "checkout: an expression too long");
+    }
+    json_object_array_add(items, txn_update(c->cfg->tbl_app,
+                                            saas_row_key("USER#", user, "PROFILE"), upd, cond,
+                                            v));
     v = json_object_new_object();
     json_object_object_add(v, ":u", ddb_av_s(user));
     json_object_object_add(v, ":now", ddb_av_s(ts));
@@ -182,15 +269,14 @@ customer_keep(const struct ctx *c, const char *user, const char *email, const ch
     return txn_run(c->ddb, items, NULL, err);
 }
 
-/* Why customer_keep's transaction was refused: 409 when the user is subscribed; else
- * APP_ECONDITION with cus replaced by the customer the profile holds (another checkout's),
- * to try again with it. */
+/* Why customer_keep's transaction was refused: 409 when the user's subscription refuses a
+ * checkout; else APP_ECONDITION (the profile moved on: read it again). */
 static int
-keep_refused(const struct ctx *c, const char *user, char *cus, struct app_error *err)
+keep_refused(const struct ctx *c, const char *user, struct app_error *err)
 {
     struct json_object *k = saas_row_key("USER#", user, "SUBSCRIPTION"), *item = NULL, *st;
-    char stored[SAAS_STRIPE_ID_MAX + 1], email[8];
     const char *s = NULL;
+    size_t i;
     int rc;
 
     rc = ddb_get_item(c->ddb, c->cfg->tbl_app, k, 1, &item, err);
@@ -202,71 +288,64 @@ keep_refused(const struct ctx *c, const char *user, char *cus, struct app_error 
     if (item && json_object_object_get_ex(item, "status", &st) &&
         json_object_object_get_ex(st, "S", &st))
         s = json_object_get_string(st);
-    rc = s && (strcmp(s, "active") == 0 || strcmp(s, "trialing") == 0);
-    if (item)
-        json_object_put(item);
-    if (rc)
-        return app_error_reason(err, APP_ECONFLICT, "ALREADY_SUBSCRIBED",
-                                "You already have an active subscription");
-    rc = profile_read(c, user, stored, email, sizeof(email), err);
-    if (rc != APP_OK)
-        return rc;
-    if (stored[0] && strcmp(stored, cus) != 0) {
-        /* Another customer was kept first (Stripe's idempotency had expired): use it. */
-        ctx_log(c, LL_WARN, "checkout: the profile keeps %s, not %s (left unused)", stored, cus);
-        snprintf(cus, SAAS_STRIPE_ID_MAX + 1, "%s", stored);
-    }
-    return APP_ECONDITION;
-}
-
-static int
-session_create(const struct ctx *c, const char *user, const char *price, const char *plan,
-               const char *cus, struct saas_checkout *out, struct app_error *err)
-{
-    struct stripe_params *sp = stripe_params_new();
-    struct json_object *got = NULL;
-    char key[SAAS_MAX_USER_ID + 48], rnd[40];
-    const char *id, *secret;
-    size_t n;
-    int rc;
-
-    stripe_params_add(sp, "mode", "subscription");
-    stripe_params_add(sp, "ui_mode", "embedded");
-    n = strlen(c->cfg->frontend_url);
-    while (n > 0 && c->cfg->frontend_url[n - 1] == '/')
-        n--;                       /* the path brings its own slash */
-    stripe_params_addf(sp, "return_url", "%.*s" RETURN_PATH, (int)n, c->cfg->frontend_url);
-    stripe_params_add(sp, "line_items[0][price]", price);
-    stripe_params_add(sp, "line_items[0][quantity]", "1");
-    stripe_params_add(sp, "customer", cus);
-    stripe_params_add(sp, "client_reference_id", user);
-    stripe_params_add(sp, "metadata[userId]", user);
-    stripe_params_add(sp, "metadata[priceId]", price);
-    stripe_params_add(sp, "metadata[planId]", plan);
-    stripe_params_add(sp, "subscription_data[metadata][userId]", user);
-    stripe_params_add(sp, "subscription_data[metadata][planId]", plan);
-    /* One key per checkout: the client's retries get the same session, and a checkout
-     * started later a new one. */
-    if (id_new(rnd, sizeof(rnd), "") != 0) {
-        stripe_params_free(sp);
-        return app_error_set(err, APP_EINTERNAL, "no random bytes");
-    }
-    snprintf(key, sizeof(key), "subscribe-%s-%s", user, rnd);
-    rc = stripe_post(c->stripe, "/v1/checkout/sessions", sp, key, &got, err);
-    stripe_params_free(sp);
-    if (rc == APP_OK) {
-        id = json_str(got, "id");
-        secret = json_str(got, "client_secret");
-        if (!id || !secret || strlen(id) >= sizeof(out->session_id) ||
-            strlen(secret) >= sizeof(out->client_secret))
-            rc = app_error_set(err, APP_EUPSTREAM, "stripe: a session without a client secret");
-        else {
-            snprintf(out->session_id, sizeof(out->session_id), "%s", id);
-            snprintf(out->client_secret, sizeof(out->client_secret), "%s", secret);
+    for (i = 0, rc = APP_ECONDITION; s && i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (strcmp(s, refusals[i].status) == 0) {
+            rc = app_error_reason(err, APP_ECONFLICT, refusals[i].reason, "%s",
+                                  refusals[i].message);
+            break;
         }
     }
-    if (got)
-        json_object_put(got);
+    if (rc == APP_ECONDITION && s && strcmp(s, "canceled") != 0 &&
+        strcmp(s, "incomplete_expired") != 0 && strcmp(s, "inactive") != 0)
+        rc = app_error_reason(err, APP_ECONFLICT, "ALREADY_SUBSCRIBED",
+                              "You already have a subscription");   /* a status we do not know */
+    if (item)
+        json_object_put(item);
+    return rc;
+}
+
+/* Sessions a new claim replaced, not known closed yet: closed now (409 when one was paid). */
+static int
+close_stale(const struct ctx *c, const char *user, const struct saas_open_checkout *oc,
+            struct app_error *err)
+{
+    const char *sids[SAAS_STALE_MAX];
+    size_t i;
+
+    for (i = 0; i < oc->nstale; i++)
+        sids[i] = oc->stale[i];
+    return saas_sessions_close(c, user, sids, oc->nstale, err);
+}
+
+/* The checkout's session, made for the claim and recorded on the profile: APP_OK, or
+ * APP_ECONDITION when the claim moved on meanwhile (then the session, never answered, is
+ * closed again) or another checkout of it is making it right now (look again). */
+static int
+session_make(const struct ctx *c, const char *user, const char *price, const char *cus,
+             enum step step, const char *claim, long long exp, struct saas_checkout *out,
+             struct app_error *err)
+{
+    const char *mine;
+    int rc;
+
+    rc = saas_session_create(c, user, price, cus, claim, exp, out, err);
+    if (rc == APP_ECONFLICT && step == CLAIM_JOIN) {
+        app_error_clear(err);      /* in progress under the same key */
+        return APP_ECONDITION;
+    }
+    if (rc != APP_OK) {
+        saas_session_release(c, user, claim);
+        return rc;
+    }
+    rc = saas_session_record(c, user, claim, out->session_id, err);
+    if (rc == APP_ECONDITION) {
+        ctx_log(c, LL_INFO, "checkout: the claim of user %s moved on: session %s closed", user,
+                out->session_id);
+        mine = out->session_id;
+        saas_sessions_close(c, user, &mine, 1, err);
+        app_error_clear(err);
+        rc = APP_ECONDITION;
+    }
     return rc;
 }
 
@@ -275,7 +354,12 @@ saas_checkout(const struct ctx *c, const char *user, const char *email, const ch
               struct saas_checkout *out, struct app_error *err)
 {
     char plan[PRICELIST_PLAN_MAX + 1], cus[SAAS_STRIPE_ID_MAX + 1], stored_email[256];
-    int rc, i;
+    char made[SAAS_STRIPE_ID_MAX + 1] = "", claim[SAAS_CLAIM_MAX], gone[SAAS_SESSION_ID_MAX] = "";
+    struct saas_open_checkout oc;
+    const char *mine;
+    enum step step;
+    long long exp;
+    int rc = APP_OK, i;
 
     memset(out, 0, sizeof(*out));
     if (!c->ddb || !c->stripe)
@@ -285,24 +369,72 @@ saas_checkout(const struct ctx *c, const char *user, const char *email, const ch
     if (!price || !pricelist_find(c->cfg->stripe_subscription_prices, price, plan,
                                   sizeof(plan)))
         return app_error_field(err, "priceId", "is not a plan on sale");
-    rc = profile_read(c, user, cus, stored_email, sizeof(stored_email), err);
-    if (rc != APP_OK)
-        return rc;
-    if (!email || !*email)
-        email = stored_email;
-    if (!cus[0]) {
-        rc = customer_create(c, user, email, cus, err);
+    for (i = 0; i < ATTEMPTS; i++) {
+        memset(out, 0, sizeof(*out));
+        rc = profile_read(c, user, cus, stored_email, sizeof(stored_email), &oc, err);
         if (rc != APP_OK)
             return rc;
-    }
-    for (i = 0, rc = APP_ECONDITION; i < KEEP_ATTEMPTS && rc == APP_ECONDITION; i++) {
-        rc = customer_keep(c, user, email, cus, err);
+        if (!email || !*email)
+            email = stored_email;
+        if (!cus[0] && !made[0])
+            rc = customer_create(c, user, email, made, err);
+        if (rc != APP_OK)
+            return rc;
+        if (!cus[0])
+            snprintf(cus, sizeof(cus), "%s", made);
+        else if (made[0] && strcmp(made, cus) != 0)  /* another checkout kept its own first */
+            ctx_log(c, LL_WARN, "checkout: the profile keeps %s, not %s (left unused)", cus,
+                    made);
+        rc = close_stale(c, user, &oc, err);
+        if (rc != APP_OK)
+            return rc;
+        if (oc.stale_total > oc.nstale)
+            continue;              /* more than one look holds: the rest next time round */
+        step = step_of(&oc, price, gone);
+        snprintf(claim, sizeof(claim), "%s", oc.claim);
+        exp = oc.expires_at;
+        if (step == CLAIM_NEW) {
+            if (id_new(claim, sizeof(claim), "chk_") != 0)
+                return app_error_set(err, APP_EINTERNAL, "no random bytes");
+            exp = (long long)time(NULL) + SESSION_LIFETIME_S;  /* Stripe's clock */
+        }
+        rc = customer_keep(c, user, email, cus, &oc, step, claim, price, exp, err);
         if (rc == APP_ECONDITION)
-            rc = keep_refused(c, user, cus, err);
+            rc = keep_refused(c, user, err);
+        if (rc == APP_ECONDITION)
+            continue;
+        if (rc != APP_OK)
+            return rc;
+        if (step == SESSION_REUSE) {
+            rc = saas_session_get(c, oc.session, out, err);
+            if (rc != APP_ENOTFOUND)
+                break;
+            app_error_clear(err);  /* it expired: a new claim */
+            snprintf(gone, sizeof(gone), "%s", oc.session);
+            continue;
+        }
+        rc = session_make(c, user, price, cus, step, claim, exp, out, err);
+        if (rc == APP_ECONDITION)
+            continue;
+        if (rc != APP_OK || step != CLAIM_NEW || !oc.session[0])
+            break;
+        /* The new session is recorded: the one it replaced is expired at Stripe, and if that
+         * one was paid, so is the new one. */
+        mine = oc.session;
+        rc = saas_sessions_close(c, user, &mine, 1, err);
+        if (rc == APP_ECONFLICT) {
+            struct app_error paid = *err;
+
+            app_error_clear(err);
+            mine = out->session_id;
+            saas_sessions_close(c, user, &mine, 1, err);
+            *err = paid;
+        }
+        break;
     }
-    if (rc == APP_ECONDITION)
-        return app_error_set(err, APP_EUNAVAILABLE, "checkout: the profile kept changing");
+    if (i == ATTEMPTS)
+        rc = app_error_set(err, APP_EUNAVAILABLE, "checkout: the profile kept changing");
     if (rc != APP_OK)
-        return rc;
-    return session_create(c, user, price, plan, cus, out, err);
+        memset(out, 0, sizeof(*out));
+    return rc;
 }

@@ -19,7 +19,10 @@
  *                                 or incomplete while an async payment is processing) only
  *                                 when the row holds another subscription or none, as of
  *                                 the session's creation, so the subscription's own events
- *                                 all win over it
+ *                                 all win over it; then the profile's open checkout, if it
+ *                                 is this session, is cleared (subscription_session.c)
+ *   checkout.session.expired      the profile's open checkout, if it is this session, is
+ *                                 cleared; a replaced session leaves checkoutStaleSessions
  *   invoice.paid                  the row's own subscription: the period of the invoice's
  *                                 subscription line, and active when something was paid
  *   invoice.payment_failed        the row's own subscription: past_due, from active,
@@ -50,6 +53,7 @@ static const char *const statuses[] = {
 
 static const char *const event_types[] = {
     "checkout.session.completed", "checkout.session.async_payment_succeeded",
+    "checkout.session.expired",
     "customer.subscription.created", "customer.subscription.updated",
     "customer.subscription.deleted", "invoice.paid", "invoice.payment_failed", NULL
 };
@@ -382,7 +386,32 @@ on_checkout(const struct ctx *c, const char *type, struct json_object *obj, long
         rc = write_state(c, user, &st, 1, err);
     if (rc == APP_ECONDITION)      /* its own events came meanwhile, or a newer state */
         rc = link_checkout(c, user, &st, err);
-    return applied(c, rc, type, st.sub, user);
+    rc = applied(c, rc, type, st.sub, user);
+    /* The subscription first, then the checkout is no longer open: a checkout in between
+     * is refused by the subscription, never given a second session. */
+    if (rc == APP_OK)
+        rc = saas_session_closed(c, user, json_str(obj, "id"), err);
+    return rc;
+}
+
+/* A subscription session expired: the user's open checkout, if it is this one, is over. */
+static int
+on_checkout_expired(const struct ctx *c, const char *type, struct json_object *obj,
+                    struct app_error *err)
+{
+    char user[SAAS_MAX_USER_ID + 1];
+    int rc;
+
+    rc = owner(c, member(obj, "metadata"), json_str(obj, "client_reference_id"),
+               ref_id(obj, "customer"), user, err);
+    if (rc != APP_OK)
+        return rc;
+    if (!user[0]) {
+        ctx_log(c, LL_WARN, "%s: %s names no user we know: acknowledged", type,
+                json_str(obj, "id") ? json_str(obj, "id") : "a session");
+        return APP_OK;
+    }
+    return saas_session_closed(c, user, json_str(obj, "id"), err);
 }
 
 /* The period of an invoice's subscription line (the first line of type subscription, else
@@ -473,7 +502,14 @@ saas_subscription_event(const struct ctx *c, const char *type, struct json_objec
 {
     if (!c->ddb)
         return app_error_set(err, APP_EUNAVAILABLE, "no DynamoDB client");
-    if (strncmp(type, "checkout.session.", 17) == 0)
+    if (strcmp(type, "checkout.session.expired") == 0) {
+        const char *mode = json_str(obj, "mode");
+
+        return mode && strcmp(mode, "subscription") == 0 ?
+               on_checkout_expired(c, type, obj, err) : APP_OK;
+    }
+    if (strcmp(type, "checkout.session.completed") == 0 ||
+        strcmp(type, "checkout.session.async_payment_succeeded") == 0)
         return on_checkout(c, type, obj, created, err);
     if (strncmp(type, "customer.subscription.", 22) == 0)
         return on_subscription(c, type, obj, created, err);

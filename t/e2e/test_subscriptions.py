@@ -1,7 +1,10 @@
 """SaaS subscriptions through nginx, with a signed-in user of the local pool and the Stripe
 stand-in: checkout (customer, embedded session), the stand-in completes it and delivers its
-signed events, and GET /v1/subscription/status follows them, whatever their order."""
+signed events, and GET /v1/subscription/status follows them, whatever their order.  A user
+has one open checkout session: concurrent checkouts share it, another price replaces it, a
+paid one refuses the next (409), and Stripe's events close it on the profile."""
 
+import concurrent.futures
 import json
 import time
 import uuid
@@ -120,6 +123,8 @@ def test_checkout_to_active_then_409(stack, ddb, user):
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime(sub["current_period_end"]))
     r = row(ddb, "USER#" + user.id, "SUBSCRIPTION")
     assert r["stripeCustomerId"]["S"] == cus and "checkoutCompletedAt" in r
+    # the session's event closed the open checkout on the profile
+    assert not [k for k in row(ddb, "USER#" + user.id, "PROFILE") if k.startswith("checkout")]
     # subscribed: a second checkout is refused, for any plan
     for price in ("price_pro_monthly", "price_basic_monthly"):
         body = assert_envelope(user.checkout({"priceId": price}), 409, "CONFLICT")
@@ -186,8 +191,10 @@ def test_payment_failed_then_recovered(stack, user):
     assert st["status"] == "past_due"
     assert st["currentPeriodStart"] == time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                      time.gmtime(sub["current_period_end"]))
-    # a past_due user is not subscribed: the checkout is not refused
-    assert user.checkout({"priceId": "price_pro_monthly"}).status == 200
+    # a past_due user fixes the payment of the subscription they have, never buys a second
+    for price in ("price_pro_monthly", "price_basic_monthly"):
+        body = assert_envelope(user.checkout({"priceId": price}), 409, "CONFLICT")
+        assert body["details"]["reason"] == "SUBSCRIPTION_PAST_DUE"
     later()
     paid = ctl(stack, "subscriptions/%s/renew" % sub["id"])
     assert [x["status"] for x in paid["deliveries"]] == [200, 200]
@@ -271,3 +278,111 @@ def test_events_naming_nobody_are_acknowledged(stack, ddb):
         r = deliver(stack, payload, signed(payload))
         assert_envelope(r, 200)
     assert row(ddb, "CUSTOMER#cus_nobody", "SUBSCRIPTION") is None
+
+
+# --- one open checkout session per user -----------------------------------------------------
+
+def sessions_of(stack, user):
+    """The stand-in's sessions of the user, newest first: {id: status}."""
+    got = ctl(stack, "sessions?client_reference_id=" + user.id, method="GET")["data"]
+    return {s["id"]: s["status"] for s in got}
+
+
+def open_checkout(ddb, user):
+    """The checkout* members of the user's profile, plain."""
+    p = row(ddb, "USER#" + user.id, "PROFILE") or {}
+    return {k: list(v.values())[0] for k, v in p.items() if k.startswith("checkout")}
+
+
+def delivered(stack, type_, obj_id):
+    """True when the stand-in has delivered the event type_ of obj_id to the webhook (200)."""
+    got = ctl(stack, "events?type=" + type_, method="GET")
+    return any(d.get("status") == 200 for e in got["data"]
+               if e["data"]["object"]["id"] == obj_id for d in got["deliveries"][e["id"]])
+
+
+def wait_for(what, timeout=10.0):
+    """Poll what() until it is true (Stripe's background deliveries): its last value."""
+    end = time.time() + timeout
+    got = what()
+    while not got and time.time() < end:
+        time.sleep(0.1)
+        got = what()
+    return got
+
+
+def test_ten_concurrent_checkouts_get_one_session(stack, ddb, user):
+    with concurrent.futures.ThreadPoolExecutor(10) as ex:
+        got = list(ex.map(lambda i: user.checkout({"priceId": "price_pro_monthly"}),
+                          range(10)))
+    answers = [assert_envelope(r, 200)["data"] for r in got]
+    assert len({a["sessionId"] for a in answers}) == 1, answers
+    assert len({a["clientSecret"] for a in answers}) == 1
+    sid = answers[0]["sessionId"]
+    assert sessions_of(stack, user) == {sid: "open"}          # one made at Stripe
+    oc = open_checkout(ddb, user)
+    assert oc["checkoutSessionId"] == sid and oc["checkoutPriceId"] == "price_pro_monthly"
+    assert oc["checkoutClaim"].startswith("chk_") and "checkoutStaleSessions" not in oc
+    s = stripe_session(stack, sid)
+    assert int(oc["checkoutExpiresAt"]) == s.expires_at
+    assert 30 * 60 <= s.expires_at - s.created <= 60 * 60
+    assert answers[0]["clientSecret"] not in json.dumps(row(ddb, "USER#" + user.id, "PROFILE"))
+    # later, the same open session again
+    again = assert_envelope(user.checkout({"priceId": "price_pro_monthly"}), 200)["data"]
+    assert again == answers[0]
+    assert sessions_of(stack, user) == {sid: "open"}
+
+
+def stripe_session(stack, sid):
+    stripe.api_key, stripe.api_base = "sk_test_local", stack.ports["STRIPE_API_BASE"]
+    return stripe.checkout.Session.retrieve(sid)
+
+
+def test_another_price_expires_the_open_session(stack, ddb, user):
+    first = assert_envelope(user.checkout({"priceId": "price_basic_monthly"}), 200)["data"]
+    second = assert_envelope(user.checkout({"priceId": "price_pro_monthly"}), 200)["data"]
+    assert second["sessionId"] != first["sessionId"]
+    assert sessions_of(stack, user) == {first["sessionId"]: "expired",
+                                        second["sessionId"]: "open"}
+    oc = open_checkout(ddb, user)
+    assert (oc["checkoutSessionId"], oc["checkoutPriceId"]) == (second["sessionId"],
+                                                                "price_pro_monthly")
+    assert "checkoutStaleSessions" not in oc
+    # the first one's checkout.session.expired (delivered by the stand-in) leaves the open one
+    assert wait_for(lambda: delivered(stack, "checkout.session.expired", first["sessionId"]))
+    assert open_checkout(ddb, user)["checkoutSessionId"] == second["sessionId"]
+    assert assert_envelope(user.checkout({"priceId": "price_pro_monthly"}), 200)["data"] == \
+        second
+    # the first price again: the second is expired in turn
+    third = assert_envelope(user.checkout({"priceId": "price_basic_monthly"}), 200)["data"]
+    assert sessions_of(stack, user)[second["sessionId"]] == "expired"
+    assert sessions_of(stack, user)[third["sessionId"]] == "open"
+
+
+def test_an_expired_session_is_closed_on_the_profile(stack, ddb, user):
+    d = assert_envelope(user.checkout({"priceId": "price_pro_monthly"}), 200)["data"]
+    out = ctl(stack, "sessions/%s/expire" % d["sessionId"])
+    assert out["delivery"]["status"] == 200
+    assert open_checkout(ddb, user) == {}
+    again = assert_envelope(user.checkout({"priceId": "price_pro_monthly"}), 200)["data"]
+    assert again["sessionId"] != d["sessionId"]
+    assert open_checkout(ddb, user)["checkoutSessionId"] == again["sessionId"]
+
+
+def test_a_paid_session_refuses_the_next_checkout(stack, ddb, user):
+    d, done = user.subscribe("price_pro_monthly")        # paid, its events not delivered
+    body = assert_envelope(user.checkout({"priceId": "price_basic_monthly"}), 409, "CONFLICT")
+    assert body["details"]["reason"] == "CHECKOUT_ALREADY_PAID"
+    made = sessions_of(stack, user)
+    assert made[d["sessionId"]] == "complete"
+    assert sorted(made.values()) == ["complete", "expired"]   # the new one, expired at once
+    for price in ("price_pro_monthly", "price_basic_monthly"):
+        body = assert_envelope(user.checkout({"priceId": price}), 409, "CONFLICT")
+        assert body["details"]["reason"] == "CHECKOUT_ALREADY_PAID"
+    assert len(sessions_of(stack, user)) == 2                 # nothing more was made
+    # the paid session's events: subscribed, and the profile's checkout closed
+    deliver_all(stack, done["events"])
+    assert user.status()["status"] == "active"
+    assert wait_for(lambda: open_checkout(ddb, user) == {}), open_checkout(ddb, user)
+    body = assert_envelope(user.checkout({"priceId": "price_basic_monthly"}), 409, "CONFLICT")
+    assert body["details"]["reason"] == "ALREADY_SUBSCRIBED"

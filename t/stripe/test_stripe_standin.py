@@ -8,6 +8,7 @@ thread) records what it is sent.  Every server is stopped at the end (SIGTERM, e
 """
 
 import base64
+import concurrent.futures
 import http.client
 import http.server
 import json
@@ -1046,3 +1047,35 @@ def test_events_in_any_order_and_twice(standin, receiver):
     err = standin.control("POST", "sessions/%s/complete" % other.id, {"order": [3]},
                           expect=400)["error"]
     assert "none delivered" in err and receiver.records == []
+
+
+def test_subscription_sessions_read_again_expired_and_made_once(standin, receiver,
+                                                                  monkeypatch):
+    """What one open session per user needs of a subscription-mode session: made once for
+    one idempotency key (concurrent calls included), read again with its client secret,
+    expired while open, and refused expiry once paid."""
+    monkeypatch.setattr(stripe, "max_network_retries", 3)    # a key in progress is 409
+    exp = int(time.time()) + 3600
+    with concurrent.futures.ThreadPoolExecutor(10) as ex:
+        made = list(ex.map(lambda i: new_subscription_session(
+            expires_at=exp, idempotency_key="subscribe-user-1-chk_1"), range(10)))
+    assert len({s.id for s in made}) == 1 and len({s.client_secret for s in made}) == 1
+    s = made[0]
+    assert standin.control("GET", "stats")["sessions"] == {"open": 1}
+    assert s.expires_at == exp and s.client_secret.startswith(s.id + "_secret_")
+    got = stripe.checkout.Session.retrieve(s.id)
+    assert (got.status, got.mode, got.client_secret, got.url) == ("open", "subscription",
+                                                                 s.client_secret, None)
+    gone = stripe.checkout.Session.expire(s.id, idempotency_key="expire-" + s.id)
+    assert gone.status == "expired"
+    again = stripe.checkout.Session.expire(s.id, idempotency_key="expire-" + s.id)
+    assert again.status == "expired"                        # the first answer, replayed
+    assert stripe.checkout.Session.retrieve(s.id).status == "expired"
+    assert verify(receiver.wait("checkout.session.expired", s.id)[0]).data.object.mode == \
+        "subscription"
+    paid = new_subscription_session(expires_at=exp)
+    standin.control("POST", "sessions/%s/complete" % paid.id, {"deliver": False})
+    with pytest.raises(E.InvalidRequestError) as ei:
+        stripe.checkout.Session.expire(paid.id)
+    assert ei.value.http_status == 400 and "`complete`" in ei.value.user_message
+    assert stripe.checkout.Session.retrieve(paid.id).status == "complete"
