@@ -22,6 +22,9 @@
 #include "saas.h"
 
 #define QUOTA_REASON "AI_MONTHLY_REQUESTS"
+/* A month's quota row is kept this long after the month ends (its "ttl"), then DynamoDB's TTL
+ * deletes it: long enough to look into a month just ended, never forever. */
+#define QUOTA_KEEP_S (35 * 86400)
 #define SK_MAX 256                  /* bytes of a session's sk */
 #define CURSOR_AAD "prodenthub ai-history cursor\n"
 
@@ -90,7 +93,8 @@ row_key(const char *sub, const char *sk)
 
 /* --- the quota ------------------------------------------------------------------------- */
 
-/* One request of the month, if any is left: *used is the count with it. */
+/* One request of the month, if any is left: *used is the count with it.  The row expires
+ * QUOTA_KEEP_S after the month (reset). */
 static int
 quota_take(const struct ctx *c, struct json_object *key, const char *sub, time_t reset,
            long long *used, struct app_error *err)
@@ -105,14 +109,17 @@ quota_take(const struct ctx *c, struct json_object *key, const char *sub, time_t
     json_object_object_add(names, "#used", json_object_new_string("used"));
     json_object_object_add(names, "#uid", json_object_new_string("userId"));
     json_object_object_add(names, "#upd", json_object_new_string("updatedAt"));
+    json_object_object_add(names, "#ttl", json_object_new_string("ttl"));
     json_object_object_add(values, ":one", ddb_av_n(1));
     json_object_object_add(values, ":limit", ddb_av_n(c->cfg->ai_monthly_requests));
     json_object_object_add(values, ":uid", ddb_av_s(sub));
     json_object_object_add(values, ":now", ddb_av_s(now));
+    json_object_object_add(values, ":ttl", ddb_av_n((long long)reset + QUOTA_KEEP_S));
     app_error_clear(&e);
     rc = ddb_update_item(c->ddb, c->cfg->tbl_app, key, "ADD #used :one SET #uid = :uid, "
-                         "#upd = :now", "attribute_not_exists(#used) OR #used < :limit",
-                         names, values, "UPDATED_NEW", &attrs, &e);
+                         "#upd = :now, #ttl = :ttl",
+                         "attribute_not_exists(#used) OR #used < :limit", names, values,
+                         "UPDATED_NEW", &attrs, &e);
     if (rc == APP_ECONDITION) {
         time_iso(reset, at, sizeof(at));
         rc = app_error_reason(err, APP_EQUOTA, QUOTA_REASON, "The monthly quota of %ld AI "

@@ -12,7 +12,8 @@
  *                                       checkoutExpiresAt, checkoutSessionId,
  *                                       checkoutStaleSessions: subscription.h)
  *   USER#<sub>      SUBSCRIPTION        the subscription Stripe's events keep (status, ...)
- *   USER#<sub>      QUOTA#<yyyy-mm>     AI requests used in that calendar month (UTC)
+ *   USER#<sub>      QUOTA#<yyyy-mm>     AI requests used in that calendar month (UTC);
+ *                                       ttl (the table's TTL) 35 days after the month
  *   USER#<sub>      AI#<iso time>#<id>  one AI session (prompt, response, model, tokens)
  *   CUSTOMER#<cus>  USER                the user a Stripe customer belongs to
  * docs/SAAS.md describes the flows.

@@ -117,6 +117,22 @@ def test_an_answer_is_stored_and_signed_for_bedrock(stack, ddb, bedrock):
     assert used(ddb, u) == 1
 
 
+def test_the_quota_row_expires_35_days_after_its_month(stack, ddb, bedrock):
+    u = User(stack, ddb)
+    assert_envelope(generate(stack, u, {"prompt": "When?"}), 201)
+    month, reset = month_and_reset()
+    item = ddb.get_item(TableName=TABLE, Key={"pk": {"S": "USER#" + u.sub},
+                                              "sk": {"S": "QUOTA#" + month}},
+                        ConsistentRead=True)["Item"]
+    end = datetime.datetime.strptime(reset, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    assert int(item["ttl"]["N"]) == int(end.timestamp()) + 35 * 86400, item
+    assert item["used"]["N"] == "1"
+    # the table deletes rows by it (prodenthubctl create-tables enabled it from app.json)
+    ttl = ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}, ttl
+
+
 def test_the_model_is_chosen_from_the_allow_list(stack, ddb, bedrock):
     u = User(stack, ddb)
     d = assert_envelope(generate(stack, u, {"prompt": "Hi", "model": HAIKU}), 201)["data"]

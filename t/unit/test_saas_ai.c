@@ -64,6 +64,21 @@ static const struct {
      {"AI_MONTHLY_REQUESTS=5"}, {{UPDATE, 400, CCF}}, 1, {{0, NULL, 0, NULL}}, 0, APP_EQUOTA,
      NULL, {"attribute_not_exists(#used) OR #used < :limit\",\"ExpressionAttributeNames\"", NULL},
      NULL, "2027-01-01T00:00:00Z"},
+    {"the month's row expires 35 days after the month (ttl, epoch seconds)",
+     "2026-12-31T23:59:59Z", "Hi", NULL, {NULL}, {{UPDATE, 200, USED(1)}, {PUT, 200, "{}"}}, 2,
+     {{200, NULL, 0, ANSWER}}, 1, APP_OK, NULL,
+     {"\":now\":{\"S\":\"2026-12-31T23:59:59Z\"},\":ttl\":{\"N\":\"1801785600\"}", NULL},
+     NULL, "2027-01-01T00:00:00Z"},
+    {"a leap February's row too", "2028-02-29T12:00:00Z", "Hi", NULL, {NULL},
+     {{UPDATE, 200, USED(1)}, {PUT, 200, "{}"}}, 2, {{200, NULL, 0, ANSWER}}, 1, APP_OK, NULL,
+     {"\":ttl\":{\"N\":\"1838505600\"}", NULL}, NULL, "2028-03-01T00:00:00Z"},
+    {"ttl is set with the count, by name (a reserved word)", "2026-12-03T10:00:00Z", "Hi",
+     NULL, {NULL}, {{UPDATE, 200, USED(1)}, {PUT, 200, "{}"}}, 2, {{200, NULL, 0, ANSWER}}, 1,
+     APP_OK, NULL, {"\"ADD #used :one SET #uid = :uid, #upd = :now, #ttl = :ttl\",\""
+                    "ConditionExpression\":\"attribute_not_exists(#used) OR #used < :limit\","
+                    "\"ExpressionAttributeNames\":{\"#used\":\"used\",\"#uid\":\"userId\","
+                    "\"#upd\":\"updatedAt\",\"#ttl\":\"ttl\"}", NULL}, NULL,
+     "2027-01-01T00:00:00Z"},
     {"the limit sent is AI_MONTHLY_REQUESTS", "2028-02-29T12:00:00Z", "Hi", NULL,
      {"AI_MONTHLY_REQUESTS=5"}, {{UPDATE, 200, USED(5)}, {PUT, 200, "{}"}}, 2,
      {{200, NULL, 0, ANSWER}}, 1, APP_OK, NULL,
