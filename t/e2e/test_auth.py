@@ -207,3 +207,26 @@ def test_upload_needs_a_token(stack):
     r = stack.post("/v1/upload/url", {"fileName": "a.pdf", "contentType": "application/pdf",
                                       "size": 10}, source_ip=stack.new_ip())
     assert_envelope(r, 401, "UNAUTHORIZED")
+
+
+def test_cognito_settings_in_the_environment_replace_the_local_pool(tmp_path):
+    """scripts/dev up with COGNITO_* set: no cognito-local, the given pool goes to the pool."""
+    import subprocess
+    from stack import STACK
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRIPE_",
+                                                                    "COGNITO_"))}
+    env.update(PH_STATE=str(tmp_path), COGNITO_USER_POOL_ID="ap-southeast-2_Abc",
+               COGNITO_CLIENT_ID="web1,web2")
+    subprocess.run([STACK, "status"], env=env, check=True, capture_output=True, timeout=60)
+    with open(tmp_path / "stack.env") as f:
+        lines = f.read().splitlines()
+    assert "COGNITO_PORT=" in lines
+    assert "COGNITO_USER_POOL_ID='ap-southeast-2_Abc'" in lines
+    assert "COGNITO_CLIENT_ID='web1,web2'" in lines
+    env.pop("COGNITO_USER_POOL_ID")
+    env.pop("COGNITO_CLIENT_ID")
+    env["PH_STATE"] = str(tmp_path / "local")
+    subprocess.run([STACK, "status"], env=env, check=True, capture_output=True, timeout=60)
+    with open(tmp_path / "local" / "stack.env") as f:
+        port = [x for x in f.read().splitlines() if x.startswith("COGNITO_PORT=")]
+    assert port and port[0] != "COGNITO_PORT=", port
