@@ -3,52 +3,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
-
-#include "buf.h"
-#include "ids.h"
+#include "aws.h"
 #include "cfg.h"
-#include "creds.h"
 #include "ddb.h"
-#include "log.h"
 #include "mem.h"
-#include "sigv4.h"
 
-#define DDB_RESPONSE_MAX (16 * 1024 * 1024)
-#define BACKOFF_BASE_MS 25
-#define BACKOFF_CAP_MS 1000
-
-struct ddb {
-    CURL *curl;
-    const struct cfg *cfg;
-    struct creds_provider *creds;
-    char url[512];
-    char host[256];                 /* Host header: host[:port] */
-    char path[256];                 /* path of the endpoint, "/" */
-    char errbuf[CURL_ERROR_SIZE];
-    struct buf resp;                /* reused for every response */
-    unsigned seed;
-    int last_attempts;
+static const struct aws_service ddb_service = {
+    .name = "dynamodb",
+    .answer_max = 16 * 1024 * 1024,
+    .backoff_base_ms = 25,
+    .backoff_cap_ms = 1000,
+    .attempt_min_ms = 1,
+    .net_code = APP_EUNAVAILABLE,
+    .toolarge_code = APP_EUNAVAILABLE,
 };
 
-/* Split http[s]://host[:port][/path] into the Host header and the path. */
-static int
-parse_endpoint(struct ddb *d, const char *url)
-{
-    const char *p = strstr(url, "://"), *slash;
-
-    if (!p)
-        return -1;
-    p += 3;
-    slash = strchr(p, '/');
-    snprintf(d->url, sizeof(d->url), "%s", url);
-    snprintf(d->host, sizeof(d->host), "%.*s", slash ? (int)(slash - p) : (int)strlen(p), p);
-    snprintf(d->path, sizeof(d->path), "%s", slash ? slash : "/");
-    return d->host[0] ? 0 : -1;
-}
+struct ddb {
+    struct aws aws;
+    const struct cfg *cfg;
+};
 
 struct ddb *
 ddb_new(const struct cfg *cfg, struct creds_provider *creds)
@@ -57,19 +31,13 @@ ddb_new(const struct cfg *cfg, struct creds_provider *creds)
     char tmp[256];
 
     d->cfg = cfg;
-    d->creds = creds;
-    if (parse_endpoint(d, cfg_dynamodb_endpoint(cfg, tmp, sizeof(tmp))) != 0) {
-        log_msg(LL_ERROR, "dynamodb: cannot use endpoint %s", tmp);
+    if (aws_init(&d->aws, &ddb_service, cfg, creds,
+                 aws_endpoint_url(cfg, cfg->aws_endpoint_url_dynamodb, "dynamodb", tmp,
+                                  sizeof(tmp)), cfg->ddb_connect_timeout_ms) != 0) {
+        aws_free(&d->aws);
         free(d);
         return NULL;
     }
-    d->curl = curl_easy_init();
-    if (!d->curl) {
-        free(d);
-        return NULL;
-    }
-    buf_init(&d->resp, DDB_RESPONSE_MAX);
-    d->seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     return d;
 }
 
@@ -78,19 +46,15 @@ ddb_free(struct ddb *d)
 {
     if (!d)
         return;
-    curl_easy_cleanup(d->curl);
-    buf_free(&d->resp);
+    aws_free(&d->aws);
     free(d);
 }
 
 int
 ddb_last_attempts(const struct ddb *d)
 {
-    return d->last_attempts;
+    return d->aws.last_attempts;
 }
-
-/* What one attempt came to. */
-enum outcome { O_OK, O_RETRY, O_FAIL };
 
 /* The error type without its namespace: "com.amazonaws...#ThrottlingException". */
 static const char *
@@ -119,7 +83,7 @@ reasons_include(struct json_object *body, const char *code)
 }
 
 /* Classify an error answer: the code for the caller, and whether to try again. */
-static enum outcome
+static enum aws_outcome
 classify(long status, struct json_object *body, int *code, struct app_error *err)
 {
     static const char *const retryable[] = {
@@ -133,7 +97,6 @@ classify(long status, struct json_object *body, int *code, struct app_error *err
     };
     struct json_object *t = NULL, *m = NULL;
     const char *type = "UnknownError", *msg = "";
-    size_t i;
 
     if (body && json_object_object_get_ex(body, "__type", &t))
         type = short_type(json_object_get_string(t));
@@ -143,190 +106,74 @@ classify(long status, struct json_object *body, int *code, struct app_error *err
 
     if (status >= 500) {
         *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: HTTP %ld %s", status, type);
-        return O_RETRY;
+        return AWS_RETRY;
     }
-    for (i = 0; retryable[i]; i++) {
-        if (strcmp(type, retryable[i]) == 0) {
-            *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s", type);
-            return O_RETRY;
-        }
+    if (aws_type_in(type, retryable)) {
+        *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s", type);
+        return AWS_RETRY;
     }
     if (strcmp(type, "ConditionalCheckFailedException") == 0 ||
         (strcmp(type, "TransactionCanceledException") == 0 &&
          reasons_include(body, "ConditionalCheckFailed"))) {
         *code = app_error_set(err, APP_ECONDITION, "dynamodb: %s", type);
-        return O_FAIL;
+        return AWS_FAIL;
     }
     if (strcmp(type, "TransactionCanceledException") == 0 &&
         reasons_include(body, "TransactionConflict")) {
         /* Another transaction held one of the items: nothing was written, try again. */
         *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s: conflict", type);
-        return O_RETRY;
+        return AWS_RETRY;
     }
     if (strcmp(type, "TransactionCanceledException") == 0) {
         *code = app_error_set(err, APP_ECONFLICT, "dynamodb: %s: %s", type, msg);
-        return O_FAIL;
+        return AWS_FAIL;
     }
-    for (i = 0; auth[i]; i++) {
-        if (strcmp(type, auth[i]) == 0) {
-            *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s: %s", type, msg);
-            return O_FAIL;
-        }
+    if (aws_type_in(type, auth)) {
+        *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s: %s", type, msg);
+        return AWS_FAIL;
     }
     *code = app_error_set(err, APP_EINTERNAL, "dynamodb: HTTP %ld %s: %s", status, type, msg);
-    return O_FAIL;
+    return AWS_FAIL;
 }
 
-static enum outcome
-attempt(struct ddb *d, const char *op, const char *body, long budget_ms, int *code,
-        struct json_object **out, struct app_error *err)
+/* An answer: 200 with JSON is the result, anything else an error to classify. */
+static enum aws_outcome
+answer(void *ud, const struct aws_answer *a, int *code, struct app_error *err)
 {
-    const struct aws_creds *c = NULL;
-    struct sigv4_header sh[2];
-    struct sigv4_request sr;
-    struct sigv4_creds sc;
-    struct sigv4_signed sig;
-    struct curl_slist *h = NULL;
-    char target[96], line[1200];
-    struct buf tok;
-    long status = 0;
-    CURLcode cc;
-    enum outcome o = O_FAIL;
-
-    *code = creds_get(d->creds, time(NULL), &c, err);
-    if (*code != APP_OK)
-        return O_FAIL;
-    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
-    sh[0].name = "Content-Type";
-    sh[0].value = "application/x-amz-json-1.0";
-    sh[1].name = "X-Amz-Target";
-    sh[1].value = target;
-    memset(&sr, 0, sizeof(sr));
-    sr.method = "POST";
-    sr.host = d->host;
-    sr.path = d->path;
-    sr.headers = sh;
-    sr.nheaders = 2;
-    sr.payload = body;
-    sr.payload_len = strlen(body);
-    sr.region = cfg_region(d->cfg);
-    sr.service = "dynamodb";
-    sr.now = time(NULL);
-    sc.access_key = c->access_key;
-    sc.secret_key = c->secret_key;
-    sc.session_token = c->session_token;
-    *code = sigv4_sign(&sr, &sc, &sig);
-    if (*code != APP_OK) {
-        app_error_set(err, *code, "dynamodb: cannot sign the request");
-        return O_FAIL;
-    }
-
-    h = curl_slist_append(h, "Content-Type: application/x-amz-json-1.0");
-    snprintf(line, sizeof(line), "X-Amz-Target: %s", target);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "X-Amz-Date: %s", sig.amz_date);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "Authorization: %s", sig.authorization);
-    h = curl_slist_append(h, line);
-    if (c->session_token[0]) {
-        buf_init(&tok, sizeof(c->session_token) + 32);
-        buf_printf(&tok, "X-Amz-Security-Token: %s", c->session_token);
-        h = curl_slist_append(h, tok.data);
-        buf_free(&tok);
-    }
-    h = curl_slist_append(h, "Expect:");      /* unsigned; never wait for 100-continue */
-
-    buf_reset(&d->resp);
-    curl_easy_reset(d->curl);
-    curl_easy_setopt(d->curl, CURLOPT_URL, d->url);
-    curl_easy_setopt(d->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)sr.payload_len);
-    curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(d->curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     d->cfg->ddb_connect_timeout_ms < budget_ms ?
-                     d->cfg->ddb_connect_timeout_ms : budget_ms);
-    curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, budget_ms);
-    curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->errbuf);
-    curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-    curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &d->resp);
-    d->errbuf[0] = '\0';
-
-    cc = curl_easy_perform(d->curl);
-    curl_slist_free_all(h);
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
-        *code = app_error_set(err, APP_ETIMEOUT, "dynamodb: no answer within %ld ms", budget_ms);
-        return O_RETRY;
-    }
-    if (cc != CURLE_OK) {
-        *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: %s",
-                              d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc));
-        return cc == CURLE_WRITE_ERROR ? O_FAIL : O_RETRY;
-    }
-    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
-    *out = json_tokener_parse(d->resp.data ? d->resp.data : "");
-    if (status == 200) {
-        if (*out) {
-            *code = APP_OK;
-            return O_OK;
-        }
+    (void)ud;
+    if (a->status != 200)
+        return classify(a->status, a->body, code, err);
+    if (!a->body) {
         *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: unreadable response");
-        return O_RETRY;
+        return AWS_RETRY;
     }
-    o = classify(status, *out, code, err);
-    return o;
+    *code = APP_OK;
+    return AWS_OK;
 }
 
 static int
 call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, long max_attempts,
      struct json_object **out, struct app_error *err)
 {
-    const char *body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
-    long deadline = clock_ms() + budget_ms;
-    int code = APP_EUNAVAILABLE, n;
+    static const char json10[] = "application/x-amz-json-1.0";
+    struct sigv4_header h[2] = {{"Content-Type", json10}, {"X-Amz-Target", NULL}};
+    struct aws_call k;
+    char target[96];
 
-    *out = NULL;
-    for (n = 1;; n++) {
-        struct app_error e;
-        enum outcome o;
-        long left = deadline - clock_ms(), cap, delay;
-
-        if (left <= 0) {
-            code = app_error_set(err, APP_ETIMEOUT, "dynamodb: %s gave no answer within %ld ms",
-                                 op, budget_ms);
-            break;
-        }
-        if (*out) {
-            json_object_put(*out);
-            *out = NULL;
-        }
-        app_error_clear(&e);
-        o = attempt(d, op, body, left, &code, out, &e);
-        d->last_attempts = n;
-        if (o == O_OK)
-            break;
-        if (o == O_FAIL || n >= max_attempts) {
-            app_error_set(err, code, "%s (%s, attempt %d)", e.msg, op, n);
-            break;
-        }
-        /* Full jitter: a random pause up to an exponentially growing cap. */
-        cap = BACKOFF_BASE_MS << (n > 6 ? 6 : n);
-        if (cap > BACKOFF_CAP_MS)
-            cap = BACKOFF_CAP_MS;
-        delay = (long)(rand_r(&d->seed) % (unsigned)(cap + 1));
-        left = deadline - clock_ms();
-        if (delay >= left)
-            delay = left > 1 ? left - 1 : 0;
-        LOG(LL_DEBUG, "dynamodb %s: %s; retrying in %ld ms", op, e.msg, delay);
-        if (delay > 0)
-            usleep((useconds_t)delay * 1000);
-    }
-    return code;
+    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+    h[1].value = target;
+    memset(&k, 0, sizeof(k));
+    k.label = op;
+    k.headers = h;
+    k.nheaders = 2;
+    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+                                            JSON_C_TO_STRING_NOSLASHESCAPE);
+    k.body_len = strlen(k.body);
+    k.budget_ms = budget_ms;
+    k.max_attempts = (int)max_attempts;
+    k.answer = answer;
+    return aws_call(&d->aws, &k, out, err);
 }
-
 int
 ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json_object **out,
          struct app_error *err)
