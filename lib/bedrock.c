@@ -4,40 +4,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "aws.h"
 #include "bedrock.h"
 #include "buf.h"
 #include "cfg.h"
-#include "creds.h"
-#include "ids.h"
-#include "log.h"
 #include "mem.h"
-#include "sigv4.h"
 
 #define BEDROCK_RESPONSE_MAX (1024 * 1024)
-#define BEDROCK_CONNECT_MS 3000
-#define BACKOFF_BASE_MS 50
-#define BACKOFF_CAP_MS 2000
-#define ATTEMPT_MIN_MS 50           /* no model answers faster: less left is a timeout */
-/* The path: the endpoint's prefix, "/model/", the id with every byte as %XX at worst. */
-#define BEDROCK_PATH_MAX (256 + 7 + 3 * BEDROCK_MODEL_MAX + 10 + 1)
+/* A call's path: "/model/", the id with every byte as %XX at worst, "/converse". */
+#define BEDROCK_PATH_MAX (7 + 3 * BEDROCK_MODEL_MAX + 10 + 1)
+
+static const struct aws_service bedrock_service = {
+    .name = "bedrock",
+    .answer_max = BEDROCK_RESPONSE_MAX,
+    .backoff_base_ms = 50,
+    .backoff_cap_ms = 2000,
+    .attempt_min_ms = 50,           /* no model answers faster: less left is a timeout */
+    .net_code = APP_EUPSTREAM,
+    .toolarge_code = APP_EUPSTREAM,
+};
 
 struct bedrock {
-    CURL *curl;
+    struct aws aws;
     const struct cfg *cfg;
-    struct creds_provider *creds;
-    char origin[512];               /* scheme://authority, as configured */
-    char host[256];                 /* the Host header sent and signed */
-    char prefix[256];               /* the endpoint's path, no trailing '/' */
-    char errbuf[CURL_ERROR_SIZE];
-    struct buf resp;                /* reused for every answer */
-    unsigned seed;
-    int last_attempts;
 };
 
 int
@@ -95,62 +87,20 @@ bedrock_cfg_check(const struct cfg *c, char *err, size_t errlen)
     return 0;
 }
 
-/* Split http[s]://authority[/prefix] into the origin, the Host header and the prefix. */
-static int
-parse_endpoint(struct bedrock *b, const char *url)
-{
-    const char *auth, *slash;
-    size_t alen, plen;
-
-    if (strncmp(url, "https://", 8) == 0)
-        auth = url + 8;
-    else if (strncmp(url, "http://", 7) == 0)
-        auth = url + 7;
-    else
-        return -1;
-    if (strpbrk(url, "?#@ "))
-        return -1;
-    slash = strchr(auth, '/');
-    alen = slash ? (size_t)(slash - auth) : strlen(auth);
-    plen = slash ? strlen(slash) : 0;
-    while (plen > 0 && slash[plen - 1] == '/')
-        plen--;
-    if (alen == 0 || alen >= sizeof(b->host) || plen >= sizeof(b->prefix) ||
-        (size_t)(auth - url) + alen >= sizeof(b->origin))
-        return -1;
-    snprintf(b->origin, sizeof(b->origin), "%.*s", (int)((size_t)(auth - url) + alen), url);
-    snprintf(b->host, sizeof(b->host), "%.*s", (int)alen, auth);
-    snprintf(b->prefix, sizeof(b->prefix), "%.*s", (int)plen, plen ? slash : "");
-    return 0;
-}
-
 struct bedrock *
 bedrock_new(const struct cfg *cfg, struct creds_provider *creds)
 {
     struct bedrock *b = xcalloc(1, sizeof(*b));
-    const char *endpoint = cfg->aws_endpoint_url_bedrock;
     char tmp[128];
 
     b->cfg = cfg;
-    b->creds = creds;
-    if (!*endpoint)
-        endpoint = cfg->aws_endpoint_url;
-    if (!*endpoint) {
-        snprintf(tmp, sizeof(tmp), "https://bedrock-runtime.%s.amazonaws.com", cfg_region(cfg));
-        endpoint = tmp;
-    }
-    if (parse_endpoint(b, endpoint) != 0) {
-        log_msg(LL_ERROR, "bedrock: cannot use endpoint %s", endpoint);
+    if (aws_init(&b->aws, &bedrock_service, cfg, creds,
+                 aws_endpoint_url(cfg, cfg->aws_endpoint_url_bedrock, "bedrock-runtime", tmp,
+                                  sizeof(tmp)), 3000) != 0) {
+        aws_free(&b->aws);
         free(b);
         return NULL;
     }
-    b->curl = curl_easy_init();
-    if (!b->curl) {
-        free(b);
-        return NULL;
-    }
-    buf_init(&b->resp, BEDROCK_RESPONSE_MAX);
-    b->seed = (unsigned)getpid() ^ (unsigned)time(NULL);
     return b;
 }
 
@@ -159,15 +109,14 @@ bedrock_free(struct bedrock *b)
 {
     if (!b)
         return;
-    curl_easy_cleanup(b->curl);
-    buf_free(&b->resp);
+    aws_free(&b->aws);
     free(b);
 }
 
 int
 bedrock_last_attempts(const struct bedrock *b)
 {
-    return b->last_attempts;
+    return b->aws.last_attempts;
 }
 
 void
@@ -177,23 +126,17 @@ bedrock_reply_free(struct bedrock_reply *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* What one attempt came to. */
-enum outcome { O_OK, O_RETRY, O_FAIL };
-
 /* The error's type: the x-amzn-ErrorType header ("Type:namespace..." cut at ':'), else the
  * body's "__type" (cut after '#') or "code"; "" when none says. */
 static void
-error_type(CURL *curl, struct json_object *body, char *out, size_t n)
+error_type(const struct aws_answer *a, char *out, size_t n)
 {
-    struct curl_header *h = NULL;
     struct json_object *t = NULL;
-    const char *v = "", *cut;
+    const char *v = a->error_type, *cut;
 
-    if (curl_easy_header(curl, "x-amzn-ErrorType", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
-        v = h->value;
-    else if (body && (json_object_object_get_ex(body, "__type", &t) ||
-                      json_object_object_get_ex(body, "code", &t)) &&
-             json_object_is_type(t, json_type_string))
+    if (!*v && a->body && (json_object_object_get_ex(a->body, "__type", &t) ||
+                           json_object_object_get_ex(a->body, "code", &t)) &&
+        json_object_is_type(t, json_type_string))
         v = json_object_get_string(t);
     cut = strrchr(v, '#');
     if (cut)
@@ -223,32 +166,26 @@ error_message(struct json_object *body, char *out, size_t n)
  * Classify an error answer.  Only a refusal about the account or the model (403, 404) has
  * its message logged: the others may quote the request, and a prompt is never logged.
  */
-static enum outcome
-classify(struct bedrock *b, long status, struct json_object *body, int *code,
-         struct app_error *err)
+static enum aws_outcome
+classify(const struct aws_answer *a, int *code, struct app_error *err)
 {
     static const char *const retryable[] = {
         "ThrottlingException", "ModelNotReadyException", "ServiceUnavailableException",
         "InternalServerException", NULL,
     };
     char type[64], msg[120] = "";
-    size_t i;
 
-    error_type(b->curl, body, type, sizeof(type));
-    if (status == 403 || status == 404)
-        error_message(body, msg, sizeof(msg));
-    if (strcmp(type, "ModelTimeoutException") == 0 || status == 408) {
-        *code = app_error_set(err, APP_ETIMEOUT, "bedrock: HTTP %ld %s", status, type);
-        return O_FAIL;
+    error_type(a, type, sizeof(type));
+    if (a->status == 403 || a->status == 404)
+        error_message(a->body, msg, sizeof(msg));
+    if (strcmp(type, "ModelTimeoutException") == 0 || a->status == 408) {
+        *code = app_error_set(err, APP_ETIMEOUT, "bedrock: HTTP %ld %s", a->status, type);
+        return AWS_FAIL;
     }
-    *code = app_error_set(err, APP_EUPSTREAM, "bedrock: HTTP %ld %s%s%s", status,
+    *code = app_error_set(err, APP_EUPSTREAM, "bedrock: HTTP %ld %s%s%s", a->status,
                           type[0] ? type : "(no type)", msg[0] ? ": " : "", msg);
-    if (status == 429 || status >= 500)
-        return O_RETRY;
-    for (i = 0; retryable[i]; i++)
-        if (strcmp(type, retryable[i]) == 0)
-            return O_RETRY;
-    return O_FAIL;
+    return a->status == 429 || a->status >= 500 || aws_type_in(type, retryable) ? AWS_RETRY :
+           AWS_FAIL;
 }
 
 static long long
@@ -315,158 +252,14 @@ read_reply(struct json_object *body, struct bedrock_reply *out, struct app_error
     return APP_OK;
 }
 
-struct call {
-    const char *path;               /* on the wire */
-    const char *body;
-    size_t body_len;
-};
-
-static enum outcome
-attempt(struct bedrock *b, const struct call *k, long budget_ms, int *code,
-        struct bedrock_reply *out, struct app_error *err)
+/* A 200's reply into out (ud); an error answer classified. */
+static enum aws_outcome
+answer(void *ud, const struct aws_answer *a, int *code, struct app_error *err)
 {
-    const struct aws_creds *c = NULL;
-    struct sigv4_header sh[2];
-    struct sigv4_request sr;
-    struct sigv4_creds sc;
-    struct sigv4_signed sig;
-    struct curl_slist *h = NULL;
-    struct json_object *body = NULL;
-    char line[1200], url[sizeof(b->origin) + BEDROCK_PATH_MAX];
-    struct buf tok;
-    long status = 0;
-    CURLcode cc;
-    enum outcome o;
-
-    *code = creds_get(b->creds, time(NULL), &c, err);
-    if (*code != APP_OK)
-        return O_FAIL;
-    sh[0].name = "Content-Type";
-    sh[0].value = "application/json";
-    sh[1].name = "Accept";
-    sh[1].value = "application/json";
-    memset(&sr, 0, sizeof(sr));
-    sr.method = "POST";
-    sr.host = b->host;
-    sr.path = k->path;
-    sr.headers = sh;
-    sr.nheaders = 2;
-    sr.payload = k->body;
-    sr.payload_len = k->body_len;
-    sr.region = cfg_region(b->cfg);
-    sr.service = "bedrock";
-    sr.now = time(NULL);
-    sc.access_key = c->access_key;
-    sc.secret_key = c->secret_key;
-    sc.session_token = c->session_token;
-    *code = sigv4_sign(&sr, &sc, &sig);
-    if (*code != APP_OK) {
-        app_error_set(err, *code, "bedrock: cannot sign the request");
-        return O_FAIL;
-    }
-
-    snprintf(url, sizeof(url), "%s%s", b->origin, k->path);
-    snprintf(line, sizeof(line), "Host: %s", b->host);
-    h = curl_slist_append(h, line);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Accept: application/json");
-    snprintf(line, sizeof(line), "X-Amz-Date: %s", sig.amz_date);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "Authorization: %s", sig.authorization);
-    h = curl_slist_append(h, line);
-    if (c->session_token[0]) {
-        buf_init(&tok, sizeof(c->session_token) + 32);
-        buf_printf(&tok, "X-Amz-Security-Token: %s", c->session_token);
-        h = curl_slist_append(h, tok.data);
-        buf_free(&tok);
-    }
-    h = curl_slist_append(h, "Expect:");      /* unsigned; never wait for 100-continue */
-
-    buf_reset(&b->resp);
-    curl_easy_reset(b->curl);
-    curl_easy_setopt(b->curl, CURLOPT_URL, url);
-    curl_easy_setopt(b->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(b->curl, CURLOPT_POSTFIELDS, k->body);
-    curl_easy_setopt(b->curl, CURLOPT_POSTFIELDSIZE, (long)k->body_len);
-    curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(b->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(b->curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(b->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     budget_ms < BEDROCK_CONNECT_MS ? budget_ms : (long)BEDROCK_CONNECT_MS);
-    curl_easy_setopt(b->curl, CURLOPT_TIMEOUT_MS, budget_ms);
-    curl_easy_setopt(b->curl, CURLOPT_ERRORBUFFER, b->errbuf);
-    curl_easy_setopt(b->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-    curl_easy_setopt(b->curl, CURLOPT_WRITEDATA, &b->resp);
-    b->errbuf[0] = '\0';
-
-    cc = curl_easy_perform(b->curl);
-    curl_slist_free_all(h);
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
-        *code = app_error_set(err, APP_ETIMEOUT, "bedrock: no answer within %ld ms", budget_ms);
-        return O_RETRY;
-    }
-    if (cc == CURLE_WRITE_ERROR) {
-        *code = app_error_set(err, APP_EUPSTREAM, "bedrock: an answer over %d bytes",
-                              BEDROCK_RESPONSE_MAX);
-        return O_FAIL;
-    }
-    if (cc != CURLE_OK) {
-        *code = app_error_set(err, APP_EUPSTREAM, "bedrock: %s",
-                              b->errbuf[0] ? b->errbuf : curl_easy_strerror(cc));
-        return O_RETRY;
-    }
-    curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status);
-    body = json_tokener_parse(b->resp.data ? b->resp.data : "");
-    if (status == 200) {
-        *code = read_reply(body, out, err);
-        o = *code == APP_OK ? O_OK : O_FAIL;
-    } else {
-        o = classify(b, status, body, code, err);
-    }
-    if (body)
-        json_object_put(body);
-    return o;
-}
-
-static int
-call(struct bedrock *b, const struct call *k, const char *model, struct bedrock_reply *out,
-     struct app_error *err)
-{
-    long budget = b->cfg->bedrock_timeout_ms, deadline = clock_ms() + budget;
-    int code = APP_EUPSTREAM, n;
-
-    for (n = 1;; n++) {
-        struct app_error e;
-        enum outcome o;
-        long left = deadline - clock_ms(), cap, delay;
-
-        if (left < ATTEMPT_MIN_MS) {
-            code = app_error_set(err, APP_ETIMEOUT, "bedrock: %s gave no answer within %ld ms",
-                                 model, budget);
-            break;
-        }
-        app_error_clear(&e);
-        o = attempt(b, k, left, &code, out, &e);
-        b->last_attempts = n;
-        if (o == O_OK)
-            break;
-        if (o == O_FAIL || n >= b->cfg->bedrock_max_attempts) {
-            app_error_set(err, code, "%s (%s, attempt %d)", e.msg, model, n);
-            break;
-        }
-        /* Full jitter: a random pause up to an exponentially growing cap. */
-        cap = BACKOFF_BASE_MS << (n > 6 ? 6 : n);
-        if (cap > BACKOFF_CAP_MS)
-            cap = BACKOFF_CAP_MS;
-        delay = (long)(rand_r(&b->seed) % (unsigned)(cap + 1));
-        left = deadline - clock_ms();
-        if (delay >= left)
-            delay = left > 1 ? left - 1 : 0;
-        LOG(LL_DEBUG, "bedrock %s: %s; retrying in %ld ms", model, e.msg, delay);
-        if (delay > 0)
-            usleep((useconds_t)delay * 1000);
-    }
-    return code;
+    if (a->status != 200)
+        return classify(a, code, err);
+    *code = read_reply(a->body, ud, err);
+    return *code == APP_OK ? AWS_OK : AWS_FAIL;
 }
 
 static struct json_object *
@@ -484,17 +277,20 @@ bedrock_converse(struct bedrock *b, const char *model, const char *system,
                  struct app_error *err)
 {
     struct json_object *req, *msgs, *msg, *content, *inf, *sys;
+    static const struct sigv4_header h[2] = {
+        {"Content-Type", "application/json"}, {"Accept", "application/json"},
+    };
     char pathst[BEDROCK_PATH_MAX];
     struct buf path;
-    struct call k;
+    struct aws_call k;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    b->last_attempts = 0;
+    b->aws.last_attempts = 0;
     if (!model || !bedrock_model_id_ok(model, strlen(model)))
         return app_error_set(err, APP_EINTERNAL, "bedrock: not a model id");
     buf_init_fixed(&path, pathst, sizeof(pathst));
-    if (buf_printf(&path, "%s/model/", b->prefix) != APP_OK ||
+    if (buf_puts(&path, "/model/") != APP_OK ||
         sigv4_uri_encode(&path, model, strlen(model), 0) != APP_OK ||
         buf_puts(&path, "/converse") != APP_OK)
         return app_error_set(err, APP_EINTERNAL, "bedrock: the path is too long");
@@ -517,11 +313,19 @@ bedrock_converse(struct bedrock *b, const char *model, const char *system,
     json_object_object_add(inf, "maxTokens", json_object_new_int64(max_tokens));
     json_object_object_add(req, "inferenceConfig", inf);
 
+    memset(&k, 0, sizeof(k));
+    k.label = model;
     k.path = path.data;
+    k.headers = h;
+    k.nheaders = 2;
     k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
                                             JSON_C_TO_STRING_NOSLASHESCAPE);
     k.body_len = strlen(k.body);
-    rc = call(b, &k, model, out, err);
+    k.budget_ms = b->cfg->bedrock_timeout_ms;
+    k.max_attempts = b->cfg->bedrock_max_attempts;
+    k.answer = answer;
+    k.ud = out;
+    rc = aws_call(&b->aws, &k, NULL, err);
     json_object_put(req);
     if (rc != APP_OK)
         bedrock_reply_free(out);
