@@ -7,28 +7,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "buf.h"
+#include "aws.h"
 #include "cfg.h"
-#include "creds.h"
-#include "log.h"
+#include "http.h"
 #include "mailer.h"
 #include "mem.h"
-#include "sigv4.h"
 
 #define SES_PATH "/v2/email/outbound-emails"
-#define RESP_MAX (64 * 1024)
+
+/* One attempt: a message that could not be sent waits in the outbox for its next try. */
+static const struct aws_service ses_service = {
+    .name = "ses",
+    .answer_max = 64 * 1024,
+    .attempt_min_ms = 1,
+    .net_code = APP_EUNAVAILABLE,
+    .toolarge_code = APP_EUNAVAILABLE,
+};
 
 struct mailer {
     const struct cfg *cfg;
-    struct creds_provider *creds;
-    CURL *curl;
-    char errbuf[CURL_ERROR_SIZE];
+    int ses;                        /* EMAIL_TRANSPORT=ses */
+    struct aws aws;                 /* SES */
+    struct http_conn smtp;
 };
 
 struct upload {
@@ -39,14 +44,20 @@ struct upload {
 struct mailer *
 mailer_new(const struct cfg *cfg, struct creds_provider *creds)
 {
-    struct mailer *m = xmalloc(sizeof(*m));
+    struct mailer *m = xcalloc(1, sizeof(*m));
+    char tmp[256];
+    int rc;
 
-    memset(m, 0, sizeof(*m));
     m->cfg = cfg;
-    m->creds = creds;
-    m->curl = curl_easy_init();
-    if (!m->curl) {
-        free(m);
+    m->ses = strcmp(cfg->email_transport, "ses") == 0;
+    if (m->ses)
+        rc = aws_init(&m->aws, &ses_service, cfg, creds,
+                      aws_endpoint_url(cfg, cfg->aws_endpoint_url_sesv2, "email", tmp,
+                                       sizeof(tmp)), cfg->smtp_timeout_ms);
+    else
+        rc = http_conn_init(&m->smtp, 0);
+    if (rc != 0) {
+        mailer_free(m);
         return NULL;
     }
     return m;
@@ -57,7 +68,10 @@ mailer_free(struct mailer *m)
 {
     if (!m)
         return;
-    curl_easy_cleanup(m->curl);
+    if (m->ses)
+        aws_free(&m->aws);
+    else
+        http_conn_free(&m->smtp);
     free(m);
 }
 
@@ -74,15 +88,6 @@ read_cb(char *dst, size_t size, size_t n, void *ud)
 }
 
 static int
-curl_failure(struct mailer *m, CURLcode cc, const char *what, struct app_error *err)
-{
-    int code = cc == CURLE_OPERATION_TIMEDOUT ? APP_ETIMEOUT : APP_EUNAVAILABLE;
-
-    return app_error_set(err, code, "%s: %s", what, m->errbuf[0] ? m->errbuf :
-                         curl_easy_strerror(cc));
-}
-
-static int
 smtp_send(struct mailer *m, const char *from, const char *to, const char *msg, size_t len,
           struct app_error *err)
 {
@@ -91,113 +96,84 @@ smtp_send(struct mailer *m, const char *from, const char *to, const char *msg, s
     struct upload u = { msg, len };
     char addr[300];
     long reply = 0;
+    CURL *h = m->smtp.curl;
     CURLcode cc;
 
     snprintf(addr, sizeof(addr), "<%s>", to);
     rcpt = curl_slist_append(rcpt, addr);
     snprintf(addr, sizeof(addr), "<%s>", from);
-    m->errbuf[0] = '\0';
-    curl_easy_reset(m->curl);
-    curl_easy_setopt(m->curl, CURLOPT_URL, c->smtp_url);
-    curl_easy_setopt(m->curl, CURLOPT_MAIL_FROM, addr);
-    curl_easy_setopt(m->curl, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(m->curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(m->curl, CURLOPT_READFUNCTION, read_cb);
-    curl_easy_setopt(m->curl, CURLOPT_READDATA, &u);
-    curl_easy_setopt(m->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(m->curl, CURLOPT_USE_SSL,
+    m->smtp.errbuf[0] = '\0';
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, c->smtp_url);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, addr);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(h, CURLOPT_READDATA, &u);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_USE_SSL,
                      strcmp(c->smtp_starttls, "required") == 0 ? (long)CURLUSESSL_ALL :
                      strcmp(c->smtp_starttls, "try") == 0 ? (long)CURLUSESSL_TRY :
                      (long)CURLUSESSL_NONE);
     if (*c->smtp_username) {
-        curl_easy_setopt(m->curl, CURLOPT_USERNAME, c->smtp_username);
-        curl_easy_setopt(m->curl, CURLOPT_PASSWORD, c->smtp_password);
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_username);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password);
     }
-    curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT_MS, c->smtp_timeout_ms);
-    curl_easy_setopt(m->curl, CURLOPT_TIMEOUT_MS, c->smtp_timeout_ms);
-    curl_easy_setopt(m->curl, CURLOPT_ERRORBUFFER, m->errbuf);
-    cc = curl_easy_perform(m->curl);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->smtp_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->smtp_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, m->smtp.errbuf);
+    cc = curl_easy_perform(h);
     curl_slist_free_all(rcpt);
     if (cc == CURLE_OK)
         return APP_OK;
-    curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &reply);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
     /* 550-554: the mailbox or the message is refused for good; anything else may pass
      * later (4xx, a server down, 530 until the operator fixes the credentials). */
     if (reply >= 550 && reply <= 554)
         return app_error_set(err, APP_EUNPROCESSABLE, "smtp: refused with %ld: %s", reply,
-                             m->errbuf[0] ? m->errbuf : curl_easy_strerror(cc));
-    return curl_failure(m, cc, "smtp", err);
+                             http_conn_error(&m->smtp, cc));
+    return app_error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? APP_ETIMEOUT : APP_EUNAVAILABLE,
+                         "smtp: %s", http_conn_error(&m->smtp, cc));
 }
 
-/* http[s]://host[:port] of the SES v2 endpoint into host, and the full URL into url. */
-static void
-ses_endpoint(const struct cfg *c, char *host, size_t hostlen, char *url, size_t urllen)
+/* SES's answer: 200 sent; else the code says whether to try again later. */
+static enum aws_outcome
+ses_answer(void *ud, const struct aws_answer *a, int *code, struct app_error *err)
 {
-    const char *base = *c->aws_endpoint_url_sesv2 ? c->aws_endpoint_url_sesv2 :
-                       *c->aws_endpoint_url ? c->aws_endpoint_url : NULL;
-    char tmp[256];
-    const char *p;
-    size_t n;
-
-    if (!base) {
-        snprintf(tmp, sizeof(tmp), "https://email.%s.amazonaws.com", cfg_region(c));
-        base = tmp;
-    }
-    n = strlen(base);
-    while (n && base[n - 1] == '/')
-        n--;
-    snprintf(url, urllen, "%.*s%s", (int)n, base, SES_PATH);
-    p = strstr(base, "://");
-    p = p ? p + 3 : base;
-    snprintf(host, hostlen, "%.*s", (int)strcspn(p, "/"), p);
-}
-
-static int
-ses_classify(long status, const char *body, struct app_error *err)
-{
-    struct json_object *j = json_tokener_parse(body), *v;
+    struct json_object *v;
     char type[96] = "";
-    int code;
 
-    if (j && (json_object_object_get_ex(j, "__type", &v) ||
-              json_object_object_get_ex(j, "code", &v)))
+    (void)ud;
+    if (a->status == 200) {
+        *code = APP_OK;
+        return AWS_OK;
+    }
+    if (a->body && (json_object_object_get_ex(a->body, "__type", &v) ||
+                    json_object_object_get_ex(a->body, "code", &v)))
         snprintf(type, sizeof(type), "%s", json_object_get_string(v));
-    if (j)
-        json_object_put(j);
-    if (status == 429 || status >= 500 || strstr(type, "TooManyRequests") ||
+    if (a->status == 429 || a->status >= 500 || strstr(type, "TooManyRequests") ||
         strstr(type, "LimitExceeded") || strstr(type, "Throttl"))
-        code = APP_EUNAVAILABLE;
-    else if (status == 400 && (strstr(type, "MessageRejected") ||
-                               strstr(type, "BadRequest")))
-        code = APP_EUNPROCESSABLE;
+        *code = APP_EUNAVAILABLE;
+    else if (a->status == 400 && (strstr(type, "MessageRejected") ||
+                                  strstr(type, "BadRequest")))
+        *code = APP_EUNPROCESSABLE;
     else
-        code = APP_EUPSTREAM;  /* 403 signature/permission, account states: fix, then retry */
-    return app_error_set(err, code, "ses: HTTP %ld %s", status, type);
+        *code = APP_EUPSTREAM;  /* 403 signature/permission, account states: fix, then retry */
+    app_error_set(err, *code, "ses: HTTP %ld %s", a->status, type);
+    return AWS_FAIL;
 }
 
 static int
 ses_send(struct mailer *m, const char *from, const char *to, const char *msg, size_t len,
          struct app_error *err)
 {
-    const struct aws_creds *c = NULL;
+    static const struct sigv4_header h[1] = {{"Content-Type", "application/json"}};
     struct json_object *req, *dest, *tos, *content, *raw, *data;
-    struct sigv4_header sh[1] = { { "Content-Type", "application/json" } };
-    struct sigv4_request sr;
-    struct sigv4_creds sc;
-    struct sigv4_signed sig;
-    struct curl_slist *h = NULL;
-    char host[256], url[512], line[1200];
     unsigned char *b64;
-    const char *body;
-    struct buf resp, tok;
-    long status = 0;
-    CURLcode cc;
+    struct aws_call k;
     int rc;
 
-    rc = creds_get(m->creds, time(NULL), &c, err);
-    if (rc != APP_OK)
-        return rc;
     b64 = xmalloc(4 * ((len + 2) / 3) + 1);
     EVP_EncodeBlock(b64, (const unsigned char *)msg, (int)len);
     req = json_object_new_object();
@@ -214,63 +190,18 @@ ses_send(struct mailer *m, const char *from, const char *to, const char *msg, si
     json_object_object_add(raw, "Data", data);
     json_object_object_add(content, "Raw", raw);
     json_object_object_add(req, "Content", content);
-    body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 
-    ses_endpoint(m->cfg, host, sizeof(host), url, sizeof(url));
-    memset(&sr, 0, sizeof(sr));
-    sr.method = "POST";
-    sr.host = host;
-    sr.path = SES_PATH;
-    sr.headers = sh;
-    sr.nheaders = 1;
-    sr.payload = body;
-    sr.payload_len = strlen(body);
-    sr.region = cfg_region(m->cfg);
-    sr.service = "ses";
-    sr.now = time(NULL);
-    sc.access_key = c->access_key;
-    sc.secret_key = c->secret_key;
-    sc.session_token = c->session_token;
-    rc = sigv4_sign(&sr, &sc, &sig);
-    if (rc != APP_OK) {
-        json_object_put(req);
-        return app_error_set(err, rc, "ses: cannot sign the request");
-    }
-    h = curl_slist_append(h, "Content-Type: application/json");
-    snprintf(line, sizeof(line), "X-Amz-Date: %s", sig.amz_date);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "Authorization: %s", sig.authorization);
-    h = curl_slist_append(h, line);
-    if (c->session_token[0]) {
-        buf_init(&tok, sizeof(c->session_token) + 32);
-        buf_printf(&tok, "X-Amz-Security-Token: %s", c->session_token);
-        h = curl_slist_append(h, tok.data);
-        buf_free(&tok);
-    }
-    h = curl_slist_append(h, "Expect:");
-    buf_init(&resp, RESP_MAX);
-    m->errbuf[0] = '\0';
-    curl_easy_reset(m->curl);
-    curl_easy_setopt(m->curl, CURLOPT_URL, url);
-    curl_easy_setopt(m->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(m->curl, CURLOPT_POSTFIELDSIZE, (long)sr.payload_len);
-    curl_easy_setopt(m->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT_MS, m->cfg->smtp_timeout_ms);
-    curl_easy_setopt(m->curl, CURLOPT_TIMEOUT_MS, m->cfg->smtp_timeout_ms);
-    curl_easy_setopt(m->curl, CURLOPT_ERRORBUFFER, m->errbuf);
-    curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-    curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &resp);
-    cc = curl_easy_perform(m->curl);
-    curl_slist_free_all(h);
+    memset(&k, 0, sizeof(k));
+    k.path = SES_PATH;
+    k.headers = h;
+    k.nheaders = 1;
+    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    k.body_len = strlen(k.body);
+    k.budget_ms = m->cfg->smtp_timeout_ms;
+    k.max_attempts = 1;
+    k.answer = ses_answer;
+    rc = aws_call(&m->aws, &k, NULL, err);
     json_object_put(req);
-    curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK)
-        rc = curl_failure(m, cc, "ses", err);
-    else if (status != 200)
-        rc = ses_classify(status, resp.data ? resp.data : "", err);
-    buf_free(&resp);
     return rc;
 }
 
@@ -278,7 +209,7 @@ int
 mailer_send(struct mailer *m, const char *from, const char *to, const char *msg, size_t len,
             struct app_error *err)
 {
-    if (strcmp(m->cfg->email_transport, "ses") == 0)
+    if (m->ses)
         return ses_send(m, from, to, msg, len, err);
     return smtp_send(m, from, to, msg, len, err);
 }
