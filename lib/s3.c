@@ -8,9 +8,11 @@
 
 #include <curl/curl.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "cfg.h"
 #include "creds.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "s3.h"
@@ -23,14 +25,13 @@
 #define S3_URL_MAX (8 + 512 + S3_PATH_MAX)
 
 struct s3 {
-    CURL *curl;
     const struct cfg *cfg;
     struct creds_provider *creds;
     const char *scheme;             /* "http" or "https" */
     char url_host[512];             /* authority in URLs: [bucket.]host[:port] as configured */
     char sign_host[512];            /* the Host header signed: url_host without a default port */
     char base[512];                 /* path before the key: [prefix][/bucket], no trailing '/' */
-    char errbuf[CURL_ERROR_SIZE];
+    struct http_conn conn;          /* for HEAD: no answer body */
 };
 
 /* botocore's VALID_BUCKET: what may be named at all (path style needs no encoding then). */
@@ -86,55 +87,39 @@ host_is_ip(const char *host, size_t n)
 }
 
 /*
- * Split http[s]://host[:port][/prefix] and decide the addressing once: the URL's authority,
+ * Decide the addressing once from the endpoint (aws_endpoint_parse): the URL's authority,
  * the signed Host (a default port dropped, as botocore and curl do) and the base path.
  */
 static int
-parse_endpoint(struct s3 *s, const char *url, const char *bucket, int want_virtual)
+addressing(struct s3 *s, const char *url, const char *bucket, int want_virtual)
 {
-    const char *auth, *end, *colon, *port = NULL;
-    size_t alen, hlen, plen;
+    struct aws_endpoint ep;
+    const char *colon, *port = NULL;
+    size_t alen, hlen;
     int virt;
 
-    if (strncmp(url, "https://", 8) == 0) {
-        s->scheme = "https";
-        auth = url + 8;
-    } else if (strncmp(url, "http://", 7) == 0) {
-        s->scheme = "http";
-        auth = url + 7;
-    } else {
+    if (aws_endpoint_parse(&ep, url) != 0 || !bucket_ok(bucket))
         return -1;
-    }
-    if (strpbrk(url, "?#@ ") || !bucket_ok(bucket))
-        return -1;
-    end = strchr(auth, '/');
-    alen = end ? (size_t)(end - auth) : strlen(auth);
-    if (alen == 0)
-        return -1;
+    s->scheme = ep.https ? "https" : "http";
     /* host and port: the port is after the last ':' outside an IPv6 literal's brackets */
-    colon = memrchr(auth, ':', alen);
-    if (colon && !memchr(colon, ']', alen - (size_t)(colon - auth)))
+    alen = strlen(ep.host);
+    colon = strrchr(ep.host, ':');
+    if (colon && !strchr(colon, ']'))
         port = colon + 1;
-    hlen = port ? (size_t)(colon - auth) : alen;
+    hlen = port ? (size_t)(colon - ep.host) : alen;
     if (hlen == 0)
         return -1;
-    plen = end ? strlen(end) : 0;
-    while (plen > 0 && end[plen - 1] == '/')
-        plen--;
 
-    virt = want_virtual && bucket_dns_ok(bucket) && !host_is_ip(auth, hlen);
-    if ((size_t)snprintf(s->url_host, sizeof(s->url_host), "%s%s%.*s", virt ? bucket : "",
-                         virt ? "." : "", (int)alen, auth) >= sizeof(s->url_host))
+    virt = want_virtual && bucket_dns_ok(bucket) && !host_is_ip(ep.host, hlen);
+    if ((size_t)snprintf(s->url_host, sizeof(s->url_host), "%s%s%s", virt ? bucket : "",
+                         virt ? "." : "", ep.host) >= sizeof(s->url_host))
         return -1;
     /* ":443" or ":80" for its own scheme is left out of the signed Host */
-    if (port && ((strcmp(s->scheme, "https") == 0 && alen - hlen == 4 &&
-                  memcmp(port, "443", 3) == 0) ||
-                 (strcmp(s->scheme, "http") == 0 && alen - hlen == 3 &&
-                  memcmp(port, "80", 2) == 0)))
+    if (port && ((ep.https && strcmp(port, "443") == 0) || (!ep.https && strcmp(port, "80") == 0)))
         alen = hlen;
     snprintf(s->sign_host, sizeof(s->sign_host), "%s%s%.*s", virt ? bucket : "",
-             virt ? "." : "", (int)alen, auth);
-    if ((size_t)snprintf(s->base, sizeof(s->base), "%.*s%s%s", (int)plen, end ? end : "",
+             virt ? "." : "", (int)alen, ep.host);
+    if ((size_t)snprintf(s->base, sizeof(s->base), "%.*s%s%s", (int)ep.prefix_len, ep.path,
                          virt ? "" : "/", virt ? "" : bucket) >= sizeof(s->base))
         return -1;
     return 0;
@@ -144,27 +129,19 @@ struct s3 *
 s3_new(const struct cfg *cfg, struct creds_provider *creds)
 {
     struct s3 *s = xcalloc(1, sizeof(*s));
-    const char *endpoint = cfg->aws_endpoint_url_s3;
     char tmp[128];
+    const char *endpoint = aws_endpoint_url(cfg, cfg->aws_endpoint_url_s3, "s3", tmp,
+                                            sizeof(tmp));
 
     s->cfg = cfg;
     s->creds = creds;
-    if (!*endpoint)
-        endpoint = cfg->aws_endpoint_url;
-    if (!*endpoint) {
-        /* the China regions are in their own partition */
-        snprintf(tmp, sizeof(tmp), "https://s3.%s.amazonaws.com%s", cfg_region(cfg),
-                 strncmp(cfg_region(cfg), "cn-", 3) == 0 ? ".cn" : "");
-        endpoint = tmp;
-    }
-    if (parse_endpoint(s, endpoint, cfg->s3_bucket,
-                       strcmp(cfg->s3_addressing_style, "virtual") == 0) != 0) {
+    if (addressing(s, endpoint, cfg->s3_bucket,
+                   strcmp(cfg->s3_addressing_style, "virtual") == 0) != 0) {
         log_msg(LL_ERROR, "s3: cannot use endpoint %s with bucket %s", endpoint, cfg->s3_bucket);
         free(s);
         return NULL;
     }
-    s->curl = curl_easy_init();
-    if (!s->curl) {
+    if (http_conn_init(&s->conn, 4096) != 0) {
         free(s);
         return NULL;
     }
@@ -176,7 +153,7 @@ s3_free(struct s3 *s)
 {
     if (!s)
         return;
-    curl_easy_cleanup(s->curl);
+    http_conn_free(&s->conn);
     free(s);
 }
 
@@ -194,14 +171,6 @@ object_path(const struct s3 *s, const char *key, struct buf *path, struct app_er
         sigv4_uri_encode(path, key, n, 1) != APP_OK)
         return app_error_set(err, APP_ENOMEM, "s3: object path too long");
     return APP_OK;
-}
-
-static void
-creds_for_sigv4(const struct aws_creds *c, struct sigv4_creds *out)
-{
-    out->access_key = c->access_key;
-    out->secret_key = c->secret_key;
-    out->session_token = c->session_token;
 }
 
 /*
@@ -257,7 +226,9 @@ s3_presign_put(struct s3 *s, const char *key, const char *content_type,
     sr.region = cfg_region(s->cfg);
     sr.service = "s3";
     sr.now = now;
-    creds_for_sigv4(c, &sc);
+    sc.access_key = c->access_key;
+    sc.secret_key = c->secret_key;
+    sc.session_token = c->session_token;
 
     rc = buf_printf(url_out, "%s://%s%s?", s->scheme, s->url_host, path.data);
     if (rc != APP_OK) {
@@ -276,27 +247,17 @@ done:
     return rc;
 }
 
-static size_t
-discard_cb(char *p, size_t size, size_t n, void *ud)
-{
-    (void)p;
-    (void)ud;
-    return size * n;
-}
-
 int
 s3_head(struct s3 *s, const char *key, long long *size_out, char *ctype_out,
         size_t ctype_len, struct app_error *err)
 {
-    const struct aws_creds *c = NULL;
     struct sigv4_request sr;
-    struct sigv4_creds sc;
-    struct sigv4_signed sig;
-    struct curl_slist *h = NULL;
-    char pathst[S3_PATH_MAX], urlst[S3_URL_MAX], line[1200];
-    struct buf path, url, tok;
+    struct aws_headers h;
+    struct http_req hr;
+    char pathst[S3_PATH_MAX], urlst[S3_URL_MAX];
+    struct buf path, url;
     curl_off_t clen = -1;
-    const char *ctype = NULL;
+    const char *ctype = NULL, *bucket = s->cfg->s3_bucket;
     long status = 0, budget = s->cfg->s3_timeout_ms;
     CURLcode cc;
     int rc;
@@ -312,91 +273,49 @@ s3_head(struct s3 *s, const char *key, long long *size_out, char *ctype_out,
         return rc;
     if (buf_printf(&url, "%s://%s%s", s->scheme, s->url_host, path.data) != APP_OK)
         return app_error_set(err, APP_ENOMEM, "s3: object URL too long");
-    rc = creds_get(s->creds, time(NULL), &c, err);
-    if (rc != APP_OK)
-        return rc;
-
     memset(&sr, 0, sizeof(sr));
     sr.method = "HEAD";
     sr.host = s->sign_host;
     sr.path = path.data;
     sr.region = cfg_region(s->cfg);
     sr.service = "s3";
-    sr.now = time(NULL);
-    creds_for_sigv4(c, &sc);
-    rc = sigv4_sign(&sr, &sc, &sig);
+    rc = aws_sign(&h, &sr, s->creds, err);
     if (rc != APP_OK)
-        return app_error_set(err, rc, "s3: cannot sign HEAD");
+        return rc;
 
-    snprintf(line, sizeof(line), "X-Amz-Date: %s", sig.amz_date);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "X-Amz-Content-Sha256: %s", sig.payload_hash);
-    h = curl_slist_append(h, line);
-    snprintf(line, sizeof(line), "Authorization: %s", sig.authorization);
-    h = curl_slist_append(h, line);
-    if (c->session_token[0]) {
-        buf_init(&tok, sizeof(c->session_token) + 32);
-        buf_printf(&tok, "X-Amz-Security-Token: %s", c->session_token);
-        h = curl_slist_append(h, tok.data);
-        buf_free(&tok);
-    }
-
-    curl_easy_reset(s->curl);
-    curl_easy_setopt(s->curl, CURLOPT_URL, url.data);
-    curl_easy_setopt(s->curl, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, budget);
-    curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, budget);
-    curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard_cb);
-    s->errbuf[0] = '\0';
-
-    cc = curl_easy_perform(s->curl);
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
-        rc = app_error_set(err, APP_ETIMEOUT, "s3: HEAD in %s: no answer within %ld ms",
-                           s->cfg->s3_bucket, budget);
-        goto done;
-    }
-    if (cc != CURLE_OK) {
-        rc = app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: %s", s->cfg->s3_bucket,
-                           s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
-        goto done;
-    }
-    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 404) {
-        rc = app_error_set(err, APP_ENOTFOUND, "s3: no such object in %s", s->cfg->s3_bucket);
-        goto done;
-    }
-    if (status >= 500) {
-        rc = app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: HTTP %ld",
-                           s->cfg->s3_bucket, status);
-        goto done;
-    }
+    memset(&hr, 0, sizeof(hr));
+    hr.method = "HEAD";
+    hr.url = url.data;
+    hr.headers = h.list;
+    hr.connect_ms = budget;
+    hr.left_ms = budget;
+    http_conn_prepare(&s->conn, &hr);
+    cc = curl_easy_perform(s->conn.curl);
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return app_error_set(err, APP_ETIMEOUT, "s3: HEAD in %s: no answer within %ld ms",
+                             bucket, budget);
+    if (cc != CURLE_OK)
+        return app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: %s", bucket,
+                             http_conn_error(&s->conn, cc));
+    curl_easy_getinfo(s->conn.curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 404)
+        return app_error_set(err, APP_ENOTFOUND, "s3: no such object in %s", bucket);
+    if (status >= 500)
+        return app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: HTTP %ld", bucket, status);
     if (status != 200) {
         /* 403: credentials, clock or policy (S3 also answers 403 for a missing key when
          * the caller may not s3:ListBucket); 301/307: the bucket is in another region */
-        rc = app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: HTTP %ld",
-                           s->cfg->s3_bucket, status);
-        goto done;
+        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: HTTP %ld", bucket, status);
     }
-    curl_easy_getinfo(s->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
-    curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ctype);
-    if (clen < 0) {
-        rc = app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: no Content-Length",
-                           s->cfg->s3_bucket);
-        goto done;
-    }
+    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_TYPE, &ctype);
+    if (clen < 0)
+        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: no Content-Length", bucket);
     if (size_out)
         *size_out = (long long)clen;
     if (ctype_out && ctype_len && ctype)
         snprintf(ctype_out, ctype_len, "%s", ctype);
-    rc = APP_OK;
-
-done:
-    curl_slist_free_all(h);
-    return rc;
+    return APP_OK;
 }
 
 struct json_object *
