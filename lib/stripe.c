@@ -2,13 +2,10 @@
 
 #include <limits.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -16,6 +13,7 @@
 #include "ids.h"
 #include "cfg.h"
 #include "ddbjson.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "strparse.h"
@@ -36,16 +34,13 @@
 #define RETRY_AFTER_MAX_S 60
 
 struct stripe {
-    CURL *curl;
+    struct http_conn conn;          /* its answer buffer reused for every answer */
     const struct cfg *cfg;
     char *base;                     /* STRIPE_API_BASE without a trailing "/" */
-    char errbuf[CURL_ERROR_SIZE];
-    struct buf resp;                /* reused for every answer */
     /* From the headers of the last answer. */
     char request_id[128];
     int should_retry;               /* Stripe-Should-Retry: -1 absent, 0 false, 1 true */
     long retry_after_s;             /* Retry-After in seconds, -1 absent */
-    unsigned seed;
     int last_attempts;
 };
 
@@ -91,15 +86,12 @@ stripe_new(const struct cfg *cfg)
     n = strlen(s->base);
     while (n > 0 && s->base[n - 1] == '/')
         s->base[--n] = '\0';
-    s->curl = curl_easy_init();
-    if (!s->curl) {
+    if (http_conn_init(&s->conn, STRIPE_RESPONSE_MAX) != 0) {
         log_msg(LL_ERROR, "stripe: curl_easy_init failed");
         free(s->base);
         free(s);
         return NULL;
     }
-    buf_init(&s->resp, STRIPE_RESPONSE_MAX);
-    s->seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
     return s;
 }
 
@@ -108,8 +100,7 @@ stripe_free(struct stripe *s)
 {
     if (!s)
         return;
-    curl_easy_cleanup(s->curl);
-    buf_free(&s->resp);
+    http_conn_free(&s->conn);
     free(s->base);
     free(s);
 }
@@ -358,40 +349,29 @@ static enum outcome
 attempt(struct stripe *s, const struct call *c, long deadline, struct answer *a, int *code,
         struct json_object **out, struct app_error *err)
 {
-    long left = deadline - clock_ms(), status = 0;
+    struct http_req r;
+    long status = 0;
     CURLcode cc;
 
     memset(a, 0, sizeof(*a));
-    buf_reset(&s->resp);
     s->request_id[0] = '\0';
     s->should_retry = -1;
     s->retry_after_s = -1;
-    s->errbuf[0] = '\0';
 
-    curl_easy_reset(s->curl);
-    curl_easy_setopt(s->curl, CURLOPT_URL, c->url);
-    curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, c->headers);
-    if (c->body) {
-        curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, c->body);
-        curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)c->body_len);
-    } else {
-        curl_easy_setopt(s->curl, CURLOPT_HTTPGET, 1L);
-    }
-    curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     left < STRIPE_CONNECT_TIMEOUT_MS ? left : (long)STRIPE_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, left);
-    curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, buf_write_cb);
-    curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->resp);
-    curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s);
+    memset(&r, 0, sizeof(r));
+    r.method = c->method;
+    r.url = c->url;
+    r.headers = c->headers;
+    r.body = c->body;
+    r.body_len = c->body_len;
+    r.connect_ms = STRIPE_CONNECT_TIMEOUT_MS;
+    r.left_ms = deadline - clock_ms();
+    http_conn_prepare(&s->conn, &r);
+    curl_easy_setopt(s->conn.curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(s->conn.curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(s->conn.curl, CURLOPT_HEADERDATA, s);
 
-    cc = curl_easy_perform(s->curl);
+    cc = curl_easy_perform(s->conn.curl);
     if (cc == CURLE_OPERATION_TIMEDOUT && deadline - clock_ms() < STRIPE_MIN_ATTEMPT_MS) {
         snprintf(a->net, sizeof(a->net), "no answer within the budget");
         *code = app_error_set(err, APP_ETIMEOUT, "stripe: %s %s: no answer within %ld ms",
@@ -405,15 +385,15 @@ attempt(struct stripe *s, const struct call *c, long deadline, struct answer *a,
         return O_FAIL;
     }
     if (cc != CURLE_OK) {
-        snprintf(a->net, sizeof(a->net), "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc));
+        snprintf(a->net, sizeof(a->net), "%s", http_conn_error(&s->conn, cc));
         *code = app_error_set(err, APP_EUPSTREAM, "stripe: %s %s: %s", c->method, c->path,
                               a->net);
         return net_retryable(cc) ? O_RETRY : O_FAIL;
     }
-    curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(s->conn.curl, CURLINFO_RESPONSE_CODE, &status);
     a->status = status;
-    if (s->resp.len > 0) {
-        *out = json_tokener_parse(s->resp.data);
+    if (s->conn.resp.len > 0) {
+        *out = json_tokener_parse(s->conn.resp.data);
         if (*out && !json_object_is_type(*out, json_type_object)) {
             json_object_put(*out);
             *out = NULL;
@@ -429,17 +409,6 @@ attempt(struct stripe *s, const struct call *c, long deadline, struct answer *a,
         return O_FAIL;
     }
     return classify(s, status, *out, a, code, err);
-}
-
-/* The full-jitter pause before retry number n (1 for the first): [0, min(cap, base 2^(n-1))]. */
-static long
-backoff_ms(struct stripe *s, int n)
-{
-    long cap = (long)BACKOFF_BASE_MS << (n > 4 ? 3 : n - 1);
-
-    if (cap > BACKOFF_CAP_MS)
-        cap = BACKOFF_CAP_MS;
-    return (long)(rand_r(&s->seed) % (unsigned)(cap + 1));
 }
 
 /* One log line for an answer: method, path, status, type/code, Request-Id; no message. */
@@ -491,7 +460,8 @@ call(struct stripe *s, const struct call *c, struct json_object **out, struct ap
             break;
         }
         if (o == O_RETRY && n < s->cfg->stripe_max_attempts) {
-            delay = backoff_ms(s, n);
+            /* retry number n: [0, min(cap, base 2^(n-1))] */
+            delay = http_backoff_ms(&s->conn, BACKOFF_BASE_MS, BACKOFF_CAP_MS, n - 1);
             if (s->retry_after_s >= 0 && s->retry_after_s <= RETRY_AFTER_MAX_S &&
                 s->retry_after_s * 1000 > delay)
                 delay = s->retry_after_s * 1000;
@@ -499,8 +469,7 @@ call(struct stripe *s, const struct call *c, struct json_object **out, struct ap
             if (delay + STRIPE_MIN_ATTEMPT_MS < left) {
                 snprintf(tail, sizeof(tail), "; retrying in %ld ms", delay);
                 log_answer(LL_INFO, s, c, &a, tail);
-                if (delay > 0)
-                    usleep((useconds_t)delay * 1000);
+                http_pause_ms(delay);
                 continue;
             }
         }
