@@ -19,6 +19,7 @@
 #include "creds.h"
 #include "ids.h"
 #include "log.h"
+#include "mem.h"
 
 /* --- the endpoint ------------------------------------------------------------------------- */
 
@@ -142,10 +143,14 @@ aws_sign(struct aws_headers *out, struct sigv4_request *r, struct creds_provider
 
 int
 aws_init(struct aws *a, const struct aws_service *svc, const struct cfg *cfg,
-         struct creds_provider *creds, const char *url, long connect_ms)
+         struct creds_provider *creds, const char *own, long connect_ms)
 {
+    char tmp[128];
+    const char *url = aws_endpoint_url(cfg, own, svc->endpoint_label, tmp, sizeof(tmp));
+
     memset(a, 0, sizeof(*a));
     a->svc = svc;
+    a->cfg = cfg;
     a->creds = creds;
     a->region = cfg_region(cfg);
     a->connect_ms = connect_ms;
@@ -154,6 +159,28 @@ aws_init(struct aws *a, const struct aws_service *svc, const struct cfg *cfg,
         return -1;
     }
     return http_conn_init(&a->conn, svc->answer_max);
+}
+
+void *
+aws_new(size_t size, const struct aws_service *svc, const struct cfg *cfg,
+        struct creds_provider *creds, const char *own, long connect_ms)
+{
+    struct aws *a = xcalloc(1, size);
+
+    if (aws_init(a, svc, cfg, creds, own, connect_ms) != 0) {
+        aws_delete(a);
+        return NULL;
+    }
+    return a;
+}
+
+void
+aws_delete(void *client)
+{
+    if (!client)
+        return;
+    aws_free(client);
+    free(client);
 }
 
 static void
@@ -184,33 +211,43 @@ aws_type_in(const char *type, const char *const *list)
     return 0;
 }
 
-/* The call's wire path and URL: the endpoint's own, or k->path under its path. */
-struct target {
+/* What a call sends on every attempt: its path and URL (the endpoint's own, or k->path
+ * under the endpoint's path) and its body. */
+struct wire {
     const char *path;
     const char *url;
+    const char *body;
+    size_t body_len;
     char pathst[AWS_ENDPOINT_PATH_MAX + AWS_CALL_PATH_MAX];
     char urlst[8 + AWS_HOST_MAX + AWS_ENDPOINT_PATH_MAX + AWS_CALL_PATH_MAX];
 };
 
 static int
-target_of(struct target *t, const struct aws *a, const char *path)
+wire_of(struct wire *w, const struct aws *a, const struct aws_call *k)
 {
-    if (!path) {
-        t->path = a->ep.path[0] ? a->ep.path : "/";
-        t->url = a->ep.url;
+    w->body = k->body;
+    w->body_len = k->body_len;
+    if (k->json) {
+        w->body = json_object_to_json_string_ext(k->json, JSON_C_TO_STRING_PLAIN |
+                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+        w->body_len = strlen(w->body);
+    }
+    if (!k->path) {
+        w->path = a->ep.path[0] ? a->ep.path : "/";
+        w->url = a->ep.url;
         return 0;
     }
-    if ((size_t)snprintf(t->pathst, sizeof(t->pathst), "%.*s%s", (int)a->ep.prefix_len,
-                         a->ep.path, path) >= sizeof(t->pathst))
+    if ((size_t)snprintf(w->pathst, sizeof(w->pathst), "%.*s%s", (int)a->ep.prefix_len,
+                         a->ep.path, k->path) >= sizeof(w->pathst))
         return -1;
-    snprintf(t->urlst, sizeof(t->urlst), "%s%s", a->ep.origin, t->pathst);
-    t->path = t->pathst;
-    t->url = t->urlst;
+    snprintf(w->urlst, sizeof(w->urlst), "%s%s", a->ep.origin, w->pathst);
+    w->path = w->pathst;
+    w->url = w->urlst;
     return 0;
 }
 
 static enum aws_outcome
-attempt(struct aws *a, const struct aws_call *k, const struct target *t, long left_ms,
+attempt(struct aws *a, const struct aws_call *k, const struct wire *w, long left_ms,
         int *code, struct json_object **out, struct app_error *err)
 {
     const struct aws_service *svc = a->svc;
@@ -225,11 +262,11 @@ attempt(struct aws *a, const struct aws_call *k, const struct target *t, long le
     memset(&sr, 0, sizeof(sr));
     sr.method = "POST";
     sr.host = a->ep.host;
-    sr.path = t->path;
+    sr.path = w->path;
     sr.headers = k->headers;
     sr.nheaders = k->nheaders;
-    sr.payload = k->body;
-    sr.payload_len = k->body_len;
+    sr.payload = w->body;
+    sr.payload_len = w->body_len;
     sr.region = a->region;
     sr.service = svc->name;
     *code = aws_sign(&h, &sr, a->creds, err);
@@ -239,10 +276,10 @@ attempt(struct aws *a, const struct aws_call *k, const struct target *t, long le
         wipe_answer(a);
     memset(&hr, 0, sizeof(hr));
     hr.method = "POST";
-    hr.url = t->url;
+    hr.url = w->url;
     hr.headers = h.list;
-    hr.body = k->body;
-    hr.body_len = k->body_len;
+    hr.body = w->body;
+    hr.body_len = w->body_len;
     hr.connect_ms = a->connect_ms;
     hr.left_ms = left_ms;
     http_conn_prepare(&a->conn, &hr);
@@ -286,12 +323,12 @@ aws_call(struct aws *a, const struct aws_call *k, struct json_object **out,
     const struct aws_service *svc = a->svc;
     long deadline = clock_ms() + k->budget_ms;
     int code = APP_EUNAVAILABLE, n;
-    struct target t;
+    struct wire w;
 
     if (out)
         *out = NULL;
     a->last_attempts = 0;
-    if (target_of(&t, a, k->path) != 0)
+    if (wire_of(&w, a, k) != 0)
         return app_error_set(err, APP_EINTERNAL, "%s: the path is too long", svc->name);
     for (n = 1;; n++) {
         struct app_error e;
@@ -312,7 +349,7 @@ aws_call(struct aws *a, const struct aws_call *k, struct json_object **out,
             *out = NULL;
         }
         app_error_clear(&e);
-        o = attempt(a, k, &t, left, &code, out, &e);
+        o = attempt(a, k, &w, left, &code, out, &e);
         a->last_attempts = n;
         if (o == AWS_OK)
             break;

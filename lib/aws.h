@@ -84,6 +84,7 @@ int aws_sign(struct aws_headers *out, struct sigv4_request *r, struct creds_prov
 /* What differs between the services, fixed per client. */
 struct aws_service {
     const char *name;               /* SigV4's service name, and the prefix of details */
+    const char *endpoint_label;     /* of its regional endpoint (aws_endpoint_url) */
     size_t answer_max;              /* the ceiling of an answer's body */
     long backoff_base_ms;
     long backoff_cap_ms;
@@ -96,6 +97,7 @@ struct aws_service {
 /* A client: one per service and process (a worker's, the tool's). */
 struct aws {
     const struct aws_service *svc;
+    const struct cfg *cfg;
     struct creds_provider *creds;
     const char *region;
     long connect_ms;
@@ -104,11 +106,20 @@ struct aws {
     struct http_conn conn;
 };
 
-/* A client for svc on endpoint url (aws_endpoint_url's), connecting within connect_ms:
- * 0, or -1 (logged) when the endpoint cannot be used or curl cannot start. */
+/*
+ * A client for svc on the endpoint aws_endpoint_url gives for own (the service's setting),
+ * connecting within connect_ms: 0, or -1 (logged) when the endpoint cannot be used or curl
+ * cannot start (aws_free then releases what was made).
+ */
 int aws_init(struct aws *a, const struct aws_service *svc, const struct cfg *cfg,
-             struct creds_provider *creds, const char *url, long connect_ms);
+             struct creds_provider *creds, const char *own, long connect_ms);
 void aws_free(struct aws *a);
+
+/* A client's struct of size bytes whose first member is its struct aws, made by aws_init;
+ * NULL when aws_init fails.  aws_delete frees one (or nothing for NULL). */
+void *aws_new(size_t size, const struct aws_service *svc, const struct cfg *cfg,
+              struct creds_provider *creds, const char *own, long connect_ms);
+void aws_delete(void *client);
 
 /* What an attempt came to. */
 enum aws_outcome { AWS_OK, AWS_RETRY, AWS_FAIL };
@@ -126,7 +137,8 @@ struct aws_call {
     const char *path;               /* under the endpoint's path; NULL: the endpoint's own */
     const struct sigv4_header *headers;     /* signed and sent (Content-Type, X-Amz-Target) */
     size_t nheaders;                /* at most AWS_HEADERS_MAX */
-    const char *body;
+    struct json_object *json;       /* the body, sent plain with '/' unescaped; or */
+    const char *body;               /* the body as bytes, when json is NULL */
     size_t body_len;
     long budget_ms;                 /* for the whole call, back-off included */
     int max_attempts;

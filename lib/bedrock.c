@@ -14,11 +14,13 @@
 #include "mem.h"
 
 #define BEDROCK_RESPONSE_MAX (1024 * 1024)
+#define BEDROCK_CONNECT_MS 3000
 /* A call's path: "/model/", the id with every byte as %XX at worst, "/converse". */
 #define BEDROCK_PATH_MAX (7 + 3 * BEDROCK_MODEL_MAX + 10 + 1)
 
 static const struct aws_service bedrock_service = {
     .name = "bedrock",
+    .endpoint_label = "bedrock-runtime",
     .answer_max = BEDROCK_RESPONSE_MAX,
     .backoff_base_ms = 50,
     .backoff_cap_ms = 2000,
@@ -29,7 +31,6 @@ static const struct aws_service bedrock_service = {
 
 struct bedrock {
     struct aws aws;
-    const struct cfg *cfg;
 };
 
 int
@@ -90,27 +91,14 @@ bedrock_cfg_check(const struct cfg *c, char *err, size_t errlen)
 struct bedrock *
 bedrock_new(const struct cfg *cfg, struct creds_provider *creds)
 {
-    struct bedrock *b = xcalloc(1, sizeof(*b));
-    char tmp[128];
-
-    b->cfg = cfg;
-    if (aws_init(&b->aws, &bedrock_service, cfg, creds,
-                 aws_endpoint_url(cfg, cfg->aws_endpoint_url_bedrock, "bedrock-runtime", tmp,
-                                  sizeof(tmp)), 3000) != 0) {
-        aws_free(&b->aws);
-        free(b);
-        return NULL;
-    }
-    return b;
+    return aws_new(sizeof(struct bedrock), &bedrock_service, cfg, creds,
+                   cfg->aws_endpoint_url_bedrock, BEDROCK_CONNECT_MS);
 }
 
 void
 bedrock_free(struct bedrock *b)
 {
-    if (!b)
-        return;
-    aws_free(&b->aws);
-    free(b);
+    aws_delete(b);
 }
 
 int
@@ -313,18 +301,11 @@ bedrock_converse(struct bedrock *b, const char *model, const char *system,
     json_object_object_add(inf, "maxTokens", json_object_new_int64(max_tokens));
     json_object_object_add(req, "inferenceConfig", inf);
 
-    memset(&k, 0, sizeof(k));
-    k.label = model;
-    k.path = path.data;
-    k.headers = h;
-    k.nheaders = 2;
-    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-    k.body_len = strlen(k.body);
-    k.budget_ms = b->cfg->bedrock_timeout_ms;
-    k.max_attempts = b->cfg->bedrock_max_attempts;
-    k.answer = answer;
-    k.ud = out;
+    k = (struct aws_call){
+        .label = model, .path = path.data, .headers = h, .nheaders = 2, .json = req,
+        .budget_ms = b->aws.cfg->bedrock_timeout_ms,
+        .max_attempts = b->aws.cfg->bedrock_max_attempts, .answer = answer, .ud = out,
+    };
     rc = aws_call(&b->aws, &k, NULL, err);
     json_object_put(req);
     if (rc != APP_OK)

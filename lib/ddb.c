@@ -1,16 +1,15 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "aws.h"
 #include "cfg.h"
 #include "ddb.h"
-#include "mem.h"
 
 static const struct aws_service ddb_service = {
     .name = "dynamodb",
+    .endpoint_label = "dynamodb",
     .answer_max = 16 * 1024 * 1024,
     .backoff_base_ms = 25,
     .backoff_cap_ms = 1000,
@@ -21,33 +20,19 @@ static const struct aws_service ddb_service = {
 
 struct ddb {
     struct aws aws;
-    const struct cfg *cfg;
 };
 
 struct ddb *
 ddb_new(const struct cfg *cfg, struct creds_provider *creds)
 {
-    struct ddb *d = xcalloc(1, sizeof(*d));
-    char tmp[256];
-
-    d->cfg = cfg;
-    if (aws_init(&d->aws, &ddb_service, cfg, creds,
-                 aws_endpoint_url(cfg, cfg->aws_endpoint_url_dynamodb, "dynamodb", tmp,
-                                  sizeof(tmp)), cfg->ddb_connect_timeout_ms) != 0) {
-        aws_free(&d->aws);
-        free(d);
-        return NULL;
-    }
-    return d;
+    return aws_new(sizeof(struct ddb), &ddb_service, cfg, creds, cfg->aws_endpoint_url_dynamodb,
+                   cfg->ddb_connect_timeout_ms);
 }
 
 void
 ddb_free(struct ddb *d)
 {
-    if (!d)
-        return;
-    aws_free(&d->aws);
-    free(d);
+    aws_delete(d);
 }
 
 int
@@ -156,29 +141,21 @@ call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, lon
      struct json_object **out, struct app_error *err)
 {
     static const char json10[] = "application/x-amz-json-1.0";
-    struct sigv4_header h[2] = {{"Content-Type", json10}, {"X-Amz-Target", NULL}};
-    struct aws_call k;
     char target[96];
+    const struct sigv4_header h[2] = {{"Content-Type", json10}, {"X-Amz-Target", target}};
+    const struct aws_call k = {
+        .label = op, .headers = h, .nheaders = 2, .json = req, .budget_ms = budget_ms,
+        .max_attempts = (int)max_attempts, .answer = answer,
+    };
 
     snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
-    h[1].value = target;
-    memset(&k, 0, sizeof(k));
-    k.label = op;
-    k.headers = h;
-    k.nheaders = 2;
-    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-    k.body_len = strlen(k.body);
-    k.budget_ms = budget_ms;
-    k.max_attempts = (int)max_attempts;
-    k.answer = answer;
     return aws_call(&d->aws, &k, out, err);
 }
 int
 ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json_object **out,
          struct app_error *err)
 {
-    return call(d, op, req, d->cfg->ddb_timeout_ms, d->cfg->ddb_max_attempts, out, err);
+    return call(d, op, req, d->aws.cfg->ddb_timeout_ms, d->aws.cfg->ddb_max_attempts, out, err);
 }
 
 int

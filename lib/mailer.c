@@ -23,6 +23,7 @@
 /* One attempt: a message that could not be sent waits in the outbox for its next try. */
 static const struct aws_service ses_service = {
     .name = "ses",
+    .endpoint_label = "email",
     .answer_max = 64 * 1024,
     .attempt_min_ms = 1,
     .net_code = APP_EUNAVAILABLE,
@@ -45,15 +46,13 @@ struct mailer *
 mailer_new(const struct cfg *cfg, struct creds_provider *creds)
 {
     struct mailer *m = xcalloc(1, sizeof(*m));
-    char tmp[256];
     int rc;
 
     m->cfg = cfg;
     m->ses = strcmp(cfg->email_transport, "ses") == 0;
     if (m->ses)
-        rc = aws_init(&m->aws, &ses_service, cfg, creds,
-                      aws_endpoint_url(cfg, cfg->aws_endpoint_url_sesv2, "email", tmp,
-                                       sizeof(tmp)), cfg->smtp_timeout_ms);
+        rc = aws_init(&m->aws, &ses_service, cfg, creds, cfg->aws_endpoint_url_sesv2,
+                      cfg->smtp_timeout_ms);
     else
         rc = http_conn_init(&m->smtp, 0);
     if (rc != 0) {
@@ -191,15 +190,13 @@ ses_send(struct mailer *m, const char *from, const char *to, const char *msg, si
     json_object_object_add(content, "Raw", raw);
     json_object_object_add(req, "Content", content);
 
-    memset(&k, 0, sizeof(k));
-    k.path = SES_PATH;
-    k.headers = h;
-    k.nheaders = 1;
-    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+    /* not .json: the body keeps the '/'s of its base64 escaped, as SES has always had it */
+    k = (struct aws_call){
+        .path = SES_PATH, .headers = h, .nheaders = 1,
+        .body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+        .budget_ms = m->cfg->smtp_timeout_ms, .max_attempts = 1, .answer = ses_answer,
+    };
     k.body_len = strlen(k.body);
-    k.budget_ms = m->cfg->smtp_timeout_ms;
-    k.max_attempts = 1;
-    k.answer = ses_answer;
     rc = aws_call(&m->aws, &k, NULL, err);
     json_object_put(req);
     return rc;

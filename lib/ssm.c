@@ -13,7 +13,6 @@
 #include "cfg_ssm.h"
 #include "creds.h"
 #include "log.h"
-#include "mem.h"
 #include "ssm.h"
 
 #define SSM_TARGET "AmazonSSM.GetParameter"
@@ -21,6 +20,7 @@
 
 static const struct aws_service ssm_service = {
     .name = "ssm",
+    .endpoint_label = "ssm",
     .answer_max = 64 * 1024,        /* a value (8 KB at most) and its metadata */
     .backoff_base_ms = 50,
     .backoff_cap_ms = 1000,
@@ -32,33 +32,19 @@ static const struct aws_service ssm_service = {
 
 struct ssm {
     struct aws aws;
-    const struct cfg *cfg;
 };
 
 struct ssm *
 ssm_new(const struct cfg *cfg, struct creds_provider *creds)
 {
-    struct ssm *s = xcalloc(1, sizeof(*s));
-    char tmp[256];
-
-    s->cfg = cfg;
-    if (aws_init(&s->aws, &ssm_service, cfg, creds,
-                 aws_endpoint_url(cfg, cfg->aws_endpoint_url_ssm, "ssm", tmp, sizeof(tmp)),
-                 cfg->ssm_timeout_ms / SSM_MAX_ATTEMPTS) != 0) {
-        aws_free(&s->aws);
-        free(s);
-        return NULL;
-    }
-    return s;
+    return aws_new(sizeof(struct ssm), &ssm_service, cfg, creds, cfg->aws_endpoint_url_ssm,
+                   cfg->ssm_timeout_ms / SSM_MAX_ATTEMPTS);
 }
 
 void
 ssm_free(struct ssm *s)
 {
-    if (!s)
-        return;
-    aws_free(&s->aws);
-    free(s);
+    aws_delete(s);
 }
 
 int
@@ -185,21 +171,14 @@ ssm_get_parameter(struct buf *out, struct ssm *s, const char *name, struct app_e
         {"Content-Type", SSM_CONTENT_TYPE}, {"X-Amz-Target", SSM_TARGET},
     };
     struct json_object *req = json_object_new_object();
-    struct aws_call k;
+    const struct aws_call k = {
+        .headers = h, .nheaders = 2, .json = req, .budget_ms = s->aws.cfg->ssm_timeout_ms,
+        .max_attempts = SSM_MAX_ATTEMPTS, .answer = answer, .ud = out,
+    };
     int rc;
 
     json_object_object_add(req, "Name", json_object_new_string(name));
     json_object_object_add(req, "WithDecryption", json_object_new_boolean(1));
-    memset(&k, 0, sizeof(k));
-    k.headers = h;
-    k.nheaders = 2;
-    k.body = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
-                                            JSON_C_TO_STRING_NOSLASHESCAPE);
-    k.body_len = strlen(k.body);
-    k.budget_ms = s->cfg->ssm_timeout_ms;
-    k.max_attempts = SSM_MAX_ATTEMPTS;
-    k.answer = answer;
-    k.ud = out;
     rc = aws_call(&s->aws, &k, NULL, err);
     json_object_put(req);
     return rc;
