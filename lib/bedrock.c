@@ -47,26 +47,55 @@ bedrock_model_id_ok(const char *id, size_t n)
     return 1;
 }
 
+/* The entry of a comma-separated list at p: its first byte in *id and its length in *n,
+ * the spaces around it dropped.  Returns the ',' after it, or the list's NUL. */
+static const char *
+list_entry(const char *p, const char **id, size_t *n)
+{
+    const char *end = strchr(p, ','), *a, *b;
+
+    if (!end)
+        end = p + strlen(p);
+    for (a = p; a < end && *a == ' '; a++)
+        ;
+    for (b = end; b > a && b[-1] == ' '; b--)
+        ;
+    *id = a;
+    *n = (size_t)(b - a);
+    return end;
+}
+
 int
 bedrock_models_ok(const char *list)
 {
-    const char *p = list, *end, *a, *b;
-    int count = 0;
+    const char *p = list, *id;
+    size_t n;
+    int count;
 
-    for (;;) {
-        end = strchr(p, ',');
-        if (!end)
-            end = p + strlen(p);
-        for (a = p; a < end && *a == ' '; a++)
-            ;
-        for (b = end; b > a && b[-1] == ' '; b--)
-            ;
-        if (!bedrock_model_id_ok(a, (size_t)(b - a)) || ++count > BEDROCK_MODELS_MAX)
+    for (count = 1; count <= BEDROCK_MODELS_MAX; count++) {
+        p = list_entry(p, &id, &n);
+        if (!bedrock_model_id_ok(id, n))
             return 0;
-        if (!*end)
+        if (!*p++)
             return 1;
-        p = end + 1;
     }
+    return 0;
+}
+
+int
+bedrock_model_find(const char *list, const char *want, char out[BEDROCK_MODEL_MAX + 1])
+{
+    const char *p = list, *id;
+    size_t n;
+
+    do {
+        p = list_entry(p, &id, &n);
+        if (n <= BEDROCK_MODEL_MAX && (!want || (strlen(want) == n && memcmp(want, id, n) == 0))) {
+            snprintf(out, BEDROCK_MODEL_MAX + 1, "%.*s", (int)n, id);
+            return 0;
+        }
+    } while (*p++);
+    return -1;
 }
 
 int

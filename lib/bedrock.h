@@ -72,5 +72,7 @@ int bedrock_cfg_check(const struct cfg *c, char *err, size_t errlen);
 int bedrock_model_id_ok(const char *id, size_t n);
 /* 1 when list is 1 to BEDROCK_MODELS_MAX such ids, comma-separated (spaces around ignored). */
 int bedrock_models_ok(const char *list);
+/* want (NULL: the first) as one of list's ids into out: 0, or -1 when list does not hold it. */
+int bedrock_model_find(const char *list, const char *want, char out[BEDROCK_MODEL_MAX + 1]);
 
 #endif

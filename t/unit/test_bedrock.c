@@ -205,6 +205,34 @@ START_TEST(test_model_lists)
 }
 END_TEST
 
+/* One of AI_MODELS by its id (NULL: the first), as the list is written. */
+static const struct {
+    const char *list, *want, *found;  /* found NULL: not in the list */
+} finds[] = {
+    {"a.b-v1:0, c.d-v2:0", NULL, "a.b-v1:0"},
+    {"  a.b-v1:0 ,c.d-v2:0", NULL, "a.b-v1:0"},
+    {"a.b-v1:0, c.d-v2:0", "c.d-v2:0", "c.d-v2:0"},
+    {"a.b-v1:0,c.d-v2:0 ", "c.d-v2:0", "c.d-v2:0"},
+    {"a.b-v1:0, c.d-v2:0", "c.d", NULL},
+    {"a.b-v1:0, c.d-v2:0", "c.d-v2:0 ", NULL},
+    {"a.b-v1:0, c.d-v2:0", "", NULL},
+    {"a.b-v1:0", "a.b-v1:0,", NULL},
+};
+
+START_TEST(test_model_find)
+{
+    char out[BEDROCK_MODEL_MAX + 1] = "unset";
+    int rc = bedrock_model_find(finds[_i].list, finds[_i].want, out);
+
+    if (finds[_i].found) {
+        ck_assert_msg(rc == 0, "'%s' in '%s'", finds[_i].want, finds[_i].list);
+        ck_assert_str_eq(out, finds[_i].found);
+    } else {
+        ck_assert_msg(rc == -1, "'%s' in '%s': %s", finds[_i].want, finds[_i].list, out);
+    }
+}
+END_TEST
+
 /* A bad setting stops cfg_load with the setting's name. */
 static const struct {
     const char *name, *value;
@@ -248,6 +276,7 @@ bedrock_suite(void)
     tcase_add_loop_test(tc, test_converse, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_unreachable);
     tcase_add_loop_test(tc, test_model_lists, 0, sizeof(model_lists) / sizeof(model_lists[0]));
+    tcase_add_loop_test(tc, test_model_find, 0, sizeof(finds) / sizeof(finds[0]));
     tcase_add_loop_test(tc, test_settings, 0, sizeof(settings) / sizeof(settings[0]));
     suite_add_tcase(s, tc);
     return s;
