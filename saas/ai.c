@@ -43,25 +43,8 @@ static int
 model_pick(const struct cfg *cfg, const char *want, char out[BEDROCK_MODEL_MAX + 1],
            struct app_error *err)
 {
-    const char *p = cfg->ai_models, *end, *a, *b;
-
-    for (;;) {
-        end = strchr(p, ',');
-        if (!end)
-            end = p + strlen(p);
-        for (a = p; a < end && *a == ' '; a++)
-            ;
-        for (b = end; b > a && b[-1] == ' '; b--)
-            ;
-        if ((size_t)(b - a) <= BEDROCK_MODEL_MAX &&
-            (!want || (strlen(want) == (size_t)(b - a) && memcmp(want, a, (size_t)(b - a)) == 0))) {
-            snprintf(out, BEDROCK_MODEL_MAX + 1, "%.*s", (int)(b - a), a);
-            return APP_OK;
-        }
-        if (!*end)
-            return app_error_field(err, "model", "is not one of the models this service offers");
-        p = end + 1;
-    }
+    return bedrock_model_find(cfg->ai_models, want, out) == 0 ? APP_OK :
+           app_error_field(err, "model", "is not one of the models this service offers");
 }
 
 time_t
