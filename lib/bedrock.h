@@ -1,7 +1,8 @@
 /*
  * Amazon Bedrock Runtime's Converse API: one prompt in, the model's text and its token
  * counts out.  SigV4-signed (lib/sigv4.h, service "bedrock") with credentials from the
- * worker's provider chain (lib/creds.h), on one reused curl handle per worker, as lib/ddb.c.
+ * worker's provider chain (lib/creds.h), on one reused curl handle per worker: a signed AWS
+ * call of lib/aws.h, as DynamoDB's.
  *
  *   POST /model/{modelId}/converse   host bedrock-runtime.<region>.amazonaws.com
  *

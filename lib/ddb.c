@@ -140,9 +140,10 @@ static int
 call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, long max_attempts,
      struct json_object **out, struct app_error *err)
 {
-    static const char json10[] = "application/x-amz-json-1.0";
     char target[96];
-    const struct sigv4_header h[2] = {{"Content-Type", json10}, {"X-Amz-Target", target}};
+    const struct sigv4_header h[2] = {
+        {"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target},
+    };
     const struct aws_call k = {
         .label = op, .headers = h, .nheaders = 2, .json = req, .budget_ms = budget_ms,
         .max_attempts = (int)max_attempts, .answer = answer,
@@ -151,6 +152,7 @@ call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, lon
     snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
     return aws_call(&d->aws, &k, out, err);
 }
+
 int
 ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json_object **out,
          struct app_error *err)

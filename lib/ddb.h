@@ -1,7 +1,8 @@
 /*
  * DynamoDB over its JSON 1.0 protocol: SigV4-signed (lib/sigv4.h) with credentials from the
  * provider chain (lib/creds.h), on one reused curl handle per worker (keep-alive: no DNS
- * lookup or TLS handshake per request once the connection is up).
+ * lookup or TLS handshake per request once the connection is up): a signed AWS call of
+ * lib/aws.h, of which lib/ddb.c keeps the protocol and the classification of DynamoDB's answers.
  *
  * Errors are classified as the SDKs do.  Throttling, 5xx and network errors are retried with
  * exponential back-off and full jitter, within DYNAMODB_MAX_ATTEMPTS and the whole-call

@@ -5,7 +5,8 @@
  * The JSON 1.1 protocol: POST / to AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else
  * https://ssm.REGION.amazonaws.com, with Content-Type: application/x-amz-json-1.1,
  * X-Amz-Target: AmazonSSM.GetParameter and {"Name": ..., "WithDecryption": true}, signed with
- * SigV4 (service "ssm") and the credentials of lib/creds.h (environment, profile, IMDS).
+ * SigV4 (service "ssm") and the credentials of lib/creds.h (environment, profile, IMDS): a
+ * signed AWS call of lib/aws.h.
  * Throttling, 5xx and network errors are retried with full-jitter back-off, at most
  * SSM_MAX_ATTEMPTS times, all within SSM_TIMEOUT_MS.  Values are never logged, and the
  * answer's bytes are wiped once read.
