@@ -428,17 +428,6 @@ cfg_region(const struct cfg *c)
     return c->region;
 }
 
-const char *
-cfg_dynamodb_endpoint(const struct cfg *c, char *tmp, size_t tmplen)
-{
-    if (*c->aws_endpoint_url_dynamodb)
-        return c->aws_endpoint_url_dynamodb;
-    if (*c->aws_endpoint_url)
-        return c->aws_endpoint_url;
-    snprintf(tmp, tmplen, "https://dynamodb.%s.amazonaws.com", cfg_region(c));
-    return tmp;
-}
-
 int
 cfg_is_production(const struct cfg *c)
 {

@@ -187,7 +187,6 @@ const char *cfg_setting_name(size_t i);
 
 /* Effective values derived from several settings. */
 const char *cfg_region(const struct cfg *c);
-const char *cfg_dynamodb_endpoint(const struct cfg *c, char *tmp, size_t tmplen);
 int cfg_is_production(const struct cfg *c);
 
 #endif

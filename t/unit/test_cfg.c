@@ -698,41 +698,6 @@ START_TEST(test_region_order)
 }
 END_TEST
 
-START_TEST(test_dynamodb_endpoint)
-{
-    struct cfg c;
-    char tmp[128];
-
-    setenv("AWS_REGION", "ap-southeast-2", 1);
-    load_ok(&c, NULL);
-    ck_assert_str_eq(cfg_dynamodb_endpoint(&c, tmp, sizeof(tmp)),
-                     "https://dynamodb.ap-southeast-2.amazonaws.com");
-    cfg_free(&c);
-
-    setenv("AWS_ENDPOINT_URL", "http://localhost:4566", 1);
-    load_ok(&c, NULL);
-    ck_assert_str_eq(cfg_dynamodb_endpoint(&c, tmp, sizeof(tmp)), "http://localhost:4566");
-    cfg_free(&c);
-
-    setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://localhost:8000", 1);
-    load_ok(&c, NULL);
-    ck_assert_str_eq(cfg_dynamodb_endpoint(&c, tmp, sizeof(tmp)), "http://localhost:8000");
-    cfg_free(&c);
-
-    unsetenv("AWS_ENDPOINT_URL");
-    load_ok(&c, NULL);
-    ck_assert_str_eq(cfg_dynamodb_endpoint(&c, tmp, sizeof(tmp)), "http://localhost:8000");
-    cfg_free(&c);
-
-    unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
-    unsetenv("AWS_REGION");
-    load_ok(&c, NULL);
-    ck_assert_str_eq(cfg_dynamodb_endpoint(&c, tmp, sizeof(tmp)),
-                     "https://dynamodb.us-east-1.amazonaws.com");
-    cfg_free(&c);
-}
-END_TEST
-
 static Suite *
 cfg_suite(void)
 {
@@ -787,7 +752,6 @@ cfg_suite(void)
     tc = tcase_create("derived");
     tcase_add_checked_fixture(tc, unit_clean_env, NULL);
     tcase_add_test(tc, test_region_order);
-    tcase_add_test(tc, test_dynamodb_endpoint);
     suite_add_tcase(s, tc);
     return s;
 }
