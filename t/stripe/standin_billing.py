@@ -1,4 +1,4 @@
-"""Subscriptions in the Stripe stand-in (stripe_standin.py holds the server and the payments):
+"""Subscriptions in the Stripe stand-in (stripe_standin.py lists its other parts):
 Customers, a catalogue of recurring Prices, subscription-mode Checkout Sessions completed into
 a Subscription and its first Invoice, and the events of a subscription's life, in Stripe's
 shapes of API version 2024-06-20 (the period on the subscription, invoice.subscription,

@@ -1,16 +1,20 @@
-"""What the Stripe stand-in's modules share (stripe_standin.py, standin_billing.py): the
-constants, ids and clock, Stripe's error shape, the form decoding of request parameters with
-Stripe's validation messages, and expansion.  Standard library only."""
+"""What the Stripe stand-in's modules share (stripe_standin.py and its standin_*.py): the
+constants, ids, clock and log line, Stripe's error shape, the form decoding of request
+parameters with Stripe's validation messages, expansion and lists.  Standard library only."""
 
 import copy
-import datetime
 import json
+import os
 import re
 import secrets
 import string
 import sys
 import time
 import urllib.parse
+
+# t/standin.py, what every local test server of ours shares, is in the folder above
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import standin  # noqa: E402
 
 DEFAULT_API_VERSION = "2024-06-20"
 IDEMPOTENCY_TTL = 24 * 3600
@@ -53,11 +57,7 @@ SYMBOLS = {"aud": "A$", "usd": "$", "nzd": "NZ$", "cad": "CA$", "eur": "\u20ac",
 CLOSED = object()       # marks an answer that must not be written
 
 
-def log(fmt, *args):
-    sys.stderr.write("%s stripe: %s\n" % (
-        datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3],
-        fmt % args if args else fmt))
-    sys.stderr.flush()
+log = standin.logger("stripe")
 
 
 def rid(prefix, n=24):
