@@ -390,6 +390,7 @@ ctl_send_mail(struct ctl *c, int loop)
         printf("{\"sent\":%d,\"retry\":%d,\"failed\":%d,\"lostRace\":%d}\n", total.sent,
                total.retry, total.failed, total.lost_race);
     mailer_free(ml);
-    return rc == APP_OK ? 0 : 1;
+    /* The loop ends only when asked to stop: a clean stop, whatever its last poll found. */
+    return loop || rc == APP_OK ? 0 : 1;
 }
 
