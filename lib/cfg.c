@@ -49,11 +49,8 @@ cfg_find(const char *name)
     return NULL;
 }
 
-static int
-errf(char *err, size_t errlen, const char *fmt, ...) PH_PRINTF(3, 4);
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
+int
+cfg_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -83,13 +80,13 @@ cfg_set(struct cfg *c, const struct cfg_def *d, const char *value, const char *w
         rc = str_to_octal(value, d->max, &v);
         break;
     default:
-        return errf(err, errlen, "%s: %s has an unknown type", where, d->name);
+        return cfg_errf(err, errlen, "%s: %s has an unknown type", where, d->name);
     }
     if (rc != 0) {
         if (d->type == CFG_OCTAL)
-            return errf(err, errlen, "%s: %s must be an octal mode, got '%s'",
+            return cfg_errf(err, errlen, "%s: %s must be an octal mode, got '%s'",
                         where, d->name, value);
-        return errf(err, errlen, "%s: %s must be an integer from %ld to %ld, got '%s'",
+        return cfg_errf(err, errlen, "%s: %s must be an integer from %ld to %ld, got '%s'",
                     where, d->name, d->min, d->max, value);
     }
     *long_slot(c, d) = v;
@@ -104,11 +101,11 @@ read_small_file(const char *path, char **out, char *err, size_t errlen, const ch
     FILE *f = fopen(path, "r");
 
     if (!f)
-        return errf(err, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
+        return cfg_errf(err, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
     n = fread(tmp, 1, sizeof(tmp), f);
     if (n == sizeof(tmp)) {
         fclose(f);
-        return errf(err, errlen, "%s_FILE: %s is larger than %zu bytes", name, path,
+        return cfg_errf(err, errlen, "%s_FILE: %s is larger than %zu bytes", name, path,
                     sizeof(tmp) - 1);
     }
     fclose(f);
@@ -127,7 +124,7 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
     if (!f) {
         if (errno == ENOENT && !required)
             return 0;
-        return errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return cfg_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     }
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         const struct cfg_def *d;
@@ -136,7 +133,7 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
         lineno++;
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
         if (!strchr(line, '\n') && !feof(f)) {
-            rc = errf(err, errlen, "%s: line too long", where);
+            rc = cfg_errf(err, errlen, "%s: line too long", where);
             break;
         }
         key = str_trim(line);
@@ -145,7 +142,7 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
         eq = strchr(key, '=');
         if (!eq) {
             /* Never echo the line: a secret whose '=' was lost would land in the journal. */
-            rc = errf(err, errlen, "%s: expected NAME=value (the line is not shown)", where);
+            rc = cfg_errf(err, errlen, "%s: expected NAME=value (the line is not shown)", where);
             break;
         }
         *eq = '\0';
@@ -157,7 +154,7 @@ cfg_load_file(struct cfg *c, const char *path, int required, char *err, size_t e
             continue;
         }
         if (!d) {
-            rc = errf(err, errlen, "%s: unknown setting '%s'", where, key);
+            rc = cfg_errf(err, errlen, "%s: unknown setting '%s'", where, key);
             break;
         }
         rc = cfg_set(c, d, value, where, err, errlen);
@@ -185,7 +182,7 @@ cfg_load_env(struct cfg *c, char *err, size_t errlen)
                 char *s = NULL;
 
                 if (v)
-                    return errf(err, errlen, "both %s and %s are set; use one", d->name, fname);
+                    return cfg_errf(err, errlen, "both %s and %s are set; use one", d->name, fname);
                 if (read_small_file(fpath, &s, err, errlen, d->name) != 0)
                     return -1;
                 free(*str_slot(c, d));
@@ -213,73 +210,76 @@ cfg_check(struct cfg *c, char *err, size_t errlen)
 
     if (strcmp(c->stage, "dev") != 0 && strcmp(c->stage, "staging") != 0 &&
         strcmp(c->stage, "production") != 0)
-        return errf(err, errlen, "STAGE must be dev, staging or production, got '%s'", c->stage);
+        return cfg_errf(err, errlen, "STAGE must be dev, staging or production, got '%s'",
+                        c->stage);
     if (log_level_parse(c->log_level) < 0)
-        return errf(err, errlen, "PRODENTHUB_LOG_LEVEL must be debug, info, warn or error, "
+        return cfg_errf(err, errlen, "PRODENTHUB_LOG_LEVEL must be debug, info, warn or error, "
                     "got '%s'", c->log_level);
     if (*c->listen == '\0')
-        return errf(err, errlen, "PRODENTHUB_LISTEN must be host:port or a socket path");
+        return cfg_errf(err, errlen, "PRODENTHUB_LISTEN must be host:port or a socket path");
     if (cfg_is_production(c)) {
         for (i = 0; i < NDEFS; i++) {
             const struct cfg_def *d = &cfg_defs[i];
 
             if ((d->flags & CFG_PROD_REQ) && **str_slot(c, d) == '\0' &&
                 !cfg_ssm_find(c, d->name))
-                return errf(err, errlen, "%s must be set when STAGE=production", d->name);
+                return cfg_errf(err, errlen, "%s must be set when STAGE=production", d->name);
         }
         /* The seed asks for restricted origins in production: never a wildcard. */
         if (strchr(c->cors_origins, '*'))
-            return errf(err, errlen, "CORS_ALLOWED_ORIGINS must not contain '*' in production");
+            return cfg_errf(err, errlen, "CORS_ALLOWED_ORIGINS must not contain '*' in production");
     }
     if (!url_ok(c->stripe_api_base))
-        return errf(err, errlen, "STRIPE_API_BASE must start with http:// or https://");
+        return cfg_errf(err, errlen, "STRIPE_API_BASE must start with http:// or https://");
     if (cfg_is_production(c) && strncmp(c->stripe_api_base, "https://", 8) != 0)
-        return errf(err, errlen, "STRIPE_API_BASE must be https:// in production");
+        return cfg_errf(err, errlen, "STRIPE_API_BASE must be https:// in production");
     if (cfg_is_production(c) && c->clock_offset_s != 0)
-        return errf(err, errlen, "PRODENTHUB_CLOCK_OFFSET_S is for tests: it must be 0 in "
+        return cfg_errf(err, errlen, "PRODENTHUB_CLOCK_OFFSET_S is for tests: it must be 0 in "
                     "production");
     if (*c->aws_endpoint_url && !url_ok(c->aws_endpoint_url))
-        return errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
+        return cfg_errf(err, errlen, "AWS_ENDPOINT_URL must start with http:// or https://");
     if (*c->aws_endpoint_url_dynamodb && !url_ok(c->aws_endpoint_url_dynamodb))
-        return errf(err, errlen, "AWS_ENDPOINT_URL_DYNAMODB must start with http:// or https://");
+        return cfg_errf(err, errlen,
+                        "AWS_ENDPOINT_URL_DYNAMODB must start with http:// or https://");
     if (*c->aws_endpoint_url_ssm && !url_ok(c->aws_endpoint_url_ssm))
-        return errf(err, errlen, "AWS_ENDPOINT_URL_SSM must start with http:// or https://");
+        return cfg_errf(err, errlen, "AWS_ENDPOINT_URL_SSM must start with http:// or https://");
     if (!url_ok(c->imds_endpoint))
-        return errf(err, errlen, "AWS_EC2_METADATA_SERVICE_ENDPOINT must start with http://");
+        return cfg_errf(err, errlen, "AWS_EC2_METADATA_SERVICE_ENDPOINT must start with http://");
     if (strcmp(c->imds_disabled, "true") != 0 && strcmp(c->imds_disabled, "false") != 0)
-        return errf(err, errlen, "AWS_EC2_METADATA_DISABLED must be true or false");
+        return cfg_errf(err, errlen, "AWS_EC2_METADATA_DISABLED must be true or false");
     if (*c->aws_access_key_id && !*c->aws_secret_access_key)
-        return errf(err, errlen, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+        return cfg_errf(err, errlen, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     if (c->ddb_connect_timeout_ms > c->ddb_timeout_ms)
-        return errf(err, errlen, "DYNAMODB_CONNECT_TIMEOUT_MS must not exceed DYNAMODB_TIMEOUT_MS");
+        return cfg_errf(err, errlen,
+                        "DYNAMODB_CONNECT_TIMEOUT_MS must not exceed DYNAMODB_TIMEOUT_MS");
     if (strcmp(c->email_transport, "smtp") != 0 && strcmp(c->email_transport, "ses") != 0)
-        return errf(err, errlen, "EMAIL_TRANSPORT must be smtp or ses");
+        return cfg_errf(err, errlen, "EMAIL_TRANSPORT must be smtp or ses");
     if (strncmp(c->smtp_url, "smtp://", 7) != 0 && strncmp(c->smtp_url, "smtps://", 8) != 0)
-        return errf(err, errlen, "SMTP_URL must start with smtp:// or smtps://");
+        return cfg_errf(err, errlen, "SMTP_URL must start with smtp:// or smtps://");
     if (strcmp(c->smtp_starttls, "none") != 0 && strcmp(c->smtp_starttls, "try") != 0 &&
         strcmp(c->smtp_starttls, "required") != 0)
-        return errf(err, errlen, "SMTP_STARTTLS must be none, try or required");
+        return cfg_errf(err, errlen, "SMTP_STARTTLS must be none, try or required");
     if (cfg_is_production(c) && strcmp(c->email_transport, "smtp") == 0 &&
         strncmp(c->smtp_url, "smtp://", 7) == 0) {
         /* "try" sends in clear whenever someone in the path strips STARTTLS. */
         if (strcmp(c->smtp_starttls, "try") == 0)
-            return errf(err, errlen, "SMTP_STARTTLS=try is refused in production: use "
+            return cfg_errf(err, errlen, "SMTP_STARTTLS=try is refused in production: use "
                         "required (or none for a relay on this host)");
         if (strcmp(c->smtp_starttls, "none") == 0 && !str_host_is_loopback(c->smtp_url + 7))
-            return errf(err, errlen, "SMTP_STARTTLS=none is allowed in production only for "
+            return cfg_errf(err, errlen, "SMTP_STARTTLS=none is allowed in production only for "
                         "a relay on this host");
     }
     if (*c->outbox_key && seal_key_parse(c->outbox_key, key) != 0)
-        return errf(err, errlen, "OUTBOX_KEY must be 64 hex digits (openssl rand -hex 32)");
+        return cfg_errf(err, errlen, "OUTBOX_KEY must be 64 hex digits (openssl rand -hex 32)");
     if (*c->aws_endpoint_url_s3 && !url_ok(c->aws_endpoint_url_s3))
-        return errf(err, errlen, "AWS_ENDPOINT_URL_S3 must start with http:// or https://");
+        return cfg_errf(err, errlen, "AWS_ENDPOINT_URL_S3 must start with http:// or https://");
     if (strcmp(c->s3_addressing_style, "virtual") != 0 &&
         strcmp(c->s3_addressing_style, "path") != 0)
-        return errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
+        return cfg_errf(err, errlen, "S3_ADDRESSING_STYLE must be virtual or path");
     if (bedrock_cfg_check(c, err, errlen) != 0 || pricelist_cfg_check(c, err, errlen) != 0)
         return -1;
     if (*c->aws_endpoint_url_sesv2 && !url_ok(c->aws_endpoint_url_sesv2))
-        return errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
+        return cfg_errf(err, errlen, "AWS_ENDPOINT_URL_SESV2 must start with http:// or https://");
     return 0;
 }
 

@@ -22,6 +22,9 @@ struct cfg_def {
     int flags;
 };
 
+/* Write a message into err (errlen bytes) and return -1: the loaders' refusals. */
+int cfg_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 extern const struct cfg_def cfg_defs[];
 extern const size_t cfg_ndefs;
 

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "cfg.h"
+#include "cfg_int.h"
 #include "cfg_ssm.h"
 #include "log.h"
 #include "mem.h"
@@ -17,20 +18,6 @@
 static const char *const aws_creds[] = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", NULL,
 };
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...) PH_PRINTF(3, 4);
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int
 cfg_ssm_is_key(const char *key)
@@ -109,18 +96,18 @@ check_entry(struct cfg *c, const char *setting, const char *key, const char *val
     size_t i;
 
     if (!setting)
-        return errf(err, errlen, "%s: unknown setting '%s'", where, key);
+        return cfg_errf(err, errlen, "%s: unknown setting '%s'", where, key);
     for (i = 0; aws_creds[i]; i++) {
         if (strcmp(setting, aws_creds[i]) == 0)
-            return errf(err, errlen, "%s: %s is refused: the AWS credentials cannot come from "
+            return cfg_errf(err, errlen, "%s: %s is refused: the AWS credentials cannot come from "
                         "SSM Parameter Store, which needs them to be read; use %s_FILE, the "
                         "AWS profile or the instance role", where, key, setting);
     }
     if (!cfg_secret_slot(c, setting))
-        return errf(err, errlen, "%s: %s is not a secret: only secrets may come from SSM "
+        return cfg_errf(err, errlen, "%s: %s is not a secret: only secrets may come from SSM "
                     "Parameter Store", where, setting);
     if (!cfg_ssm_name_ok(value, strlen(value)))
-        return errf(err, errlen, "%s: %s must name an SSM parameter: '/' then names of "
+        return cfg_errf(err, errlen, "%s: %s must name an SSM parameter: '/' then names of "
                     "A-Z a-z 0-9 _ . - separated by '/', at most %d levels and %d characters "
                     "(the value is not shown)", where, key, CFG_SSM_DEPTH_MAX,
                     CFG_SSM_NAME_MAX);
@@ -196,9 +183,9 @@ cfg_ssm_collect(struct cfg *c, char *err, size_t errlen)
         snprintf(key, sizeof(key), "%s_FILE", s);
         v = getenv(key);
         if (v && *v)
-            return errf(err, errlen, "both %s and %s_SSM are set; use one", key, s);
+            return cfg_errf(err, errlen, "both %s and %s_SSM are set; use one", key, s);
         if (getenv(s) || **cfg_secret_slot(c, s))
-            return errf(err, errlen, "both %s and %s_SSM are set; use one", s, s);
+            return cfg_errf(err, errlen, "both %s and %s_SSM are set; use one", s, s);
     }
     return 0;
 }
@@ -236,14 +223,14 @@ store(struct cfg *c, struct cfg_ssm *e, struct buf *v, char *err, size_t errlen)
     char *val;
 
     if (strlen(data) != v->len) {
-        errf(err, errlen, "%s_SSM: parameter %s holds a NUL byte", e->setting, e->param);
+        cfg_errf(err, errlen, "%s_SSM: parameter %s holds a NUL byte", e->setting, e->param);
         return APP_EUPSTREAM;
     }
     val = xstrdup(data);
     str_trim(val);
     if (!*val) {
         free(val);
-        errf(err, errlen, "%s_SSM: parameter %s is empty", e->setting, e->param);
+        cfg_errf(err, errlen, "%s_SSM: parameter %s is empty", e->setting, e->param);
         return APP_ECONFIG;
     }
     free(*slot);
@@ -270,7 +257,7 @@ cfg_resolve_ssm(struct cfg *c, cfg_ssm_fetch_fn fetch, void *ud, char *err, size
         if (rc == APP_ETOOLARGE && !e.msg[0])
             app_error_set(&e, rc, "the value is longer than %d bytes", CFG_SSM_VALUE_MAX);
         if (rc != APP_OK)
-            errf(err, errlen, "%s_SSM: cannot read parameter %s: %s", s->setting, s->param,
+            cfg_errf(err, errlen, "%s_SSM: cannot read parameter %s: %s", s->setting, s->param,
                  e.msg[0] ? e.msg : app_error_info(rc)->message);
         else
             rc = store(c, s, &v, err, errlen);
@@ -279,7 +266,7 @@ cfg_resolve_ssm(struct cfg *c, cfg_ssm_fetch_fn fetch, void *ud, char *err, size
         buf_free(&v);
     }
     if (rc == APP_OK && c->nssm > 0 && cfg_check(c, why, sizeof(why)) != 0) {
-        errf(err, errlen, "%s (a secret read from SSM Parameter Store)", why);
+        cfg_errf(err, errlen, "%s (a secret read from SSM Parameter Store)", why);
         rc = APP_ECONFIG;
     }
     return rc;

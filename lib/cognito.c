@@ -4,16 +4,10 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cfg_int.h"
 #include "cognito.h"
 #include "jwks.h"
 #include "jwt.h"
-
-static int
-errf(char *err, size_t errlen, const char *msg)
-{
-    snprintf(err, errlen, "%s", msg);
-    return -1;
-}
 
 /* A pool id or region as AWS spells them: letters, digits, '-' and '_'. */
 static int
@@ -56,15 +50,15 @@ cognito_resolve(struct cfg *c, char *err, size_t errlen)
 
     c->cognito_iss[0] = c->cognito_jwks[0] = '\0';
     if (*c->cognito_region && !word_ok(c->cognito_region, 32))
-        return errf(err, errlen, "COGNITO_REGION must be a region name (e.g. ap-southeast-2)");
+        return cfg_errf(err, errlen, "COGNITO_REGION must be a region name (e.g. ap-southeast-2)");
     if (*c->cognito_pool_id && !word_ok(c->cognito_pool_id, 55))
-        return errf(err, errlen, "COGNITO_USER_POOL_ID must be a pool id "
+        return cfg_errf(err, errlen, "COGNITO_USER_POOL_ID must be a pool id "
                     "(<region>_<id>: letters, digits, '-' and '_')");
     if (*c->cognito_issuer) {
         n = strlen(c->cognito_issuer);
         if (n >= sizeof(c->cognito_iss) || !jwks_url_ok(c->cognito_issuer) ||
             c->cognito_issuer[n - 1] == '/')
-            return errf(err, errlen, "COGNITO_ISSUER must be an https:// URL (http:// only for "
+            return cfg_errf(err, errlen, "COGNITO_ISSUER must be an https:// URL (http:// only for "
                         "a loopback host) without a trailing '/'");
         snprintf(c->cognito_iss, sizeof(c->cognito_iss), "%s", c->cognito_issuer);
     } else if (*c->cognito_pool_id) {
@@ -72,20 +66,20 @@ cognito_resolve(struct cfg *c, char *err, size_t errlen)
                  "https://cognito-idp.%s.amazonaws.com/%s", region, c->cognito_pool_id);
     }
     if (*c->cognito_jwks_url && !*c->cognito_iss)
-        return errf(err, errlen, "COGNITO_JWKS_URL is set but no user pool is: set "
+        return cfg_errf(err, errlen, "COGNITO_JWKS_URL is set but no user pool is: set "
                     "COGNITO_USER_POOL_ID or COGNITO_ISSUER");
     if (*c->cognito_client_id && !*c->cognito_iss)
-        return errf(err, errlen, "COGNITO_CLIENT_ID is set but no user pool is: set "
+        return cfg_errf(err, errlen, "COGNITO_CLIENT_ID is set but no user pool is: set "
                     "COGNITO_USER_POOL_ID or COGNITO_ISSUER");
     if (!*c->cognito_iss)
         return 0;
     if (!client_ids_ok(c->cognito_client_id))
-        return errf(err, errlen, "COGNITO_CLIENT_ID must list the pool's app client ids "
+        return cfg_errf(err, errlen, "COGNITO_CLIENT_ID must list the pool's app client ids "
                     "(letters and digits, comma-separated) when a user pool is configured");
     if (*c->cognito_jwks_url) {
         if (strlen(c->cognito_jwks_url) >= sizeof(c->cognito_jwks) ||
             !jwks_url_ok(c->cognito_jwks_url))
-            return errf(err, errlen, "COGNITO_JWKS_URL must be an https:// URL (http:// only "
+            return cfg_errf(err, errlen, "COGNITO_JWKS_URL must be an https:// URL (http:// only "
                         "for a loopback host)");
         snprintf(c->cognito_jwks, sizeof(c->cognito_jwks), "%s", c->cognito_jwks_url);
     } else {

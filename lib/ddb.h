@@ -50,6 +50,14 @@ int ddb_get_item(struct ddb *d, const char *table, struct json_object *key, int 
                  struct json_object **out_item, struct app_error *err);
 
 /*
+ * The item for key (taken), read consistently, as a plain object (*out, the caller's), or
+ * *out NULL when there is none: APP_OK either way; APP_EINTERNAL for an item that cannot be
+ * read as plain JSON.
+ */
+int ddb_read(struct ddb *d, const char *table, struct json_object *key,
+             struct json_object **out, struct app_error *err);
+
+/*
  * Put, update and delete take an optional condition with its names and values (NULL when
  * unused; names and values are not consumed).  update returns the attributes asked for by
  * return_values ("ALL_NEW", "UPDATED_NEW", NULL for none) in *out_attrs when not NULL.

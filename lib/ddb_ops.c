@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ddb.h"
+#include "ddbjson.h"
 #include "log.h"
 
 #define BATCH_WRITE_MAX 25
@@ -86,6 +87,28 @@ ddb_get_item(struct ddb *d, const char *table, struct json_object *key, int cons
     if (out)
         json_object_put(out);
     return rc;
+}
+
+int
+ddb_read(struct ddb *d, const char *table, struct json_object *key, struct json_object **out,
+         struct app_error *err)
+{
+    struct json_object *item = NULL;
+    int rc = ddb_get_item(d, table, key, 1, &item, err);
+
+    *out = NULL;
+    json_object_put(key);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(err);
+        return APP_OK;
+    }
+    if (rc != APP_OK)
+        return rc;
+    *out = ddb_unmarshal_item(item);
+    json_object_put(item);
+    if (!*out)
+        return app_error_set(err, APP_EINTERNAL, "dynamodb: an item of %s is malformed", table);
+    return APP_OK;
 }
 
 int

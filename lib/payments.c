@@ -19,25 +19,15 @@ int
 payment_get(struct ddb *ddb, const struct cfg *cfg, const char *pi, struct payment_row *p,
             struct app_error *err)
 {
-    struct json_object *k, *item = NULL, *v;
+    struct json_object *v;
     int rc;
 
     memset(p, 0, sizeof(*p));
     if (!pi || !*pi)
         return APP_OK;
-    k = ddb_key_s("paymentIntentId", pi);
-    rc = ddb_get_item(ddb, cfg->tbl_payments, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_OK;
-    }
-    if (rc != APP_OK)
+    rc = ddb_read(ddb, cfg->tbl_payments, ddb_key_s("paymentIntentId", pi), &p->row, err);
+    if (rc != APP_OK || !p->row)
         return rc;
-    p->row = ddb_unmarshal_item(item);
-    json_object_put(item);
-    if (!p->row)
-        return app_error_set(err, APP_EINTERNAL, "payment %s malformed", pi);
     p->campaign = json_str(p->row, "campaignId");
     p->record = json_str(p->row, "recordId");
     p->dispute = json_str(p->row, "disputeId");

@@ -33,21 +33,14 @@ int
 saas_subscription_get(const struct ctx *c, const char *user_id,
                       struct saas_subscription *out, struct app_error *err)
 {
-    struct json_object *item = NULL, *row, *v, *key = user_key(user_id, "SUBSCRIPTION");
+    struct json_object *row, *v;
     int rc;
 
     memset(out, 0, sizeof(*out));
     snprintf(out->status, sizeof(out->status), "inactive");
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_app, key, 1, &item, err);
-    json_object_put(key);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_OK;
-    }
-    if (rc != APP_OK)
+    rc = ddb_read(c->ddb, c->cfg->tbl_app, user_key(user_id, "SUBSCRIPTION"), &row, err);
+    if (rc != APP_OK || !row)
         return rc;
-    row = ddb_unmarshal_item(item);
-    json_object_put(item);
     if (json_str(row, "status") && *json_str(row, "status"))
         copy(out->status, sizeof(out->status), row, "status");
     copy(out->plan_id, sizeof(out->plan_id), row, "planId");

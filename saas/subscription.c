@@ -17,6 +17,7 @@
 #include "../lib/stripe.h"
 #include "../lib/txn.h"
 #include "saas.h"
+#include "account.h"
 #include "subscription.h"
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
@@ -76,24 +77,15 @@ static int
 profile_read(const struct ctx *c, const char *user, char *cus, char *email, size_t emaillen,
              struct saas_open_checkout *oc, struct app_error *err)
 {
-    struct json_object *k = saas_row_key("USER#", user, "PROFILE"), *item = NULL, *p;
+    struct json_object *p;
     const char *v;
     int rc;
 
     cus[0] = email[0] = '\0';
     saas_open_checkout_of(NULL, oc);
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_app, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_OK;
-    }
-    if (rc != APP_OK)
+    rc = ddb_read(c->ddb, c->cfg->tbl_app, saas_row_key("USER#", user, "PROFILE"), &p, err);
+    if (rc != APP_OK || !p)
         return rc;
-    p = ddb_unmarshal_item(item);
-    json_object_put(item);
-    if (!p)
-        return app_error_set(err, APP_EINTERNAL, "the profile of a user is malformed");
     v = json_str(p, "stripeCustomerId");
     if (saas_stripe_id_ok(v, "cus_"))
         snprintf(cus, SAAS_STRIPE_ID_MAX + 1, "%s", v);
@@ -274,34 +266,23 @@ customer_keep(const struct ctx *c, const char *user, const char *email, const ch
 static int
 keep_refused(const struct ctx *c, const char *user, struct app_error *err)
 {
-    struct json_object *k = saas_row_key("USER#", user, "SUBSCRIPTION"), *item = NULL, *st;
-    const char *s = NULL;
+    struct saas_subscription sub;
+    const char *s = sub.status;
     size_t i;
-    int rc;
+    int rc = saas_subscription_get(c, user, &sub, err);
 
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_app, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND)
-        app_error_clear(err);
-    else if (rc != APP_OK)
+    if (rc != APP_OK)
         return rc;
-    if (item && json_object_object_get_ex(item, "status", &st) &&
-        json_object_object_get_ex(st, "S", &st))
-        s = json_object_get_string(st);
-    for (i = 0, rc = APP_ECONDITION; s && i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        if (strcmp(s, refusals[i].status) == 0) {
-            rc = app_error_reason(err, APP_ECONFLICT, refusals[i].reason, "%s",
-                                  refusals[i].message);
-            break;
-        }
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (strcmp(s, refusals[i].status) == 0)
+            return app_error_reason(err, APP_ECONFLICT, refusals[i].reason, "%s",
+                                    refusals[i].message);
     }
-    if (rc == APP_ECONDITION && s && strcmp(s, "canceled") != 0 &&
-        strcmp(s, "incomplete_expired") != 0 && strcmp(s, "inactive") != 0)
-        rc = app_error_reason(err, APP_ECONFLICT, "ALREADY_SUBSCRIBED",
-                              "You already have a subscription");   /* a status we do not know */
-    if (item)
-        json_object_put(item);
-    return rc;
+    if (strcmp(s, "canceled") != 0 && strcmp(s, "incomplete_expired") != 0 &&
+        strcmp(s, "inactive") != 0)
+        return app_error_reason(err, APP_ECONFLICT, "ALREADY_SUBSCRIBED",
+                                "You already have a subscription");   /* a status unknown */
+    return APP_ECONDITION;
 }
 
 /* Sessions a new claim replaced, not known closed yet: closed now (409 when one was paid). */

@@ -132,7 +132,7 @@ owner(const struct ctx *c, struct json_object *meta, const char *ref, const char
       char *user, struct app_error *err)
 {
     const char *u = json_str(meta, "userId");
-    struct json_object *k, *item = NULL, *p;
+    struct json_object *p;
     int rc;
 
     user[0] = '\0';
@@ -144,22 +144,14 @@ owner(const struct ctx *c, struct json_object *meta, const char *ref, const char
     }
     if (!customer || !*customer || strlen(customer) > SAAS_STRIPE_ID_MAX)
         return APP_OK;
-    k = saas_row_key("CUSTOMER#", customer, "USER");
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_app, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND) {
-        app_error_clear(err);
-        return APP_OK;
-    }
-    if (rc != APP_OK)
+    rc = ddb_read(c->ddb, c->cfg->tbl_app, saas_row_key("CUSTOMER#", customer, "USER"), &p,
+                  err);
+    if (rc != APP_OK || !p)
         return rc;
-    p = ddb_unmarshal_item(item);
-    json_object_put(item);
     u = json_str(p, "userId");
     if (saas_user_id_ok(u))
         snprintf(user, SAAS_MAX_USER_ID + 1, "%s", u);
-    if (p)
-        json_object_put(p);
+    json_object_put(p);
     return APP_OK;
 }
 
