@@ -224,6 +224,10 @@ req_parse_json_body(struct request *req, int max_depth)
     tok = json_tokener_new_ex(max_depth);
     if (!tok)
         return app_error_set(&req->err, APP_ENOMEM, "json tokener");
+    /* Strict JSON only (no single quotes, comments, trailing commas...): the edge's WAF
+     * reads bodies with a strict parser and leaves those it cannot read to us, so we must
+     * refuse each of them too.  What follows the value is checked below. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     /* body_len + 1 takes in the NUL after the body: json-c then knows the input has ended,
      * so a bare 42 is complete and "{" is truncated. */
     req->json = json_tokener_parse_ex(tok, req->body, (int)req->body_len + 1);

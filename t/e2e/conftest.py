@@ -18,8 +18,11 @@ def stack():
 
     A low rate limit (20 r/s, burst 40) as in production; tests that send many requests use
     their own loopback source address (stack.new_ip()) so they do not starve each other.
-    Every DynamoDB call passes the SigV4-verifying front (t/e2e/sigfront.py)."""
+    Every DynamoDB call passes the SigV4-verifying front (t/e2e/sigfront.py).  nginx trusts
+    X-Forwarded-For from 127.9.0.0/24 only, the load balancers of test_realip.py, and runs
+    the WAF (WAF=on, whatever the caller's environment says)."""
     s = Stack(RATE_LIMIT_RPS=20, RATE_LIMIT_BURST=40, PRODENTHUB_WORKERS=2,
+              REAL_IP_FROM="127.9.0.0/24", WAF="on",
               PRODENTHUB_SHUTDOWN_TIMEOUT=5, PH_SIGFRONT=1,
               PRODENTHUB_ADMIN_TOKEN="e2e-admin-token", BEDROCK_TIMEOUT_MS=2500)
     try:

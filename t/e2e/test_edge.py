@@ -1,7 +1,10 @@
 """The edge and the request pipeline, through nginx over HTTPS."""
 
+import http.client
 import json
 import time
+
+import pytest
 
 from stack import assert_envelope
 
@@ -181,6 +184,37 @@ def test_admin_route_needs_the_admin_token(stack):
     r = stack.post("/v1/mock-exams/m1/calculate-stats",
                    headers={"Authorization": "Bearer wrong"})
     assert_envelope(r, 403, "FORBIDDEN")
+
+
+@pytest.mark.parametrize("method,path,headers,status,code", [
+    ("GET", "/v1/plans/%00", {}, 400, "BAD_REQUEST"),                  # a NUL in the path
+    ("GET", "/v1/health", {"X-Note": "a\x00b"}, 400, "BAD_REQUEST"),   # a NUL in a header
+    ("G@T", "/v1/health", {}, 400, "BAD_REQUEST"),                     # no such method
+    ("GET", "/v1/plans/" + "a" * 9000, {}, 414, "URI_TOO_LONG"),
+    ("GET", "/v1/health", {"X-Big": "b" * 9000}, 431, "HEADERS_TOO_LARGE"),
+    ("GET", "/v1/health", {"X-H%d" % i: "h" * 1000 for i in range(40)}, 431,
+     "HEADERS_TOO_LARGE"),
+    ("TRACE", "/v1/health", {}, 405, "METHOD_NOT_ALLOWED"),
+    ("GET", "/v1/health?q=%3Cscript%3Ealert(1)%3C/script%3E", {}, 403, "REQUEST_BLOCKED"),
+])
+def test_nginx_answers_in_the_envelope(stack, method, path, headers, status, code):
+    r = stack.request(method, path, headers=headers, source_ip=stack.new_ip())
+    assert_envelope(r, status, code)
+    assert r.header("x-content-type-options") == "nosniff"
+    if status == 405:
+        assert r.header("allow") == "GET, HEAD, POST, OPTIONS"
+
+
+def test_plain_http_to_the_https_port_is_400(stack):
+    conn = http.client.HTTPConnection("127.0.0.1", stack.https_port, timeout=10)
+    try:
+        conn.request("GET", "/v1/health")
+        r = conn.getresponse()
+        body = json.loads(r.read())
+    finally:
+        conn.close()
+    assert r.status == 400 and body["code"] == "BAD_REQUEST", body
+    assert body["details"]["requestId"] == r.getheader("x-request-id")
 
 
 def test_bad_query_encoding_is_400(stack):
