@@ -1,0 +1,11 @@
+output "alarm_topic_arn" {
+  value = aws_sns_topic.alarms.arn
+}
+
+output "log_groups" {
+  value = [aws_cloudwatch_log_group.app.name, aws_cloudwatch_log_group.access.name]
+}
+
+output "log_group_arns" {
+  value = [aws_cloudwatch_log_group.app.arn, aws_cloudwatch_log_group.access.arn]
+}

@@ -1,0 +1,30 @@
+output "table_names" {
+  description = "Table names by file of sql/tables/ (what DYNAMODB_*_TABLE resolve to with the prefix)"
+  value       = module.dynamodb_tables.table_names
+}
+
+output "bucket" {
+  value = module.bucket.name
+}
+
+output "instance_profile" {
+  description = "For the instance running prodenthub-fcgi"
+  value       = module.iam.instance_profile_name
+}
+
+output "operator_role_arn" {
+  description = "Assumed to run prodenthubctl"
+  value       = module.iam.operator_role_arn
+}
+
+output "ses_configuration_set" {
+  value = module.ses.configuration_set_name
+}
+
+output "alarm_topic_arn" {
+  value = module.monitoring.alarm_topic_arn
+}
+
+output "log_groups" {
+  value = module.monitoring.log_groups
+}
