@@ -221,8 +221,8 @@ def check_iam(parsed, ops):
     check("dynamodb:Scan" not in set().union(*(a for a, _ in service.values())),
           "the service may Scan")
     allacts = set().union(*(a for a, _ in service.values()))
-    for a in ("s3:PutObject", "s3:GetObject", "ses:SendEmail", "bedrock:InvokeModel",
-              "ssm:GetParameter"):
+    for a in ("s3:PutObject", "s3:GetObject", "ses:SendEmail", "ses:SendRawEmail",
+              "bedrock:InvokeModel", "ssm:GetParameter"):
         check(a in allacts, "service: %s missing" % a)
     check(all("bucket_prefixes" in json.dumps(r) or "bucket_arn" not in json.dumps(r)
               for a, r in service.values() if a & {"s3:PutObject", "s3:GetObject"}),

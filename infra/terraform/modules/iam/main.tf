@@ -86,9 +86,10 @@ data "aws_iam_policy_document" "service" {
     }
   }
 
+  # SES v2's SendEmail with raw content (lib/mailer.c) is authorised as ses:SendRawEmail.
   statement {
     sid       = "SESSend"
-    actions   = ["ses:SendEmail"]
+    actions   = ["ses:SendEmail", "ses:SendRawEmail"]
     resources = [var.ses_identity_arn, var.ses_configset_arn]
   }
 

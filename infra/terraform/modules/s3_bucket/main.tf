@@ -56,7 +56,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       }
 
       noncurrent_version_expiration {
-        noncurrent_days = 1
+        noncurrent_days = var.expire_days
       }
 
       abort_incomplete_multipart_upload {
@@ -66,14 +66,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 }
 
-# The browsers PUT to presigned URLs (uploads, score reports) and GET the reports.
+# The browsers PUT to presigned URLs (score reports, uploads); nothing is read from a page.
 resource "aws_s3_bucket_cors_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
   cors_rule {
-    allowed_methods = ["GET", "PUT"]
+    allowed_methods = ["PUT"]
     allowed_origins = var.cors_origins
-    allowed_headers = ["Content-Type", "Content-Length", "Content-MD5"]
+    allowed_headers = ["content-type"]
     expose_headers  = ["ETag"]
     max_age_seconds = 600
   }
