@@ -8,7 +8,8 @@
     and uploads/, CORS from the frontends, as the provider's v4+ resources;
   - IAM: the DynamoDB actions of each role are exactly those its program's sources send
     (t/terraform/ddb_actions.py), on the tables and their indexes only, no Scan for the
-    service, no wildcard action anywhere;
+    service, no wildcard action anywhere; the prodenthubctl jobs the instance runs (mailer,
+    timers) need nothing the service role lacks;
   - SES bounce and complaint events go to an SNS topic;
   - the alarms (5xx rate > 5%, DynamoDB throttling, webhook failures, SES bounce rate > 10%,
     readiness) go to the alarm topic; the log groups keep 30 days."""
@@ -218,6 +219,9 @@ def check_iam(parsed, ops):
             doc_name, sorted(have - want), sorted(want - have), prog))
         figures[doc_name] = sorted(have)
     service = policy_actions(docs["service"])
+    jobs = expected_iam(ops["instance jobs"])
+    check(jobs <= set(figures["service"]), "the instance's prodenthubctl jobs need %s" %
+          sorted(jobs - set(figures["service"])))
     check("dynamodb:Scan" not in set().union(*(a for a, _ in service.values())),
           "the service may Scan")
     allacts = set().union(*(a for a, _ in service.values()))

@@ -34,8 +34,14 @@ def _files(root, dirs):
                 yield os.path.join(d, name)
 
 
+# The prodenthubctl commands the package's units run on the instance, with its profile
+# (deploy/: the mailer and the timers); their operations must be the service role's.
+INSTANCE_JOBS = ("ctl_send_mail", "ctl_sweep_checkouts", "ctl_expire_teams",
+                 "ctl_send_reminders")
+
+
 def operations(root):
-    """{"prodenthub-fcgi": set, "prodenthubctl": set}"""
+    """{"prodenthub-fcgi": set, "prodenthubctl": set, "instance jobs": set}"""
     files = {}
     for rel in _files(root, SERVICE_DIRS):
         files[rel] = _functions(os.path.join(root, rel))
@@ -76,7 +82,15 @@ def operations(root):
 
     ctl = [r for r in files if re.match(r"fcgi/ctl[^/]*\.c$", r)]
     service = [r for r in files if r not in ctl]
-    return {"prodenthub-fcgi": program(service), "prodenthubctl": program(ctl)}
+    jobs = set()
+    for name in INSTANCE_JOBS:
+        rels = glob.get(name)
+        if not rels:
+            raise SystemExit("ddb_actions: no function %s in fcgi/ctl*.c" % name)
+        for rel in rels:
+            jobs |= ops(rel, name, set())
+    return {"prodenthub-fcgi": program(service), "prodenthubctl": program(ctl),
+            "instance jobs": jobs}
 
 
 if __name__ == "__main__":
