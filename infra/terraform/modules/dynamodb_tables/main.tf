@@ -3,8 +3,8 @@
 resource "aws_dynamodb_table" "access_grants" {
   name         = "${var.table_prefix}prodenthub-access-grants"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "email"
-  range_key = "grantId"
+  hash_key     = "email"
+  range_key    = "grantId"
 
   attribute {
     name = "email"
@@ -28,8 +28,8 @@ resource "aws_dynamodb_table" "access_grants" {
 resource "aws_dynamodb_table" "app" {
   name         = "${var.table_prefix}prodenthub-app"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "pk"
-  range_key = "sk"
+  hash_key     = "pk"
+  range_key    = "sk"
 
   attribute {
     name = "pk"
@@ -53,8 +53,8 @@ resource "aws_dynamodb_table" "app" {
 
   global_secondary_index {
     name            = "gsi1"
-    hash_key  = "gsi1pk"
-    range_key = "gsi1sk"
+    hash_key        = "gsi1pk"
+    range_key       = "gsi1sk"
     projection_type = "ALL"
   }
 
@@ -75,7 +75,7 @@ resource "aws_dynamodb_table" "app" {
 resource "aws_dynamodb_table" "catalogue" {
   name         = "${var.table_prefix}prodenthub-catalogue"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "planId"
+  hash_key     = "planId"
 
   attribute {
     name = "planId"
@@ -94,7 +94,7 @@ resource "aws_dynamodb_table" "catalogue" {
 resource "aws_dynamodb_table" "coupon_usage" {
   name         = "${var.table_prefix}prodenthub-coupon-usage"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "usageId"
+  hash_key     = "usageId"
 
   attribute {
     name = "usageId"
@@ -113,8 +113,8 @@ resource "aws_dynamodb_table" "coupon_usage" {
 
   global_secondary_index {
     name            = "couponCode-email-index"
-    hash_key  = "couponCode"
-    range_key = "email"
+    hash_key        = "couponCode"
+    range_key       = "email"
     projection_type = "ALL"
   }
 
@@ -135,7 +135,7 @@ resource "aws_dynamodb_table" "coupon_usage" {
 resource "aws_dynamodb_table" "coupons" {
   name         = "${var.table_prefix}prodenthub-coupons"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "couponCode"
+  hash_key     = "couponCode"
 
   attribute {
     name = "couponCode"
@@ -149,7 +149,7 @@ resource "aws_dynamodb_table" "coupons" {
 
   global_secondary_index {
     name            = "status-index"
-    hash_key  = "status"
+    hash_key        = "status"
     projection_type = "ALL"
   }
 
@@ -165,7 +165,7 @@ resource "aws_dynamodb_table" "coupons" {
 resource "aws_dynamodb_table" "discount_purchases" {
   name         = "${var.table_prefix}prodenthub-discount-purchases"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "purchaseId"
+  hash_key     = "purchaseId"
 
   attribute {
     name = "purchaseId"
@@ -189,14 +189,14 @@ resource "aws_dynamodb_table" "discount_purchases" {
 
   global_secondary_index {
     name            = "email-index"
-    hash_key  = "email"
+    hash_key        = "email"
     projection_type = "ALL"
   }
 
   global_secondary_index {
     name            = "status-createdAt-index"
-    hash_key  = "status"
-    range_key = "createdAt"
+    hash_key        = "status"
+    range_key       = "createdAt"
     projection_type = "ALL"
   }
 
@@ -212,7 +212,7 @@ resource "aws_dynamodb_table" "discount_purchases" {
 resource "aws_dynamodb_table" "email_outbox" {
   name         = "${var.table_prefix}prodenthub-email-outbox"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "outboxId"
+  hash_key     = "outboxId"
 
   attribute {
     name = "outboxId"
@@ -231,8 +231,8 @@ resource "aws_dynamodb_table" "email_outbox" {
 
   global_secondary_index {
     name            = "status-nextAttemptAt-index"
-    hash_key  = "status"
-    range_key = "nextAttemptAt"
+    hash_key        = "status"
+    range_key       = "nextAttemptAt"
     projection_type = "ALL"
   }
 
@@ -253,7 +253,7 @@ resource "aws_dynamodb_table" "email_outbox" {
 resource "aws_dynamodb_table" "mock_exams" {
   name         = "${var.table_prefix}prodenthub-mock-exams"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "mockExamId"
+  hash_key     = "mockExamId"
 
   attribute {
     name = "mockExamId"
@@ -272,8 +272,8 @@ resource "aws_dynamodb_table" "mock_exams" {
 
   global_secondary_index {
     name            = "listing-examDate-index"
-    hash_key  = "listing"
-    range_key = "examDate"
+    hash_key        = "listing"
+    range_key       = "examDate"
     projection_type = "ALL"
   }
 
@@ -289,7 +289,7 @@ resource "aws_dynamodb_table" "mock_exams" {
 resource "aws_dynamodb_table" "mock_registrations" {
   name         = "${var.table_prefix}prodenthub-mock-registrations"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "registrationId"
+  hash_key     = "registrationId"
 
   attribute {
     name = "registrationId"
@@ -308,13 +308,13 @@ resource "aws_dynamodb_table" "mock_registrations" {
 
   global_secondary_index {
     name            = "mockExamId-index"
-    hash_key  = "mockExamId"
+    hash_key        = "mockExamId"
     projection_type = "ALL"
   }
 
   global_secondary_index {
     name            = "email-index"
-    hash_key  = "email"
+    hash_key        = "email"
     projection_type = "ALL"
   }
 
@@ -330,7 +330,7 @@ resource "aws_dynamodb_table" "mock_registrations" {
 resource "aws_dynamodb_table" "mock_statistics" {
   name         = "${var.table_prefix}prodenthub-mock-statistics"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "mockExamId"
+  hash_key     = "mockExamId"
 
   attribute {
     name = "mockExamId"
@@ -349,7 +349,7 @@ resource "aws_dynamodb_table" "mock_statistics" {
 resource "aws_dynamodb_table" "payments" {
   name         = "${var.table_prefix}prodenthub-payments"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "paymentIntentId"
+  hash_key     = "paymentIntentId"
 
   attribute {
     name = "paymentIntentId"
@@ -368,7 +368,7 @@ resource "aws_dynamodb_table" "payments" {
 resource "aws_dynamodb_table" "personalized_plans" {
   name         = "${var.table_prefix}prodenthub-personalized-plans"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "planId"
+  hash_key     = "planId"
 
   attribute {
     name = "planId"
@@ -387,13 +387,13 @@ resource "aws_dynamodb_table" "personalized_plans" {
 
   global_secondary_index {
     name            = "email-index"
-    hash_key  = "email"
+    hash_key        = "email"
     projection_type = "ALL"
   }
 
   global_secondary_index {
     name            = "selectedCluster-index"
-    hash_key  = "selectedCluster"
+    hash_key        = "selectedCluster"
     projection_type = "ALL"
   }
 
@@ -409,7 +409,7 @@ resource "aws_dynamodb_table" "personalized_plans" {
 resource "aws_dynamodb_table" "scholarships" {
   name         = "${var.table_prefix}prodenthub-scholarships"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "scholarshipId"
+  hash_key     = "scholarshipId"
 
   attribute {
     name = "scholarshipId"
@@ -428,13 +428,13 @@ resource "aws_dynamodb_table" "scholarships" {
 
   global_secondary_index {
     name            = "email-index"
-    hash_key  = "email"
+    hash_key        = "email"
     projection_type = "ALL"
   }
 
   global_secondary_index {
     name            = "status-index"
-    hash_key  = "status"
+    hash_key        = "status"
     projection_type = "ALL"
   }
 
@@ -450,7 +450,7 @@ resource "aws_dynamodb_table" "scholarships" {
 resource "aws_dynamodb_table" "teams" {
   name         = "${var.table_prefix}prodenthub-teams"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "teamId"
+  hash_key     = "teamId"
 
   attribute {
     name = "teamId"
@@ -474,14 +474,14 @@ resource "aws_dynamodb_table" "teams" {
 
   global_secondary_index {
     name            = "leaderEmail-index"
-    hash_key  = "leaderEmail"
+    hash_key        = "leaderEmail"
     projection_type = "ALL"
   }
 
   global_secondary_index {
     name            = "status-createdAt-index"
-    hash_key  = "status"
-    range_key = "createdAt"
+    hash_key        = "status"
+    range_key       = "createdAt"
     projection_type = "ALL"
   }
 
@@ -502,7 +502,7 @@ resource "aws_dynamodb_table" "teams" {
 resource "aws_dynamodb_table" "webhook_events" {
   name         = "${var.table_prefix}prodenthub-webhook-events"
   billing_mode = "PAY_PER_REQUEST"
-  hash_key  = "eventId"
+  hash_key     = "eventId"
 
   attribute {
     name = "eventId"
