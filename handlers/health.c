@@ -69,7 +69,8 @@ ready_get(struct request *req)
     app_error_clear(&ddb_err);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     ddb_rc = req->worker && req->worker->ddb ?
-             ddb_ping(req->worker->ddb, req->cfg->ready_timeout_ms, &ddb_err) :
+             ddb_ping(req->worker->ddb, req->cfg->tbl_catalogue,
+                      req->cfg->ready_timeout_ms, &ddb_err) :
              app_error_set(&ddb_err, APP_EUNAVAILABLE, "dynamodb: no client");
     add_check(checks, "dynamodb", ddb_rc, &t0, &ddb_err);
 

@@ -161,14 +161,14 @@ ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json_obj
 }
 
 int
-ddb_ping(struct ddb *d, long timeout_ms, struct app_error *err)
+ddb_ping(struct ddb *d, const char *table, long timeout_ms, struct app_error *err)
 {
     struct json_object *req = json_object_new_object(), *out = NULL;
     int rc;
 
     /* One attempt within the readiness bound: a probe must answer fast, not retry. */
-    json_object_object_add(req, "Limit", json_object_new_int(1));
-    rc = call(d, "ListTables", req, timeout_ms, 1, &out, err);
+    json_object_object_add(req, "TableName", json_object_new_string(table));
+    rc = call(d, "DescribeTable", req, timeout_ms, 1, &out, err);
     json_object_put(req);
     if (out)
         json_object_put(out);

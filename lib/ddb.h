@@ -40,8 +40,9 @@ int ddb_call(struct ddb *d, const char *op, struct json_object *req, struct json
 /* Attempts made by the last ddb_call (for tests and logs). */
 int ddb_last_attempts(const struct ddb *d);
 
-/* Readiness: a ListTables with Limit 1, the cheapest signed call that reads no data. */
-int ddb_ping(struct ddb *d, long timeout_ms, struct app_error *err);
+/* Readiness: DescribeTable of table, one attempt: a signed call that reads no item, and an
+ * IAM action that can be granted on the service's own tables only. */
+int ddb_ping(struct ddb *d, const char *table, long timeout_ms, struct app_error *err);
 
 /* --- operations (lib/ddb_ops.c); keys and items in attribute-value JSON --------------- */
 

@@ -193,12 +193,12 @@ START_TEST(test_request_signed_for_dynamodb)
 }
 END_TEST
 
-/* Readiness: one ListTables with Limit 1, never retried. */
+/* Readiness: one DescribeTable of the table named, never retried. */
 START_TEST(test_ping_is_one_attempt)
 {
     static const struct stub_reply script[] = {
-        {"DynamoDB_20120810.ListTables", 500, "{}"},
-        {"DynamoDB_20120810.ListTables", 200, "{\"TableNames\":[]}"},
+        {"DynamoDB_20120810.DescribeTable", 500, "{}"},
+        {"DynamoDB_20120810.DescribeTable", 200, "{\"Table\":{}}"},
     };
     struct creds_provider *creds;
     struct app_error err;
@@ -209,15 +209,15 @@ START_TEST(test_ping_is_one_attempt)
     stub_start(&st, script, 2);
     d = client(&c, &creds, st.base);
     app_error_clear(&err);
-    ck_assert_int_eq(ddb_ping(d, 500, &err), APP_EUNAVAILABLE);
-    ck_assert_msg(strstr(err.msg, "(ListTables, attempt 1)"), "%s", err.msg);
+    ck_assert_int_eq(ddb_ping(d, "prodenthub-catalogue", 500, &err), APP_EUNAVAILABLE);
+    ck_assert_msg(strstr(err.msg, "(DescribeTable, attempt 1)"), "%s", err.msg);
     app_error_clear(&err);
-    ck_assert_int_eq(ddb_ping(d, 500, &err), APP_OK);
+    ck_assert_int_eq(ddb_ping(d, "prodenthub-catalogue", 500, &err), APP_OK);
     ddb_free(d);
     creds_free(creds);
     stub_stop(&st);
     ck_assert_uint_eq(st.nseen, 2);
-    ck_assert_str_eq(stub_body(st.seen[0]), "{\"Limit\":1}");
+    ck_assert_str_eq(stub_body(st.seen[0]), "{\"TableName\":\"prodenthub-catalogue\"}");
     stub_free(&st);
     cfg_free(&c);
 }

@@ -58,12 +58,12 @@ data "aws_iam_policy_document" "service" {
     resources = var.table_arns
   }
 
-  # GET /v1/ready pings DynamoDB with ListTables (lib/ddb.c ddb_ping), an account-level
-  # action that takes no table ARN.
+  # GET /v1/ready describes the catalogue table (lib/ddb.c ddb_ping): a call that reads no
+  # item, granted on the service's own tables like every other.
   statement {
     sid       = "DynamoDBReadiness"
-    actions   = ["dynamodb:ListTables"]
-    resources = ["*"]
+    actions   = ["dynamodb:DescribeTable"]
+    resources = var.table_arns
   }
 
   # Presigned PUTs (uploads, score reports) and HEAD of an object (s3:GetObject).
