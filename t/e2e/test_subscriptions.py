@@ -12,23 +12,14 @@ import uuid
 import pytest
 
 from stack import assert_envelope, http_json
-from test_webhook import deliver, event, signed
+from test_webhook import ddb, deliver, event, signed  # noqa: F401 (ddb: a fixture)
 
-import botocore.session  # noqa: E402  (test_webhook put the system packages on the path)
 import stripe  # noqa: E402
 
 
 def ctl(stack, path, body=None, method="POST"):
     url = stack.ports["STRIPE_API_BASE"] + "/__stripe/" + path
     return http_json(method, url, body if method == "POST" else None)
-
-
-@pytest.fixture(scope="module")
-def ddb(stack):
-    s = botocore.session.get_session()
-    return s.create_client("dynamodb", region_name="ap-southeast-2",
-                           endpoint_url=stack.ports["DDB_UPSTREAM"],
-                           aws_access_key_id="local", aws_secret_access_key="local")
 
 
 def row(ddb, pk, sk):
