@@ -1,6 +1,7 @@
 /*
  * prodenthubctl: the operator's tool.  ctl.c reads the command line, sets up the clients and
- * runs the table commands; ctl_jobs.c holds the periodic jobs; ctl_coupons.c coupon-check.
+ * runs a command of its table; each command lives in the file of its kind: ctl_tables.c
+ * (tables, seed, the shared Scan), ctl_coupons.c, ctl_jobs.c (the periodic jobs).
  */
 #ifndef PH_CTL_H
 #define PH_CTL_H
@@ -9,6 +10,7 @@
 
 struct creds_provider;
 struct ddb;
+struct json_object;
 
 struct ctl {
     struct cfg cfg;
@@ -17,17 +19,30 @@ struct ctl {
     const char *sql;
 };
 
-/* Each returns the process's exit status. */
+/*
+ * A command: argv[0] is its name, argv[1..argc-1] its arguments (at least the table's
+ * minimum).  Returns the process's exit status: 0 done, 1 failed, 2 usage.
+ */
+typedef int ctl_command_fn(struct ctl *c, int argc, char **argv);
 
-/* Release the coupon uses of checkouts pending for longer than older_than seconds. */
-int ctl_sweep_checkouts(struct ctl *c, long older_than);
-/* Expire teams not fully paid in time and refund their paid shares. */
-int ctl_expire_teams(struct ctl *c, long older_than);
-/* Queue the reminders of mock exams starting soon. */
-int ctl_send_reminders(struct ctl *c);
-/* Import mock exam results of exam from a CSV file. */
-int ctl_import_results(struct ctl *c, const char *exam, const char *path);
-/* Send the due emails of the outbox; with loop, until SIGTERM. */
-int ctl_send_mail(struct ctl *c, int loop);
+ctl_command_fn ctl_create_tables, ctl_describe_tables, ctl_seed, ctl_delete_tables;
+ctl_command_fn ctl_coupon_disable, ctl_coupon_enable;
+/* Every coupon record the workers would refuse, or naming a plan not in the catalogue: one
+ * line each ("CODE<TAB>MISCONFIGURED<TAB>why" or "CODE<TAB>UNKNOWN_PLAN<TAB>..."), then a
+ * summary; 1 when any. */
+ctl_command_fn ctl_coupon_check;
+ctl_command_fn ctl_sweep_checkouts, ctl_expire_teams, ctl_send_reminders, ctl_import_results;
+ctl_command_fn ctl_send_mail;
+
+/* Called for every item of a scan: plain is NULL when raw is not DynamoDB JSON it can read.
+ * Non-zero marks the scan failed (it goes on). */
+typedef int (*ctl_scan_fn)(void *arg, struct json_object *plain, struct json_object *raw);
+
+/* Scan a whole table, consistently, page by page; 0 when every page was read and fn
+ * never failed, 1 otherwise (said on stderr). */
+int ctl_scan(struct ddb *ddb, const char *table, ctl_scan_fn fn, void *arg);
+
+/* "--older-than SECONDS" when present as argv[1..2]: 0 (older set, or left), 2 usage. */
+int ctl_older_than(int argc, char **argv, long max, long *older);
 
 #endif

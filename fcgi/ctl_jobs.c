@@ -33,8 +33,8 @@
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
 #include "../campaign/mock.h"
+#include "../campaign/purchase.h"
 #include "../campaign/team.h"
-#include "ctl.h"
 #include "ctl.h"
 
 
@@ -180,12 +180,16 @@ sweep_cb(struct ctl *c, void *st, struct json_object *p)
 }
 
 int
-ctl_sweep_checkouts(struct ctl *c, long older_than)
+ctl_sweep_checkouts(struct ctl *c, int argc, char **argv)
 {
-    struct stripe *st = stripe_new(&c->cfg);
+    long older_than = PURCHASE_HOLD_S;
+    struct stripe *st;
     char cutoff[32];
     int released = 0, failed;
 
+    if (ctl_older_than(argc, argv, 86400 * 30, &older_than) != 0)
+        return 2;
+    st = stripe_new(&c->cfg);
     if (!st)
         return 1;
     time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
@@ -213,12 +217,16 @@ expire_cb(struct ctl *c, void *st, struct json_object *team)
 
 /* Teams not fully paid in time: expired, and the shares paid so far refunded. */
 int
-ctl_expire_teams(struct ctl *c, long older_than)
+ctl_expire_teams(struct ctl *c, int argc, char **argv)
 {
-    struct stripe *st = stripe_new(&c->cfg);
+    long older_than = c->cfg.team_pay_days * 86400;
+    struct stripe *st;
     char cutoff[32];
     int expired = 0, failed;
 
+    if (ctl_older_than(argc, argv, 86400 * 365, &older_than) != 0)
+        return 2;
+    st = stripe_new(&c->cfg);
     if (!st)
         return 1;
     time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
@@ -232,11 +240,12 @@ ctl_expire_teams(struct ctl *c, long older_than)
 }
 
 int
-ctl_send_reminders(struct ctl *c)
+ctl_send_reminders(struct ctl *c, int argc, char **argv)
 {
     struct app_error e;
     int queued = 0, rc;
 
+    (void)argc, (void)argv;
     app_error_clear(&e);
     rc = mock_send_reminders(c->ddb, &c->cfg, ctx_clock(&c->cfg), &queued, &e);
     if (rc != APP_OK)
@@ -265,8 +274,9 @@ csv_fields(char *line, char **f, size_t max)
 }
 
 int
-ctl_import_results(struct ctl *c, const char *exam, const char *path)
+ctl_import_results(struct ctl *c, int argc, char **argv)
 {
+    const char *exam = argv[1], *path = argv[2];
     char head[4096], line[4096], *h[40], *f[40];
     struct json_object *row, *secs;
     struct app_error e;
@@ -274,6 +284,8 @@ ctl_import_results(struct ctl *c, const char *exam, const char *path)
     int lineno = 1, ok = 0, bad = 0;
     long v;
     FILE *in = fopen(path, "r");
+
+    (void)argc;
 
     if (!in) {
         fprintf(stderr, "prodenthubctl: %s: cannot open\n", path);
@@ -337,8 +349,9 @@ on_stop(int sig)
 }
 
 int
-ctl_send_mail(struct ctl *c, int loop)
+ctl_send_mail(struct ctl *c, int argc, char **argv)
 {
+    int loop = argc > 1 && strcmp(argv[1], "--loop") == 0;
     struct outbox_stats st, total;
     struct sigaction sa;
     struct app_error e;
