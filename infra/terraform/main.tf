@@ -50,3 +50,23 @@ module "monitoring" {
   log_retention_days = var.log_retention_days
   alarm_email        = var.alarm_email
 }
+
+# The SaaS half's users (COGNITO_*); off for a campaigns-only stage.
+module "cognito" {
+  source              = "./modules/cognito"
+  count               = var.cognito ? 1 : 0
+  name                = local.name
+  deletion_protection = var.stage == "production"
+}
+
+# The machine, when this stack should make it (not on a VPS or an instance made elsewhere).
+module "host" {
+  source           = "./modules/host"
+  count            = var.host_subnet_id != "" ? 1 : 0
+  name             = local.name
+  subnet_id        = var.host_subnet_id
+  instance_profile = module.iam.instance_profile_name
+  instance_type    = var.host_instance_type
+  key_name         = var.host_key_name
+  ssh_cidrs        = var.host_ssh_cidrs
+}

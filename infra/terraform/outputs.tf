@@ -28,3 +28,16 @@ output "alarm_topic_arn" {
 output "log_groups" {
   value = module.monitoring.log_groups
 }
+
+output "cognito" {
+  description = "COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID (empty without var.cognito)"
+  value = {
+    user_pool_id = one(module.cognito[*].user_pool_id)
+    client_id    = one(module.cognito[*].client_id)
+  }
+}
+
+output "host_public_ip" {
+  description = "The host's fixed address, for the API's DNS record (null without a host)"
+  value       = one(module.host[*].public_ip)
+}

@@ -71,3 +71,32 @@ variable "alarm_email" {
   type        = string
   default     = ""
 }
+
+variable "cognito" {
+  description = "Create the SaaS user pool and its web client (COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID)"
+  type        = bool
+  default     = true
+}
+
+variable "host_subnet_id" {
+  description = "A public subnet to run the service's EC2 host in; empty: no host (bring your own)"
+  type        = string
+  default     = ""
+}
+
+variable "host_instance_type" {
+  type    = string
+  default = "t3.small"
+}
+
+variable "host_key_name" {
+  description = "EC2 key pair for SSH to the host; empty for none (SSM Session Manager)"
+  type        = string
+  default     = ""
+}
+
+variable "host_ssh_cidrs" {
+  description = "IPv4 CIDRs allowed to SSH to the host; empty closes port 22"
+  type        = list(string)
+  default     = []
+}

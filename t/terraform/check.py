@@ -276,6 +276,34 @@ def check_monitoring(parsed):
     return sorted(alarms)
 
 
+def check_users_and_host(parsed):
+    mod = merged(parsed, os.path.join("modules", "cognito"))
+    pool = one(resources(mod, "aws_cognito_user_pool").get("this", [{}]))
+    check(pool.get("username_attributes") == ["email"], "users sign in with their email")
+    client = one(resources(mod, "aws_cognito_user_pool_client").get("web", [{}]))
+    check(client.get("generate_secret") is False, "the browser's client has no secret")
+    check(client.get("prevent_user_existence_errors") == "ENABLED",
+          "sign-in errors reveal whether a user exists")
+    mod = merged(parsed, os.path.join("modules", "host"))
+    inst = one(resources(mod, "aws_instance").get("this", [{}]))
+    meta = one(inst.get("metadata_options", [{}]))
+    check(meta.get("http_tokens") == "required" and meta.get("http_put_response_hop_limit") == 1,
+          "the host allows IMDSv1 or more than one hop")
+    check(one(inst.get("root_block_device", [{}])).get("encrypted") is True,
+          "the host's disk is not encrypted")
+    check(inst.get("iam_instance_profile") == "${var.instance_profile}",
+          "the host runs without the service's instance profile")
+    ports = sorted(str(one(r).get("from_port")) for r in
+                   resources(mod, "aws_vpc_security_group_ingress_rule").values())
+    check(ports == ["${tonumber(each.value)}", "22"], "the host's open ports: %s" % ports)
+    web = one(resources(mod, "aws_vpc_security_group_ingress_rule").get("web", [{}]))
+    check(web.get("for_each") == '${toset(["443", "80"])}', "the host opens %s" %
+          web.get("for_each"))
+    ssh = one(resources(mod, "aws_vpc_security_group_ingress_rule").get("ssh", [{}]))
+    check(ssh.get("cidr_ipv4") == "${each.value}" and "ssh_cidrs" in ssh.get("for_each", ""),
+          "SSH is open beyond the operators' addresses")
+
+
 def main():
     node_modules = sys.argv[1]
     parsed = parse_all(node_modules)
@@ -286,6 +314,7 @@ def main():
     figures = check_iam(parsed, ops)
     check_ses(parsed)
     alarms = check_monitoring(parsed)
+    check_users_and_host(parsed)
     print("%d .tf files, %d tables; alarms: %s" % (len(parsed), ntables, ", ".join(alarms)))
     for prog in sorted(ops):
         print("%s sends: %s" % (prog, " ".join(sorted(ops[prog]))))
