@@ -59,24 +59,9 @@ saas_subscription_get(const struct ctx *c, const char *user_id,
 int
 saas_subscription_active(const struct saas_subscription *s)
 {
-    return strcmp(s->status, "active") == 0 || strcmp(s->status, "trialing") == 0;
-}
+    const struct saas_status *st = saas_status_find(s->status);
 
-/* The reason slugs of a refusal: Stripe's statuses, and anything else as "inactive". */
-static const char *
-status_reason(const char *status)
-{
-    static const char *const known[] = {
-        "inactive", "incomplete", "incomplete_expired", "past_due", "canceled", "unpaid",
-        "paused",
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-        if (strcmp(status, known[i]) == 0)
-            return known[i];
-    }
-    return "inactive";
+    return st && st->grants;
 }
 
 int
@@ -89,7 +74,9 @@ saas_require_active(const struct ctx *c, const char *user_id, struct app_error *
         return rc;
     if (saas_subscription_active(&s))
         return APP_OK;
-    return app_error_reason(err, APP_ESUBSCRIPTION, status_reason(s.status),
+    /* The reason: the status, or "inactive" for one we do not know. */
+    return app_error_reason(err, APP_ESUBSCRIPTION,
+                            saas_status_find(s.status) ? s.status : "inactive",
                             "an active subscription is required");
 }
 

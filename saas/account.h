@@ -12,6 +12,19 @@
 #include "saas.h"
 
 /* The SUBSCRIPTION row as the routes see it; strings "" when absent. */
+/* A status of the SUBSCRIPTION row (saas/status.c). */
+struct saas_status {
+    const char *name;
+    int stripe;                 /* one of Stripe's (else ours: "inactive", no row) */
+    int grants;                 /* the subscribed routes are open */
+    int life;                   /* 0 starting, 1 live, 2 ended: ended is never left */
+    const char *refusal;        /* a checkout's 409 reason while held; NULL: may buy */
+    const char *message;
+};
+
+/* The status called name; NULL for one we do not know. */
+const struct saas_status *saas_status_find(const char *name);
+
 struct saas_subscription {
     char status[24];               /* Stripe's status; "inactive" when there is no row */
     char plan_id[64];

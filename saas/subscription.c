@@ -123,28 +123,11 @@ customer_create(const struct ctx *c, const char *user, const char *email, char *
     return rc;
 }
 
-/*
- * The subscriptions a checkout is refused for, by status: a live one is looked after where
- * it is (Stripe: a past_due or unpaid subscription is paid again with a new payment method,
- * an incomplete one's first payment finishes or expires within 23 hours, a paused one is
- * resumed), never by buying a second.  canceled, incomplete_expired and none may buy again.
- */
-static const struct {
-    const char *status, *reason, *message;
-} refusals[] = {
-    {"active", "ALREADY_SUBSCRIBED", "You already have an active subscription"},
-    {"trialing", "ALREADY_SUBSCRIBED", "You already have an active subscription"},
-    {"past_due", "SUBSCRIPTION_PAST_DUE",
-     "Your subscription's last payment failed: update its payment method instead"},
-    {"unpaid", "SUBSCRIPTION_UNPAID",
-     "Your subscription is unpaid: update its payment method instead"},
-    {"incomplete", "SUBSCRIPTION_INCOMPLETE",
-     "Your subscription's first payment is not complete yet"},
-    {"paused", "SUBSCRIPTION_PAUSED", "Your subscription is paused: resume it instead"},
-};
-
 /* A TransactWriteItems ConditionCheck on the user's SUBSCRIPTION row: none, or one that
- * ended (the statuses refusals[] does not name). */
+ * ended (the statuses without a refusal in saas/status.c).  A live subscription is looked
+ * after where it is (Stripe: a past_due or unpaid subscription is paid again with a new
+ * payment method, an incomplete one's first payment finishes or expires within 23 hours, a
+ * paused one is resumed), never by buying a second. */
 static struct json_object *
 may_subscribe_check(const struct ctx *c, const char *user)
 {
@@ -267,21 +250,17 @@ static int
 keep_refused(const struct ctx *c, const char *user, struct app_error *err)
 {
     struct saas_subscription sub;
-    const char *s = sub.status;
-    size_t i;
+    const struct saas_status *st;
     int rc = saas_subscription_get(c, user, &sub, err);
 
     if (rc != APP_OK)
         return rc;
-    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-        if (strcmp(s, refusals[i].status) == 0)
-            return app_error_reason(err, APP_ECONFLICT, refusals[i].reason, "%s",
-                                    refusals[i].message);
-    }
-    if (strcmp(s, "canceled") != 0 && strcmp(s, "incomplete_expired") != 0 &&
-        strcmp(s, "inactive") != 0)
+    st = saas_status_find(sub.status);
+    if (!st)
         return app_error_reason(err, APP_ECONFLICT, "ALREADY_SUBSCRIBED",
                                 "You already have a subscription");   /* a status unknown */
+    if (st->refusal)
+        return app_error_reason(err, APP_ECONFLICT, st->refusal, "%s", st->message);
     return APP_ECONDITION;
 }
 

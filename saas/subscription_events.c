@@ -42,14 +42,10 @@
 #include "../lib/ids.h"
 #include "../lib/txn.h"
 #include "saas.h"
+#include "account.h"
 #include "subscription.h"
 
 #define EXPR_MAX 768
-
-static const char *const statuses[] = {
-    "incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled",
-    "unpaid", "paused", NULL
-};
 
 static const char *const event_types[] = {
     "checkout.session.completed", "checkout.session.async_payment_succeeded",
@@ -69,26 +65,13 @@ saas_subscription_event_type(const char *type)
     return 0;
 }
 
-static int
-known_status(const char *s)
+/* A status of Stripe's that we know; its place in a subscription's life. */
+static const struct saas_status *
+stripe_status(const char *s)
 {
-    size_t i;
+    const struct saas_status *st = saas_status_find(s);
 
-    for (i = 0; s && statuses[i]; i++)
-        if (strcmp(s, statuses[i]) == 0)
-            return 1;
-    return 0;
-}
-
-/* Where a status stands in a subscription's life, for events of the same second. */
-static int
-status_rank(const char *s)
-{
-    if (strcmp(s, "incomplete") == 0)
-        return 0;
-    if (strcmp(s, "canceled") == 0 || strcmp(s, "incomplete_expired") == 0)
-        return 2;
-    return 1;
+    return st && st->stripe ? st : NULL;
 }
 
 /* The id of member k of o, a Stripe id or an expanded object ({"id": ...}); NULL if none. */
@@ -185,7 +168,8 @@ write_state(const struct ctx *c, const char *user, const struct state *st, int o
 {
     struct json_object *v = json_object_new_object(), *b;
     char upd[EXPR_MAX], cond[EXPR_MAX];
-    int rank = status_rank(st->status), bad = 0;
+    const struct saas_status *known = stripe_status(st->status);
+    int rank = known ? known->life : 1, bad = 0;
     struct buf u, k;
 
     buf_init_fixed(&u, upd, sizeof(upd));
@@ -287,7 +271,7 @@ on_subscription(const struct ctx *c, const char *type, struct json_object *obj,
     v = member(obj, "cancel_at_period_end");
     st.cancel = v ? json_object_get_boolean(v) : -1;
     st.created = created;
-    if (!st.sub || strlen(st.sub) > SAAS_STRIPE_ID_MAX || !known_status(st.status)) {
+    if (!st.sub || strlen(st.sub) > SAAS_STRIPE_ID_MAX || !stripe_status(st.status)) {
         ctx_log(c, LL_WARN, "%s without a subscription id or a known status: ignored", type);
         return APP_OK;
     }
