@@ -95,14 +95,13 @@ saas_sign_in(const struct ctx *c, const char *user_id, const char *email,
     json_object_object_add(vals, ":now", ddb_av_s(ts));
     if (*email)
         json_object_object_add(vals, ":email", ddb_av_s(email));
+#define SIGN_IN_SET "SET id = if_not_exists(id, :id), createdAt = if_not_exists(createdAt, " \
+                    ":now), updatedAt = :now, lastSignInAt = :now"
+    /* The token's email replaces the one kept; a token without one leaves it. */
     rc = ddb_update_item(c->ddb, c->cfg->tbl_app, key,
-                         *email ? "SET id = if_not_exists(id, :id), createdAt = "
-                         "if_not_exists(createdAt, :now), updatedAt = :now, "
-                         "lastSignInAt = :now, email = :email" :
-                         "SET id = if_not_exists(id, :id), createdAt = "
-                         "if_not_exists(createdAt, :now), updatedAt = :now, "
-                         "lastSignInAt = :now",
+                         *email ? SIGN_IN_SET ", email = :email" : SIGN_IN_SET,
                          NULL, NULL, vals, "ALL_NEW", &attrs, err);
+#undef SIGN_IN_SET
     json_object_put(vals);
     json_object_put(key);
     if (rc != APP_OK)
