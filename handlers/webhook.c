@@ -331,22 +331,8 @@ static const struct {
     const char *type;
     int (*fn)(struct request *req, const struct event *ev);
 } handlers[] = {
-    { "checkout.session.completed",                on_session_paid },
-    { "checkout.session.async_payment_succeeded",  on_session_paid },
-    { "checkout.session.async_payment_failed",     on_session_unpaid },
-    { "checkout.session.expired",                  on_session_unpaid },
-    { "payment_intent.succeeded",                  on_pi_succeeded },
-    { "payment_intent.payment_failed",             on_pi_failed },
-    { "charge.refunded",                           on_charge_refunded },
-    { "charge.dispute.created",                    on_dispute },
-    { "charge.dispute.closed",                     on_dispute_closed },
-    { "charge.dispute.funds_withdrawn",            on_dispute_funds },
-    { "charge.dispute.funds_reinstated",           on_dispute_funds },
-    { "customer.subscription.created",             on_subscription },
-    { "customer.subscription.updated",             on_subscription },
-    { "customer.subscription.deleted",             on_subscription },
-    { "invoice.paid",                              on_subscription },
-    { "invoice.payment_failed",                    on_subscription },
+#define HANDLER(type, fn) { type, fn },
+    STRIPE_WEBHOOK_EVENTS(HANDLER)
 };
 
 #define ATTEMPTS 3

@@ -10,6 +10,9 @@
 
 #define MAX_SIGS 8
 
+#define EVENT_TYPE(type, handler) type,
+const char *const stripe_webhook_events[] = { STRIPE_WEBHOOK_EVENTS(EVENT_TYPE) NULL };
+
 /* hex(HMAC-SHA256(secret, t "." payload)) into out[65]. */
 static void
 sign(const char *secret, size_t slen, const char *t, size_t tlen, const char *payload,
