@@ -318,6 +318,7 @@ EXPANDABLE = {
     "refund": {"charge": "charge", "payment_intent": "payment_intent"},
     "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "line_items": {}, "refunds": {}, "event": {}, "price": {}, "list": {},
+    "product": {"default_price": "price"}, "webhook_endpoint": {},
 }
 
 

@@ -5,6 +5,7 @@ by standin_server.py and answering (status, object)."""
 import re
 
 import standin_billing as billing
+import standin_catalog as catalog
 from standin_checkout import (
     api_create_session, api_expire, api_line_items, api_list_sessions)
 from standin_common import check_unknown, parse_expand
@@ -68,7 +69,10 @@ ROUTES = [
     ("DELETE", r"/v1/subscriptions/([^/]+)", "/v1/subscriptions/{id}",
      api_billing(billing.api_cancel_subscription)),
     ("GET", r"/v1/invoices/([^/]+)", "/v1/invoices/{id}", api_get("invoice")),
-]
+    ("GET", r"/v1/products/([^/]+)", "/v1/products/{id}", api_get("product")),
+    ("GET", r"/v1/webhook_endpoints/([^/]+)", "/v1/webhook_endpoints/{id}",
+     api_get("webhook_endpoint")),
+] + catalog.ROUTES
 ROUTES = [(meth, re.compile("^" + rx + "$"), tmpl, fn) for meth, rx, tmpl, fn in ROUTES]
 
 

@@ -48,6 +48,8 @@ class Store(Checkout, Payments, Events, Idempotency):
             self.customers = {}
             self.subscriptions = {}
             self.invoices = {}
+            self.products = {}
+            self.webhook_endpoints = {}
             self.idem = {}
             self.deliveries = {}
             self.faults = []
@@ -82,6 +84,7 @@ class Store(Checkout, Payments, Events, Idempotency):
                     "disputes": self.disputes, "events": self.events,
                     "prices": self.prices, "customers": self.customers,
                     "subscriptions": self.subscriptions, "invoices": self.invoices,
+                    "products": self.products, "webhook_endpoints": self.webhook_endpoints,
                     "idempotency": self.idem, "deliveries": self.deliveries}
             tmp = "%s.tmp.%d" % (self.state_file, os.getpid())
             with open(tmp, "w") as f:
@@ -101,7 +104,7 @@ class Store(Checkout, Payments, Events, Idempotency):
             self.seq = int(data.get("seq", 0))
             for name in ("sessions", "payment_intents", "charges", "refunds", "disputes",
                          "events", "prices", "customers", "subscriptions", "invoices",
-                         "idempotency", "deliveries"):
+                         "products", "webhook_endpoints", "idempotency", "deliveries"):
                 attr = "idem" if name == "idempotency" else name
                 setattr(self, attr, dict(data.get(name) or {}))
             billing.seed_catalogue(self)
@@ -115,7 +118,8 @@ class Store(Checkout, Payments, Events, Idempotency):
                  "charge": self.charges, "refund": self.refunds,
                  "dispute": self.disputes, "event": self.events, "price": self.prices,
                  "customer": self.customers, "subscription": self.subscriptions,
-                 "invoice": self.invoices}[kind]
+                 "invoice": self.invoices, "product": self.products,
+                 "webhook_endpoint": self.webhook_endpoints}[kind]
         return table.get(oid)
 
     def render(self, kind, obj, tree=None):

@@ -56,6 +56,17 @@ The API (Stripe's wire format; point STRIPE_API_BASE at http://127.0.0.1:PORT):
                                                (customer.subscription.updated)
     DELETE /v1/subscriptions/{id}              cancel now (customer.subscription.deleted)
     GET  /v1/invoices/{id}
+    (standin_catalog.py, an operator's tools: prodenthubctl stripe-sync and reconcile)
+    POST /v1/products, POST /v1/products/{id}, GET /v1/products[/{id}]   (id, name, active,
+                                               metadata; list: active, ids[], created)
+    POST /v1/prices, POST /v1/prices/{id}      one-time or recurring; lookup_key (400 when
+                                               another price holds it, unless
+                                               transfer_lookup_key=true); active, metadata
+    POST /v1/webhook_endpoints[/{id}], GET /v1/webhook_endpoints[/{id}]  url,
+                                               enabled_events[]; secret only on create (the
+                                               record only: deliveries keep --webhook-url)
+    GET  /v1/payment_intents, GET /v1/refunds  lists by created[gte|lt...] (refunds: also
+                                               payment_intent=, charge=)
 Events raised by API calls (expire, refund) and by automatic expiry are delivered to the
 webhook in the background; events raised by control calls are delivered before they answer.
 A webhook POST carries the event as pretty-printed JSON and
