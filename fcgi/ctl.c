@@ -56,6 +56,12 @@ static const struct ctl_command {
       "import a mock exam's results from CSV" },
     { "send-mail", "[--loop]", 0, ctl_send_mail,
       "send the emails due in the outbox; --loop until SIGTERM (the mailer service)" },
+    { "stripe-sync", "[--webhook-url URL]", 0, ctl_stripe_sync,
+      "create or update the catalogue's products and prices and the webhook endpoint in "
+      "Stripe; print the settings" },
+    { "reconcile", "[--since TIME] [--until TIME] [--json]", 0, ctl_reconcile,
+      "compare Stripe's payments and refunds with our records and grants; exit 1 on a "
+      "mismatch, 3 when something could not be read" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,7 +1,8 @@
 /*
  * prodenthubctl: the operator's tool.  ctl.c reads the command line, sets up the clients and
  * runs a command of its table; each command lives in the file of its kind: ctl_tables.c
- * (tables, seed, the shared Scan), ctl_coupons.c, ctl_jobs.c (the periodic jobs).
+ * (tables, seed, the shared Scan), ctl_coupons.c, ctl_jobs.c (the periodic jobs),
+ * ctl_stripe_sync.c and ctl_reconcile.c (Stripe).
  */
 #ifndef PH_CTL_H
 #define PH_CTL_H
@@ -11,6 +12,7 @@
 struct creds_provider;
 struct ddb;
 struct json_object;
+struct stripe;
 
 struct ctl {
     struct cfg cfg;
@@ -33,6 +35,20 @@ ctl_command_fn ctl_coupon_disable, ctl_coupon_enable;
 ctl_command_fn ctl_coupon_check;
 ctl_command_fn ctl_sweep_checkouts, ctl_expire_teams, ctl_send_reminders, ctl_import_results;
 ctl_command_fn ctl_send_mail;
+/* The catalogue's products and prices and the webhook endpoint in Stripe (idempotent). */
+ctl_command_fn ctl_stripe_sync;
+/* Stripe's payments and refunds of a period against our records and grants: every mismatch
+ * listed; 0 none, 1 some, 2 usage, 3 could not read Stripe or a table. */
+ctl_command_fn ctl_reconcile;
+
+/* Called for every object of a Stripe list; non-zero marks the list failed (it goes on). */
+typedef int (*ctl_stripe_fn)(void *arg, struct json_object *obj);
+
+/* GET a Stripe list (path, e.g. "/v1/refunds") page by page (limit 100, starting_after),
+ * with filters as key, value pairs, NULL-terminated (may be NULL); 0 when every page was
+ * read and fn never failed, -1 otherwise (said on stderr). */
+int ctl_stripe_list(struct stripe *st, const char *path, const char *const *filters,
+                    ctl_stripe_fn fn, void *arg);
 
 /* Called for every item of a scan: plain is NULL when raw is not DynamoDB JSON it can read.
  * Non-zero marks the scan failed (it goes on). */
