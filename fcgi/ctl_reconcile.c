@@ -86,11 +86,12 @@ entry(struct gather *g, const char *pi)
 static void
 set_campaign(struct json_object *e, struct json_object *obj)
 {
-    struct json_object *md;
+    struct json_object *md = NULL;
     const char *camp;
 
-    if (!json_str(e, "campaign") && json_object_object_get_ex(obj, "metadata", &md) &&
-        (camp = json_str(md, "campaignId")) != NULL)
+    json_object_object_get_ex(obj, "metadata", &md);
+    camp = json_str(md, "campaignId");
+    if (!json_str(e, "campaign") && camp)
         json_add_str(e, "campaign", camp);
 }
 

@@ -106,12 +106,12 @@ static int
 product_cb(void *arg, struct json_object *prod)
 {
     struct sync *s = arg;
-    struct json_object *md;
+    struct json_object *md = NULL;
     const char *id;
 
-    if (json_object_object_get_ex(prod, "metadata", &md) &&
-        (id = json_str(md, "prodenthub_id")) != NULL &&
-        !json_object_object_get_ex(s->products, id, NULL))
+    json_object_object_get_ex(prod, "metadata", &md);
+    id = json_str(md, "prodenthub_id");
+    if (id && !json_object_object_get_ex(s->products, id, NULL))
         json_object_object_add(s->products, id, json_object_get(prod));
     return 0;
 }

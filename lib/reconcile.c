@@ -48,11 +48,16 @@ add(struct out *o, const char *kind, const char *pi, struct json_object *st,
     json_add_str(m, "kind", kind);
     if (pi)
         json_add_str(m, "paymentIntent", pi);
-    if ((v = json_str(st, "session")) != NULL)
+    v = json_str(st, "session");
+    if (v)
         json_add_str(m, "session", v);
-    if ((v = json_str(row, "campaignId")) != NULL || (v = json_str(st, "campaign")) != NULL)
+    v = json_str(row, "campaignId");
+    if (!v)
+        v = json_str(st, "campaign");
+    if (v)
         json_add_str(m, "campaign", v);
-    if ((v = json_str(row, "recordId")) != NULL)
+    v = json_str(row, "recordId");
+    if (v)
         json_add_str(m, "record", v);
     if (email)
         json_add_str(m, "email", email);
@@ -164,7 +169,7 @@ rows_side(struct out *o, struct json_object *stripe, struct json_object *rows,
                      grant_len(rec) == strlen(gid) && strncmp(rec, gid, strlen(gid)) == 0)
                 team_granted = 1;
         }
-        if (!granted && (strchr(rec, '#') == NULL || team_granted))
+        if (!granted && (!strchr(rec, '#') || team_granted))
             add(o, "paid_not_granted", pi, st, row, json_str(row, "email"),
                 "a payment kept, no active grant");
     }

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,9 +119,8 @@ START_TEST(test_case)
         struct json_object *m = json_object_array_get_idx(got, i), *k;
 
         ck_assert(json_object_object_get_ex(m, "kind", &k));
-        if (*kinds)
-            strcat(kinds, " ");
-        strncat(kinds, json_object_get_string(k), sizeof(kinds) - strlen(kinds) - 1);
+        snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+                 *kinds ? " " : "", json_object_get_string(k));
         ck_assert(json_object_object_get_ex(m, "detail", NULL));
     }
     ck_assert_msg(strcmp(kinds, cases[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
