@@ -3,7 +3,7 @@
  * Sessions, PaymentIntents and refunds created in the period, against the payments table and
  * the access grants; the rules are lib/reconcile.h's.  TIME: seconds since the epoch, an ISO
  * date or time in UTC ("2026-12-03", "2026-12-03T10:00:00Z"), or an age ("90m", "36h",
- * "7d"); the period is [since, until), by default the last 24 hours.
+ * "7d"); the period is [since, until), by default the last 24 hours up to now included.
  *
  * Output: one line per mismatch, "MISMATCH<TAB>kind<TAB>paymentIntent<TAB>campaign<TAB>
  * record<TAB>detail" ("-" for what does not apply), then the summary line "reconcile: SINCE
@@ -294,7 +294,7 @@ or_dash(struct json_object *m, const char *k)
 int
 ctl_reconcile(struct ctl *c, int argc, char **argv)
 {
-    time_t now = ctx_clock(&c->cfg), since = now - 86400, until = now;
+    time_t now = ctx_clock(&c->cfg), since = now - 86400, until = now + 1;
     char since_iso[32], until_iso[32], gte[24], lt[24];
     struct gather g;
     struct json_object *out, *res;
