@@ -18,6 +18,7 @@
 #include "../lib/ids.h"
 #include "../lib/mail_limit.h"
 #include "../lib/txn.h"
+#include "../lib/metrics.h"
 #include "campaign.h"
 #include "mock.h"
 
@@ -292,6 +293,8 @@ mock_register(const struct ctx *c, const struct mock_register_input *in,
         goto done;
     ctx_log(c, LL_INFO, "mock exam %s: seat %s (%s)", in->exam_id, out->registration_id,
             out->premium ? "held until paid" : "confirmed");
+    metrics_inc_value(MF_MOCK_REGISTRATIONS, in->exam_id,
+                      metrics_index(MF_MOCK_REGISTRATIONS, 1, out->premium ? "premium" : "free"));
     if (!out->premium)
         goto done;
     app_error_clear(&cause);

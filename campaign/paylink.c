@@ -12,6 +12,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/stripe.h"
 #include "../lib/txn.h"
+#include "../lib/metrics.h"
 #include "paylink.h"
 
 #define SESSION_LIFETIME_S 3600
@@ -62,6 +63,8 @@ new_session(const struct ctx *c, const struct paylink *pl, long long n, struct j
     /* One key per (record, attempt): a retried call gets the same session back. */
     snprintf(key, sizeof(key), "%s%s-%lld", pl->key, pl->path, n);
     rc = stripe_post(c->stripe, "/v1/checkout/sessions", sp, key, out, err);
+    if (rc == APP_OK)
+        metrics_inc_value(MF_CHECKOUTS_OPENED, pl->campaign, 0);
     stripe_params_free(sp);
     return rc;
 }

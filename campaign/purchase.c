@@ -23,6 +23,7 @@
 #include "../lib/outbox.h"
 #include "../lib/reservation.h"
 #include "../lib/txn.h"
+#include "../lib/metrics.h"
 #include "campaign.h"
 
 #define SOURCE "discount-purchase"
@@ -164,6 +165,8 @@ paid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe, 
                                                       pe->currency, ts));
     txn_token(token, pid, pe->payment_intent, attempt);
     rc = txn_run(c->ddb, items, token, err);
+    if (rc == APP_OK && code && strcmp(status, "pending") == 0)
+        metrics_inc_value(MF_COUPON_REDEMPTIONS, code, 0);
     payment_free(&pr);
     json_object_put(p);
     return rc;

@@ -17,6 +17,7 @@
 #include "../lib/ids.h"
 #include "../lib/reservation.h"
 #include "../lib/stripe.h"
+#include "../lib/metrics.h"
 #include "purchase.h"
 
 struct purchase {
@@ -255,6 +256,8 @@ create_session(const struct ctx *c, const struct purchase *p, struct json_object
              o->id);
     stripe_params_add(sp, "cancel_url", url);
     rc = stripe_post(c->stripe, "/v1/checkout/sessions", sp, o->id, out, err);
+    if (rc == APP_OK)
+        metrics_inc_value(MF_CHECKOUTS_OPENED, PURCHASE_CAMPAIGN, 0);
     stripe_params_free(sp);
     return rc;
 }

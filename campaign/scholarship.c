@@ -13,6 +13,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
+#include "../lib/metrics.h"
 #include "campaign.h"
 #include "scholarship.h"
 
@@ -88,9 +89,11 @@ scholarship_apply(const struct ctx *c, const struct scholarship_application *in,
                        NULL, &out->made, err);
     if (rc == APP_ECONDITION)
         rc = app_error_set(err, APP_EINTERNAL, "id clash");
-    if (rc == APP_OK)
+    if (rc == APP_OK) {
         ctx_log(c, LL_INFO, "scholarship %s submitted: %d%%, %lld cents", id,
                 out->res.percent, out->res.price_cents);
+        metrics_observe(MF_SCHOLARSHIP_DISCOUNT, 0, (double)out->res.percent / 100.0);
+    }
 
 done:
     json_object_put(plan);

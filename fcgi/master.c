@@ -17,8 +17,10 @@
 #include "../lib/cfg.h"
 #include "../lib/log.h"
 #include "../lib/mem.h"
+#include "../lib/metrics.h"
 #include "../lib/ssm.h"
 #include "master.h"
+#include "routes.h"
 #include "worker.h"
 
 #define MAX_SLOTS 512              /* 2 x the largest PRODENTHUB_WORKERS: room for reloads */
@@ -111,6 +113,8 @@ spawn(struct master *m)
         return -1;
     }
     memset(&m->sb[slot], 0, sizeof(m->sb[slot]));
+    /* The slot's counters are not cleared: the new worker carries on from the old one's. */
+    metrics_slot_used((size_t)slot);
     pid = fork();
     if (pid < 0) {
         log_warn("fork");
@@ -178,6 +182,7 @@ reap(struct master *m)
             snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
 
         if (p->state == P_RUNNING && !m->stopping) {
+            metrics_restart();
             if (s->busy)
                 log_msg(LL_ERROR, "worker pid=%ld %s while serving route=%s request_id=%s "
                         "after %lu requests", (long)pid, how, s->route, s->request_id,
@@ -353,6 +358,9 @@ master_run(struct cfg *cfg, const char *cfg_path, int cfg_required)
                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m.sb == MAP_FAILED)
         fatal("mmap scoreboard");
+    if (metrics_create(MAX_SLOTS) != 0)
+        fatal("mmap metrics");
+    metrics_set_routes(route_label);
 
     /* Signals are taken synchronously with sigtimedwait: no handler races in the master. */
     sigemptyset(&set);
@@ -386,6 +394,7 @@ master_run(struct cfg *cfg, const char *cfg_path, int cfg_required)
     if (cfg->listen[0] == '/')
         unlink(cfg->listen);
     munmap(m.sb, MAX_SLOTS * sizeof(struct sb_slot));
+    metrics_destroy();
     log_msg(LL_INFO, "stopped");
     return 0;
 }

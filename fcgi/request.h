@@ -72,6 +72,7 @@ struct request {
 
     /* the response being built */
     int status;                  /* 0 until a reply is set */
+    const char *resp_type;       /* Content-Type; NULL: application/json; charset=utf-8 */
     struct buf resp_headers;     /* extra "Name: value\r\n" lines */
     struct buf resp_body;
 };

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../lib/cfg.h"
+#include "../lib/metrics.h"
 #include "../lib/strparse.h"
 #include "cors.h"
 #include "auth.h"
@@ -102,6 +103,26 @@ check_backends(struct request *req, unsigned flags)
     return APP_OK;
 }
 
+const char *
+route_label(size_t i)
+{
+    if (i == METRICS_ROUTE_NONE)
+        return "none";
+    return i < routes_count && i < METRICS_ROUTE_NONE ? routes[i].pattern : NULL;
+}
+
+/* A route of the metrics listener exists only for requests that came through it. */
+static int
+route_visible(const struct request *req, const struct route *r)
+{
+    const char *m;
+
+    if (!(r->flags & R_METRICS))
+        return 1;
+    m = req_env(req, "PRODENTHUB_METRICS");
+    return m && strcmp(m, "1") == 0;
+}
+
 const struct route *
 route_named(const char *name)
 {
@@ -187,7 +208,7 @@ run(struct request *req, const struct body_reader *br)
         return rc;
 
     for (i = 0; i < routes_count; i++) {
-        if (!route_match(routes[i].pattern, req->path, NULL))
+        if (!route_visible(req, &routes[i]) || !route_match(routes[i].pattern, req->path, NULL))
             continue;
         allowed |= routes[i].methods;
         if (!r && req->method_bit != M_OPTIONS &&

@@ -16,6 +16,7 @@ const struct route routes[] = {
     /* method pattern                                                    handler                 flags                          max body  name */
     {M_GET,  "/v1/health",                                        health_get,             0,                             0,        "health"},
     {M_GET,  "/v1/ready",                                         ready_get,              0,                             0,        "ready"},
+    {M_GET,  "/metrics",                                          metrics_get,            R_METRICS,                     0,        "metrics"},
     {M_GET,  "/v1/plans/{planId}",                                plans_get,              R_DDB,                         0,        "plans.get"},
 
     {M_POST, "/v1/coupons/validate",                              coupons_validate,       R_JSON_BODY | R_DDB,           4 * KB,   "coupons.validate"},

@@ -22,6 +22,8 @@ struct request;
 #define R_SUBSCRIBED 0x80  /* with R_AUTH and R_DDB: the user's subscription is active or
                             * trialing (else 403 SUBSCRIPTION_REQUIRED) */
 #define R_BEDROCK   0x100  /* needs the Bedrock Runtime client */
+#define R_METRICS   0x200  /* only through the metrics listener, whose nginx server sets
+                            * PRODENTHUB_METRICS=1; elsewhere the route does not exist (404) */
 
 struct route {
     unsigned methods;                  /* M_* mask */
@@ -55,6 +57,9 @@ const struct route *route_named(const char *name);
 /* Run route r's handler for req after the checks of its flags that need no body (backends):
  * the universal checkout hands a request to a campaign's own create route this way. */
 int route_call(struct request *req, const struct route *r);
+
+/* The metrics' route label i: route i's pattern, "none" (METRICS_ROUTE_NONE) or NULL. */
+const char *route_label(size_t i);
 
 /* "GET, HEAD, POST" for a method mask, into out. */
 void methods_to_string(unsigned mask, char *out, size_t outlen);

@@ -23,6 +23,7 @@
 #include "../lib/jwks.h"
 #include "../lib/cognito.h"
 #include "../lib/log.h"
+#include "../lib/metrics.h"
 #include "../lib/s3.h"
 #include "../lib/stripe.h"
 #include "request.h"
@@ -74,11 +75,13 @@ send_response(FCGX_Request *fr, struct request *req)
     /* libfcgi's own printf knows no %zu: format with the C library, then copy out. */
     n = snprintf(head, sizeof(head),
                  "Status: %d %s\r\n"
-                 "Content-Type: application/json; charset=utf-8\r\n"
+                 "Content-Type: %s\r\n"
                  "Content-Length: %zu\r\n"
                  "Cache-Control: no-store\r\n"
                  "X-Request-Id: %s\r\n",
-                 req->status, status_text(req->status), len, req->request_id);
+                 req->status, status_text(req->status),
+                 req->resp_type ? req->resp_type : "application/json; charset=utf-8", len,
+                 req->request_id);
     if (n < 0 || (size_t)n >= sizeof(head))
         return -1;
     if (FCGX_PutStr(head, n, fr->out) < 0)
@@ -93,18 +96,21 @@ send_response(FCGX_Request *fr, struct request *req)
     return 0;
 }
 
+/* The access log line and the request's counters (by route pattern and status). */
 static void
-access_log(const struct request *req)
+account(const struct request *req)
 {
+    size_t route = req->route ? (size_t)(req->route - routes) : METRICS_ROUTE_NONE;
     struct timespec t1;
-    double ms;
+    double s;
 
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    s = (double)(t1.tv_sec - req->start.tv_sec) + (double)(t1.tv_nsec - req->start.tv_nsec) / 1e9;
+    metrics_inc(MF_HTTP_REQUESTS, route, metrics_code(req->status));
+    metrics_observe(MF_HTTP_DURATION, route, s);
     if (LL_INFO < log_level_min)
         return;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    ms = (double)(t1.tv_sec - req->start.tv_sec) * 1e3 +
-         (double)(t1.tv_nsec - req->start.tv_nsec) / 1e6;
-    req_log(req, LL_INFO, "request status=%d duration_ms=%.3f", req->status, ms);
+    req_log(req, LL_INFO, "request status=%d duration_ms=%.3f", req->status, s * 1e3);
 }
 
 static void
@@ -124,7 +130,7 @@ serve_one(struct worker *w, FCGX_Request *fr, struct arena *arena)
         snprintf(w->sb->route, sizeof(w->sb->route), "%s", req.route->name);
     if (send_response(fr, &req) != 0)
         req_log(&req, LL_DEBUG, "client went away before the response was sent");
-    access_log(&req);
+    account(&req);
     req_free(&req);
     w->sb->requests++;
     w->sb->busy = 0;
@@ -242,6 +248,7 @@ worker_main(int slot, int listen_fd, const struct cfg *cfg, struct sb_slot *sb)
     w.sb = sb;
     memset(sb, 0, sizeof(*sb));
     sb->pid = getpid();
+    metrics_attach((size_t)slot);
     w.creds = creds_new(cfg);
     w.ddb = ddb_new(cfg, w.creds);
     w.cache = cache_new(cfg);

@@ -16,6 +16,9 @@ int ai_history(struct request *req);
 int health_get(struct request *req);
 int ready_get(struct request *req);
 
+/* metrics.c */
+int metrics_get(struct request *req);
+
 /* plans.c */
 int plans_get(struct request *req);
 int plan_id_valid(const char *id);

@@ -27,6 +27,7 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
+#include "../lib/metrics.h"
 #include "../lib/stripe_webhook.h"
 #include "../lib/txn.h"
 #include "../campaign/campaign.h"
@@ -136,6 +137,7 @@ on_session_paid(struct request *req, const struct event *ev)
     const char *paid = json_str(ev->obj, "payment_status"), *mode = json_str(ev->obj, "mode");
     const struct campaign *k;
     struct pay_event pe;
+    int rc;
 
     if (mode && strcmp(mode, "subscription") == 0)
         return saas_subscription_event(&req->ctx, ev->type, ev->obj, ev->created, &req->err);
@@ -145,7 +147,10 @@ on_session_paid(struct request *req, const struct event *ev)
     if (!paid || (strcmp(paid, "paid") != 0 && strcmp(paid, "no_payment_required") != 0))
         return APP_OK;
     k = campaign_of(pe.meta);
-    return k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
+    rc = k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
+    if (rc == APP_OK)
+        metrics_inc_value(MF_CHECKOUTS_PAID, k->id, 0);
+    return rc;
 }
 
 static int
@@ -170,11 +175,15 @@ on_pi_succeeded(struct request *req, const struct event *ev)
 {
     const struct campaign *k;
     struct pay_event pe;
+    int rc;
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "id"), json_int(ev->obj, "amount_received")))
         return APP_OK;
     k = campaign_of(pe.meta);
-    return k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
+    rc = k->ops->paid(k, &req->ctx, &pe, ev->attempt, &req->err);
+    if (rc == APP_OK)
+        metrics_inc_value(MF_PAYMENTS, k->id, metrics_index(MF_PAYMENTS, 1, "succeeded"));
+    return rc;
 }
 
 static int
@@ -183,13 +192,17 @@ on_pi_failed(struct request *req, const struct event *ev)
     struct json_object *err = NULL;
     const struct campaign *k;
     struct pay_event pe;
+    int rc;
 
     if (!pay_event(ev, &pe, json_str(ev->obj, "id"), 0))
         return APP_OK;
     json_object_object_get_ex(ev->obj, "last_payment_error", &err);
     pe.reason = json_str(err, "message");
     k = campaign_of(pe.meta);
-    return k->ops->declined(k, &req->ctx, &pe, &req->err);
+    rc = k->ops->declined(k, &req->ctx, &pe, &req->err);
+    if (rc == APP_OK)
+        metrics_inc_value(MF_PAYMENTS, k->id, metrics_index(MF_PAYMENTS, 1, "failed"));
+    return rc;
 }
 
 /*
@@ -337,6 +350,18 @@ static const struct {
 
 #define ATTEMPTS 3
 
+static int
+acted_on(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        if (strcmp(handlers[i].type, type) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Apply the event; when a record moved under us (a concurrent event), look again. */
 static int
 apply(struct request *req, const char *type, struct json_object *obj, long long created,
@@ -362,6 +387,15 @@ apply(struct request *req, const char *type, struct json_object *obj, long long 
     return app_error_set(&req->err, APP_EUNAVAILABLE, "%s: the record kept changing", type);
 }
 
+/* Count a delivery (lib/metrics.h): its type ("other" when not one we act on) and what
+ * became of it. */
+static void
+count_event(const char *type, const char *outcome)
+{
+    metrics_inc(MF_WEBHOOK_EVENTS, metrics_index(MF_WEBHOOK_EVENTS, 0, type),
+                metrics_index(MF_WEBHOOK_EVENTS, 1, outcome));
+}
+
 int
 webhook_stripe(struct request *req)
 {
@@ -375,6 +409,7 @@ webhook_stripe(struct request *req)
                                req->cfg->stripe_webhook_tolerance_s, now, &req->err);
     if (rc != APP_OK) {
         req_log(req, LL_WARN, "webhook refused: %s", req->err.msg);
+        count_event(NULL, "refused");
         d = json_object_new_object();
         json_object_object_add(d, "reason", json_object_new_string(req->err.msg));
         return reply_error(req, APP_EBADREQUEST, "Invalid webhook signature", d);
@@ -386,15 +421,18 @@ webhook_stripe(struct request *req)
         !json_object_object_get_ex(data, "object", &obj)) {
         if (ev)
             json_object_put(ev);
+        count_event(NULL, "refused");
         return app_error_set(&req->err, APP_EBADREQUEST, "not a Stripe event");
     }
     c = claim(req, id, type, now);
     if (c == -1) {
+        count_event(type, "busy");
         app_error_set(&req->err, APP_EUNAVAILABLE, "event %s is being processed", id);
         json_object_put(ev);
         return APP_EUNAVAILABLE;
     }
     if (c == 0) {
+        count_event(type, "duplicate");
         json_object_put(ev);
         d = json_object_new_object();
         json_object_object_add(d, "received", json_object_new_boolean(1));
@@ -402,11 +440,18 @@ webhook_stripe(struct request *req)
         return reply_json(req, 200, d);
     }
     if (c < 0) {
+        count_event(type, "failed");
         json_object_put(ev);
         return c;
     }
     rc = apply(req, type, obj, json_int(ev, "created"), now);
     finish(req, id, rc == APP_OK);
+    if (rc != APP_OK)
+        count_event(type, "failed");
+    else if (!acted_on(type))
+        count_event(type, "ignored");
+    else
+        count_event(type, "applied");
     if (rc != APP_OK)
         req_log(req, LL_ERROR, "webhook %s (%s) failed, Stripe will retry: %s", id, type,
                 req->err.msg);

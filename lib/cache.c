@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 #define KEY_MAX 250                   /* memcached's own limit */
 
@@ -72,6 +73,17 @@ cache_stats(const struct cache *c, unsigned long *hits, unsigned long *misses)
     *misses = c ? c->misses : 0;
 }
 
+/* The cache's own tally (cache_stats) and the worker's metrics. */
+static void
+count(struct cache *c, int hit, size_t n)
+{
+    if (hit)
+        c->hits += n;
+    else
+        c->misses += n;
+    metrics_add(hit ? MF_CACHE_HITS : MF_CACHE_MISSES, 0, 0, n);
+}
+
 /* "ph:v1:ns:key", or "ph:v1:ns:#<sha256 hex>" when key is long or not memcached-safe. */
 static size_t
 make_key(char *out, size_t outlen, const char *ns, const char *key)
@@ -128,7 +140,7 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
 
     if (!c || !c->mc) {
         if (c)
-            c->misses++;
+            count(c, 0, 1);
         return APP_ENOTFOUND;
     }
     klen = make_key(k, sizeof(k), ns, key);
@@ -142,9 +154,9 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
     }
     free(v);
     if (rc == APP_OK)
-        c->hits++;
+        count(c, 1, 1);
     else
-        c->misses++;
+        count(c, 0, 1);
     return rc;
 }
 
@@ -162,7 +174,7 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
         hit[i] = 0;
     if (!c || !c->mc || n == 0 || n > 8) {
         if (c)
-            c->misses += n;
+            count(c, 0, n);
         return;
     }
     for (i = 0; i < n; i++) {
@@ -172,7 +184,7 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
     mrc = memcached_mget(c->mc, kp, klen, n);
     outcome(c, mrc);
     if (mrc != MEMCACHED_SUCCESS) {
-        c->misses += n;
+        count(c, 0, n);
         return;
     }
     for (;;) {
@@ -191,9 +203,9 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
     }
     for (i = 0; i < n; i++) {
         if (hit[i])
-            c->hits++;
+            count(c, 1, 1);
         else
-            c->misses++;
+            count(c, 0, 1);
     }
 }
 

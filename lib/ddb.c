@@ -6,6 +6,7 @@
 #include "aws.h"
 #include "cfg.h"
 #include "ddb.h"
+#include "metrics.h"
 
 static const struct aws_service ddb_service = {
     .name = "dynamodb",
@@ -69,11 +70,15 @@ reasons_include(struct json_object *body, const char *code)
 
 /* Classify an error answer: the code for the caller, and whether to try again. */
 static enum aws_outcome
-classify(long status, struct json_object *body, int *code, struct app_error *err)
+classify(size_t op, long status, struct json_object *body, int *code, struct app_error *err)
 {
     static const char *const retryable[] = {
         "ProvisionedThroughputExceededException", "ThrottlingException",
         "RequestLimitExceeded", "TransactionInProgressException", NULL,
+    };
+    static const char *const throttled[] = {
+        "ProvisionedThroughputExceededException", "ThrottlingException",
+        "RequestLimitExceeded", NULL,
     };
     static const char *const auth[] = {
         "InvalidSignatureException", "UnrecognizedClientException",
@@ -89,6 +94,8 @@ classify(long status, struct json_object *body, int *code, struct app_error *err
                  json_object_object_get_ex(body, "Message", &m)))
         msg = json_object_get_string(m);
 
+    if (aws_type_in(type, throttled))
+        metrics_inc(MF_DDB_THROTTLES, op, 0);
     if (status >= 500) {
         *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: HTTP %ld %s", status, type);
         return AWS_RETRY;
@@ -121,13 +128,13 @@ classify(long status, struct json_object *body, int *code, struct app_error *err
     return AWS_FAIL;
 }
 
-/* An answer: 200 with JSON is the result, anything else an error to classify. */
+/* An answer: 200 with JSON is the result, anything else an error to classify.  ud: the
+ * operation's index in the metrics' operation label. */
 static enum aws_outcome
 answer(void *ud, const struct aws_answer *a, int *code, struct app_error *err)
 {
-    (void)ud;
     if (a->status != 200)
-        return classify(a->status, a->body, code, err);
+        return classify(*(const size_t *)ud, a->status, a->body, code, err);
     if (!a->body) {
         *code = app_error_set(err, APP_EUNAVAILABLE, "dynamodb: unreadable response");
         return AWS_RETRY;
@@ -141,16 +148,24 @@ call(struct ddb *d, const char *op, struct json_object *req, long budget_ms, lon
      struct json_object **out, struct app_error *err)
 {
     char target[96];
+    size_t opi = metrics_index(MF_DDB_REQUESTS, 0, op);
+    int rc;
     const struct sigv4_header h[2] = {
         {"Content-Type", "application/x-amz-json-1.0"}, {"X-Amz-Target", target},
     };
     const struct aws_call k = {
         .label = op, .headers = h, .nheaders = 2, .json = req, .budget_ms = budget_ms,
-        .max_attempts = (int)max_attempts, .answer = answer,
+        .max_attempts = (int)max_attempts, .answer = answer, .ud = &opi,
     };
 
     snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
-    return aws_call(&d->aws, &k, out, err);
+    rc = aws_call(&d->aws, &k, out, err);
+    metrics_inc(MF_DDB_REQUESTS, opi, 0);
+    if (d->aws.last_attempts > 1)
+        metrics_add(MF_DDB_RETRIES, opi, 0, (uint64_t)(d->aws.last_attempts - 1));
+    if (rc != APP_OK && rc != APP_ECONDITION)
+        metrics_inc(MF_DDB_ERRORS, opi, 0);
+    return rc;
 }
 
 int

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mem.h"
 #include "strparse.h"
+#include "metrics.h"
 #include "stripe.h"
 
 #define STRIPE_RESPONSE_MAX (4 * 1024 * 1024)
@@ -489,6 +490,24 @@ call(struct stripe *s, const struct call *c, struct json_object **out, struct ap
     return code;
 }
 
+/* The metrics' resource label of a path: its first segment after /v1/. */
+static size_t
+resource_of(const char *path)
+{
+    char seg[32];
+    size_t n;
+
+    if (!path || strncmp(path, "/v1/", 4) != 0)
+        return metrics_index(MF_STRIPE_REQUESTS, 0, NULL);
+    path += 4;
+    n = strcspn(path, "/?");
+    if (n >= sizeof(seg))
+        return metrics_index(MF_STRIPE_REQUESTS, 0, NULL);
+    memcpy(seg, path, n);
+    seg[n] = '\0';
+    return metrics_index(MF_STRIPE_REQUESTS, 0, seg);
+}
+
 static int
 request(struct stripe *s, int post, const char *path, const struct stripe_params *p,
         const char *idempotency_key, struct json_object **out, struct app_error *err)
@@ -496,6 +515,7 @@ request(struct stripe *s, int post, const char *path, const struct stripe_params
     struct json_object *ignored = NULL;
     struct buf url, body;
     struct call c;
+    size_t res;
     int rc;
 
     if (!out)
@@ -544,6 +564,12 @@ request(struct stripe *s, int post, const char *path, const struct stripe_params
         c.body_len = body.len;
     }
     rc = call(s, &c, out, err);
+    res = resource_of(path);
+    metrics_inc(MF_STRIPE_REQUESTS, res, 0);
+    if (s->last_attempts > 1)
+        metrics_add(MF_STRIPE_RETRIES, res, 0, (uint64_t)(s->last_attempts - 1));
+    if (rc != APP_OK)
+        metrics_inc(MF_STRIPE_FAILURES, res, 0);
 
 done:
     if (ignored)
