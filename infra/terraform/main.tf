@@ -3,6 +3,7 @@ locals {
   ssm_path         = var.ssm_path != "" ? var.ssm_path : "/prodenthub/${var.stage}"
   app_log_group    = var.app_log_group != "" ? var.app_log_group : "/prodenthub/${var.stage}/fcgi"
   access_log_group = var.access_log_group != "" ? var.access_log_group : "/prodenthub/${var.stage}/nginx-access"
+  prom_log_group   = "/prodenthub/${var.stage}/prometheus"
 }
 
 # Every table of sql/tables/, named as the service names them: the prefix, then the default.
@@ -42,13 +43,14 @@ module "iam" {
 }
 
 module "monitoring" {
-  source             = "./modules/monitoring"
-  name               = local.name
-  table_names        = module.dynamodb_tables.table_names
-  app_log_group      = local.app_log_group
-  access_log_group   = local.access_log_group
-  log_retention_days = var.log_retention_days
-  alarm_email        = var.alarm_email
+  source               = "./modules/monitoring"
+  name                 = local.name
+  table_names          = module.dynamodb_tables.table_names
+  app_log_group        = local.app_log_group
+  access_log_group     = local.access_log_group
+  prometheus_log_group = local.prom_log_group
+  log_retention_days   = var.log_retention_days
+  alarm_email          = var.alarm_email
 }
 
 # The SaaS half's users (COGNITO_*); off for a campaigns-only stage.

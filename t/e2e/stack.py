@@ -66,6 +66,7 @@ class Stack:
                 self.ports[k] = v.strip("'")
         self.https_port = int(self.ports["HTTPS_PORT"])
         self.http_port = int(self.ports["HTTP_PORT"])
+        self.metrics_port = int(self.ports["METRICS_PORT"])
         self.ctx = ssl.create_default_context(
             cafile=os.path.join(self.state, "tls", "cert.pem"))
 
@@ -130,6 +131,18 @@ class Stack:
         if spec:
             spec.check(method, path, https, resp)
         return resp
+
+    def metrics(self, path="/metrics", method="GET", timeout=10):
+        """An answer of nginx's metrics listener (plain HTTP on 127.0.0.1), not held to the
+        API's contract: the listener is the host's, not the public API."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port, timeout=timeout)
+        try:
+            conn.request(method, path)
+            r = conn.getresponse()
+            data = r.read().decode("utf-8", "replace")
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            conn.close()
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

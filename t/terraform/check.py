@@ -247,7 +247,7 @@ def check_ses(parsed):
 def check_monitoring(parsed):
     mod = merged(parsed, os.path.join("modules", "monitoring"))
     groups = resources(mod, "aws_cloudwatch_log_group")
-    check(len(groups) == 2, "two log groups")
+    check(len(groups) == 3, "three log groups (app, access, prometheus)")
     root = merged(parsed, "")
     check(one(root["variable"]["log_retention_days"])["default"] == 30, "retention not 30 days")
     for g in groups.values():
@@ -267,6 +267,15 @@ def check_monitoring(parsed):
     check(alarms.get("webhook_failures", {}).get("metric_name") == "WebhookFailures",
           "webhook failures")
     check(alarms.get("readiness", {}).get("metric_name") == "ReadinessFailures", "readiness")
+    check(alarms.get("worker_restarts", {}).get("metric_name") ==
+          "prodenthub_worker_restarts_total", "worker restarts from GET /metrics")
+    with open(os.path.join(SRC, "deploy", "cloudwatch-agent-prometheus.json"),
+              encoding="utf-8") as f:
+        agent = f.read()
+    for a in alarms.values():
+        name = a.get("metric_name", "")
+        check(not name.startswith("prodenthub_") or name in agent,
+              "alarm %s reads %s, which the agent does not send" % (a["alarm_name"], name))
     filters = {f["metric_transformation"][0]["name"]: f["pattern"]
                for f in resources(mod, "aws_cloudwatch_log_metric_filter").values()}
     check("/v1/ready" in filters.get("ReadinessFailures", ""), "readiness filter")

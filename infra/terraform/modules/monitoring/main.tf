@@ -15,6 +15,13 @@ resource "aws_cloudwatch_log_group" "access" {
   retention_in_days = var.log_retention_days
 }
 
+# The CloudWatch agent's scrapes of GET /metrics (deploy/cloudwatch-agent-prometheus.json),
+# as embedded-metric log lines: CloudWatch makes the metrics of namespace local.ns from them.
+resource "aws_cloudwatch_log_group" "prometheus" {
+  name              = var.prometheus_log_group
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_sns_topic" "alarms" {
   name = "${var.name}-alarms"
 }
@@ -202,6 +209,41 @@ resource "aws_cloudwatch_metric_alarm" "ses_bounce_rate" {
   period              = 3600
   evaluation_periods  = 1
   threshold           = 0.10
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# --- alarms on the pool's own metrics (GET /metrics, scraped by the CloudWatch agent) -------
+
+# A worker died (a crash, the OOM killer): the master replaced it; the log says which route.
+resource "aws_cloudwatch_metric_alarm" "worker_restarts" {
+  alarm_name          = "${var.name}-worker-restarts"
+  alarm_description   = "A worker of the pool died and was replaced (look at the app log)"
+  namespace           = local.ns
+  metric_name         = "prodenthub_worker_restarts_total"
+  dimensions          = { job = "prodenthub" }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
+# Emails waiting after a failed attempt, for 15 minutes: SES refuses, or the mailer is down.
+resource "aws_cloudwatch_metric_alarm" "outbox_retrying" {
+  alarm_name          = "${var.name}-outbox-retrying"
+  alarm_description   = "Emails of the outbox keep failing (look at the mailer's log)"
+  namespace           = local.ns
+  metric_name         = "prodenthub_outbox_retrying"
+  dimensions          = { job = "prodenthub" }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]

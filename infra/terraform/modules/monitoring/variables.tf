@@ -16,6 +16,11 @@ variable "access_log_group" {
   type        = string
 }
 
+variable "prometheus_log_group" {
+  description = "the CloudWatch agent's embedded-metric lines of GET /metrics"
+  type        = string
+}
+
 variable "log_retention_days" {
   type    = number
   default = 30
