@@ -26,6 +26,7 @@ static uint64_t *slots;                 /* nslots x words, after the head */
 static size_t nslots, words, area_size;
 static uint64_t *me;                    /* this worker's slot, or NULL: count nothing */
 static size_t offs[MF_COUNT];
+static size_t dims[MF_COUNT][METRICS_LABELS];   /* values per label (1 when absent) */
 static const char *(*route_label)(size_t i);
 
 size_t
@@ -66,8 +67,13 @@ layout(void)
 
     words = 0;
     for (f = 0; f < MF_COUNT; f++) {
+        const struct metrics_def *d = &metrics_defs[f];
+        size_t n;
+
         offs[f] = words;
         words += metrics_words((enum metrics_family)f);
+        for (n = 0; n < METRICS_LABELS; n++)
+            dims[f][n] = n < d->nlabels ? metrics_label_size(&d->labels[n]) : 1;
     }
 }
 
@@ -147,13 +153,11 @@ static uint64_t *
 series(enum metrics_family f, size_t i, size_t j)
 {
     const struct metrics_def *d = &metrics_defs[f];
-    size_t n0 = d->nlabels > 0 ? metrics_label_size(&d->labels[0]) : 1;
-    size_t n1 = d->nlabels > 1 ? metrics_label_size(&d->labels[1]) : 1;
     size_t w = d->type == MT_TYPE_HISTOGRAM ? d->nbounds + 2 : 1;
 
-    if (!me || (unsigned)f >= MF_COUNT || i >= n0 || j >= n1)
+    if (!me || (unsigned)f >= MF_COUNT || i >= dims[f][0] || j >= dims[f][1])
         return NULL;
-    return me + offs[f] + (i * n1 + j) * w;
+    return me + offs[f] + (i * dims[f][1] + j) * w;
 }
 
 void
@@ -235,6 +239,8 @@ metrics_index(enum metrics_family f, size_t n, const char *value)
     const struct metrics_label *l = &metrics_defs[f].labels[n];
     size_t i;
 
+    if (n >= metrics_defs[f].nlabels || l->kind != MK_LIST)
+        return 0;
     for (i = 0; l->values[i + 1]; i++) {
         if (value && strcmp(l->values[i], value) == 0)
             return i;

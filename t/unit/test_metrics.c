@@ -210,11 +210,15 @@ END_TEST
 /* Every family's name keeps to the conventions promtool checks. */
 START_TEST(test_names)
 {
-    size_t f;
+    size_t f, k;
 
     for (f = 0; f < MF_COUNT; f++) {
         const char *n = metrics_defs[f].name;
 
+        /* the renderer folds repeated values with arrays of METRICS_ROUTES */
+        for (k = 0; k < metrics_defs[f].nlabels; k++)
+            ck_assert_msg(metrics_label_size(&metrics_defs[f].labels[k]) <= METRICS_ROUTES,
+                          "%s", n);
         ck_assert_msg(strncmp(n, "prodenthub_", 11) == 0, "%s", n);
         ck_assert_msg(!strstr(n, "_total"), "%s", n);
         ck_assert_msg(metrics_defs[f].type != MT_TYPE_HISTOGRAM || metrics_defs[f].nbounds > 0,
