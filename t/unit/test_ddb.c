@@ -20,6 +20,7 @@
 #include "../../lib/errors.h"
 #include "../../lib/ids.h"
 #include "../../lib/log.h"
+#include "../../lib/metrics.h"
 #include "stub.h"
 #include "stub_bedrock.h"
 #include "unit.h"
@@ -125,11 +126,26 @@ START_TEST(test_call)
     struct ddb *d;
     size_t j;
     int rc;
+    size_t op = metrics_index(MF_DDB_REQUESTS, 0, "GetItem");
+    uint64_t throttles = 0;
 
+    ck_assert_int_eq(metrics_create(1), 0);
+    metrics_slot_used(0);
+    metrics_attach(0);
     stub_start(&st, cases[_i].script, cases[_i].nscript);
     d = client(&c, &creds, st.base);
     app_error_clear(&err);
     rc = ddb_call(d, "GetItem", req, &out, &err);
+    /* The worker's counters (lib/metrics.h): one call, its retries, throttles, a failure. */
+    for (j = 0; j < (size_t)cases[_i].attempts; j++)
+        throttles += strstr(cases[_i].script[j].body, "Throttl") ||
+                     strstr(cases[_i].script[j].body, "ProvisionedThroughputExceeded") ||
+                     strstr(cases[_i].script[j].body, "RequestLimitExceeded");
+    ck_assert_uint_eq(metrics_sum(MF_DDB_REQUESTS, op), 1);
+    ck_assert_uint_eq(metrics_sum(MF_DDB_RETRIES, op), (uint64_t)cases[_i].attempts - 1);
+    ck_assert_uint_eq(metrics_sum(MF_DDB_THROTTLES, op), throttles);
+    ck_assert_uint_eq(metrics_sum(MF_DDB_ERRORS, op), rc != APP_OK && rc != APP_ECONDITION);
+    metrics_destroy();
     ck_assert_msg(rc == cases[_i].rc, "%s: rc %d (%s)", cases[_i].name, rc, err.msg);
     ck_assert_msg(ddb_last_attempts(d) == cases[_i].attempts, "%s: %d attempts",
                   cases[_i].name, ddb_last_attempts(d));

@@ -21,6 +21,7 @@
 #include "../../lib/cfg.h"
 #include "../../lib/errors.h"
 #include "../../lib/log.h"
+#include "../../lib/metrics.h"
 #include "../../lib/stripe.h"
 #include "stub.h"
 #include "unit.h"
@@ -510,12 +511,21 @@ START_TEST(test_post_retries_then_succeeds)
     size_t i;
     int rc;
 
+    ck_assert_int_eq(metrics_create(1), 0);
+    metrics_slot_used(0);
+    metrics_attach(0);
     client_start(&c, script, 3);
     log_level_min = LL_DEBUG;
     unit_capture_start(&cap);
     rc = stripe_post(c.s, "/v1/checkout/sessions", p, "ph-checkout-7f3a", &c.out, &c.err);
     log = unit_capture_end(&cap);
     client_stop(&c);
+    /* The worker's counters: one call of resource "checkout", two retries, no failure. */
+    i = metrics_index(MF_STRIPE_REQUESTS, 0, "checkout");
+    ck_assert_uint_eq(metrics_sum(MF_STRIPE_REQUESTS, i), 1);
+    ck_assert_uint_eq(metrics_sum(MF_STRIPE_RETRIES, i), 2);
+    ck_assert_uint_eq(metrics_sum(MF_STRIPE_FAILURES, i), 0);
+    metrics_destroy();
 
     ck_assert_msg(rc == APP_OK, "rc %d: %s", rc, c.err.msg);
     ck_assert_int_eq(c.err.code, APP_OK);
@@ -610,9 +620,16 @@ START_TEST(test_card_error)
     struct client c;
     int rc;
 
+    ck_assert_int_eq(metrics_create(1), 0);
+    metrics_slot_used(0);
+    metrics_attach(0);
     client_start(&c, script, 1);
     rc = stripe_post(c.s, "/v1/payment_intents/pi_1/confirm", NULL, "k2", &c.out, &c.err);
     client_stop(&c);
+    /* A declined card is a failed call of resource "payment_intents". */
+    ck_assert_uint_eq(metrics_sum(MF_STRIPE_FAILURES,
+                                  metrics_index(MF_STRIPE_REQUESTS, 0, "payment_intents")), 1);
+    metrics_destroy();
     ck_assert_int_eq(rc, APP_EUNPROCESSABLE);
     ck_assert_int_eq(stripe_last_attempts(c.s), 1);
     ck_assert_str_eq(c.err.msg, "stripe: card_error/card_declined: Your card has "
