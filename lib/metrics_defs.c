@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "metrics.h"
+#include "stripe_webhook.h"
 
 /* Seconds: Prometheus's default buckets. */
 static const double latency_bounds[] = {
@@ -31,15 +32,11 @@ static const char *const stripe_resources[] = {
     "billing_portal", "invoices", "prices", "products", "events", "other", NULL,
 };
 
-/* The event types the webhook acts on (handlers/webhook.c); any other is "other". */
+/* The event types the webhook acts on (lib/stripe_webhook.h's one list); any other is
+ * "other". */
+#define EVENT_TYPE(type, handler) type,
 static const char *const webhook_types[] = {
-    "checkout.session.completed", "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed", "checkout.session.expired",
-    "payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
-    "charge.dispute.created", "charge.dispute.closed", "charge.dispute.funds_withdrawn",
-    "charge.dispute.funds_reinstated", "customer.subscription.created",
-    "customer.subscription.updated", "customer.subscription.deleted", "invoice.paid",
-    "invoice.payment_failed", "other", NULL,
+    STRIPE_WEBHOOK_EVENTS(EVENT_TYPE) "other", NULL,
 };
 
 /*
