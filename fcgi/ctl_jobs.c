@@ -389,7 +389,8 @@ ctl_send_mail(struct ctl *c, int argc, char **argv)
         total.retry += st.retry;
         total.failed += st.failed;
         total.lost_race += st.lost_race;
-        worked = st.sent + st.retry + st.failed + st.lost_race > 0;
+        total.suppressed += st.suppressed;
+        worked = st.sent + st.retry + st.failed + st.lost_race + st.suppressed > 0;
         if (!loop && !worked)
             break;
         if (loop && !worked) {
@@ -400,8 +401,8 @@ ctl_send_mail(struct ctl *c, int argc, char **argv)
         }
     }
     if (!loop)
-        printf("{\"sent\":%d,\"retry\":%d,\"failed\":%d,\"lostRace\":%d}\n", total.sent,
-               total.retry, total.failed, total.lost_race);
+        printf("{\"sent\":%d,\"retry\":%d,\"failed\":%d,\"lostRace\":%d,\"suppressed\":%d}\n",
+               total.sent, total.retry, total.failed, total.lost_race, total.suppressed);
     mailer_free(ml);
     /* The loop ends only when asked to stop: a clean stop, whatever its last poll found. */
     return loop || rc == APP_OK ? 0 : 1;

@@ -27,6 +27,7 @@ const struct route routes[] = {
     {M_GET,  "/v1/access-grants",                                 grants_list,            R_ADMIN | R_DDB,               0,        "grants.list"},
     {M_POST, "/v1/webhook/stripe",                                webhook_stripe,         R_RAW_BODY | R_DDB,            64 * KB,  "webhook.stripe"},
     {M_POST, "/v1/stripe/webhook",                                webhook_stripe,         R_RAW_BODY | R_DDB,            64 * KB,  "webhook.stripe"},
+    {M_POST, "/v1/ses/events",                                    ses_events,             R_RAW_BODY | R_DDB,            64 * KB,  "ses.events"},
 
     {M_POST, "/v1/teams/create",                                  teams_create,           R_JSON_BODY | R_DDB | R_STRIPE,8 * KB,   "teams.create"},
     {M_GET,  "/v1/teams/{teamId}",                                teams_get,              R_DDB,                         0,        "teams.get"},

@@ -12,7 +12,8 @@ struct request;
 
 /* Route flags, checked centrally before the handler runs. */
 #define R_JSON_BODY 0x01   /* body must be application/json, parsed into req->json */
-#define R_RAW_BODY  0x02   /* body read but not parsed: the Stripe webhook verifies the bytes */
+#define R_RAW_BODY  0x02   /* body read but not parsed: the Stripe webhook and SNS
+                            * deliveries verify the bytes */
 #define R_ADMIN     0x04   /* Authorization: Bearer <PRODENTHUB_ADMIN_TOKEN> required */
 #define R_DDB       0x08   /* needs the worker's DynamoDB client (else 503) */
 #define R_STRIPE    0x10   /* needs the Stripe client */

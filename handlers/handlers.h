@@ -30,6 +30,9 @@ int coupons_validate(struct request *req);
 int purchases_create(struct request *req);
 int purchases_get(struct request *req);
 
+/* ses_events.c */
+int ses_events(struct request *req);
+
 /* grants.c */
 int grants_list(struct request *req);
 

@@ -65,6 +65,7 @@ struct cfg {
     char *tbl_catalogue;
     char *tbl_webhook_events;
     char *tbl_email_outbox;
+    char *tbl_email_suppressions;
     char *tbl_access_grants;
     char *tbl_app;
     char *tbl_payments;
@@ -94,6 +95,8 @@ struct cfg {
     char *cluster_rules_file;
     struct cluster_rules *clusters;          /* cfg_load_rules(); NULL until then */
     char *ses_from;
+    char *ses_events_topic_arn;       /* SNS topics POST /v1/ses/events accepts */
+    char *sns_allowed_hosts;          /* hosts of SigningCertURL / SubscribeURL */
 
     /* email */
     char *email_transport;      /* smtp | ses */

@@ -66,6 +66,8 @@ const struct cfg_def cfg_defs[] = {
     S("DYNAMODB_WEBHOOK_EVENTS_TABLE", "prodenthub-webhook-events", tbl_webhook_events,
       CFG_TABLE),
     S("DYNAMODB_EMAIL_OUTBOX_TABLE", "prodenthub-email-outbox", tbl_email_outbox, CFG_TABLE),
+    S("DYNAMODB_EMAIL_SUPPRESSIONS_TABLE", "prodenthub-email-suppressions",
+      tbl_email_suppressions, CFG_TABLE),
     S("DYNAMODB_ACCESS_GRANTS_TABLE", "prodenthub-access-grants", tbl_access_grants, CFG_TABLE),
     S("DYNAMODB_PAYMENTS_TABLE", "prodenthub-payments", tbl_payments, CFG_TABLE),
     S("DATABASE_TABLE_NAME", "prodenthub-app", tbl_app, CFG_TABLE),
@@ -93,6 +95,8 @@ const struct cfg_def cfg_defs[] = {
     S("SCHOLARSHIP_RULES_FILE", PKGDATADIR "/rules/scholarship.json", scholarship_rules_file, 0),
     S("CLUSTER_RULES_FILE", PKGDATADIR "/rules/clusters.json", cluster_rules_file, 0),
     S("SES_FROM_EMAIL", "noreply@prodenthub.com.au", ses_from, 0),
+    S("SES_EVENTS_TOPIC_ARN", "", ses_events_topic_arn, 0),
+    S("SNS_ALLOWED_HOSTS", "", sns_allowed_hosts, 0),
 
     S("EMAIL_TRANSPORT", "smtp", email_transport, 0),
     S("EMAIL_FROM_NAME", "ProDentHub", email_from_name, 0),

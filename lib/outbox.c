@@ -23,6 +23,7 @@
 #include "mime.h"
 #include "outbox.h"
 #include "seal.h"
+#include "suppress.h"
 #include "template.h"
 
 #define INDEX "status-nextAttemptAt-index"
@@ -403,7 +404,7 @@ one(struct ddb *ddb, const struct cfg *cfg, struct mailer *ml, struct json_objec
     long attempts = 0;
     char next[40];
     long long now = wall_ms();
-    int rc;
+    int rc, suppressed = 0;
 
     app_error_clear(&e);
     if (!id || !json_str(r, "status") || !json_str(r, "nextAttemptAt"))
@@ -419,9 +420,18 @@ one(struct ddb *ddb, const struct cfg *cfg, struct mailer *ml, struct json_objec
     if (json_object_object_get_ex(r, "attempts", &v))
         attempts = (long)json_object_get_int64(v);
     attempts++;
-    rc = send_row(cfg, ml, r, &e);
+    /* Checked after the claim, so a bounce recorded while the row waited still counts. */
+    rc = suppress_check(ddb, cfg, json_str(r, "toAddr"), &suppressed, &e);
+    if (rc == APP_OK && !suppressed)
+        rc = send_row(cfg, ml, r, &e);
     now = wall_ms();
-    if (rc == APP_OK) {
+    if (rc == APP_OK && suppressed) {
+        st->suppressed++;
+        log_msg(LL_WARN, "outbox: %s (%s) not sent: the recipient is on the suppression list",
+                json_str(r, "template"), json_str(r, "cause"));
+        rc = finish(ddb, cfg, id, me, "suppressed", NULL,
+                    "the recipient bounced or complained", now, &e);
+    } else if (rc == APP_OK) {
         st->sent++;
         log_msg(LL_INFO, "outbox: sent %s (%s) after %ld attempt(s)", json_str(r, "template"),
                 json_str(r, "cause"), attempts);

@@ -4,9 +4,10 @@
  * a service).  The row's key is cause#template#recipient, so one cause mails one recipient
  * one template once, however often the cause is replayed.
  *
- * Row: status pending → sending (a 60 s lease) → sent | failed.  nextAttemptAt orders the
- * work through the status-nextAttemptAt index and is removed when a row is finished, so
- * finished rows leave the index.  A sender that dies mid-send leaves a lease that expires:
+ * Row: status pending → sending (a 60 s lease) → sent | failed | suppressed (the recipient is
+ * on the suppression list, lib/suppress.h, read consistently just before the send).
+ * nextAttemptAt orders the work through the status-nextAttemptAt index and is removed when a
+ * row is finished, so finished rows leave the index.  A sender that dies mid-send leaves a lease that expires:
  * the row is sent again (at least once; SMTP cannot do better), never lost.
  */
 #ifndef PH_OUTBOX_H
@@ -49,6 +50,7 @@ struct outbox_stats {
     int retry;                     /* failed for now, scheduled again */
     int failed;                    /* given up: refused or out of attempts */
     int lost_race;                 /* claimed by another sender first */
+    int suppressed;                /* not sent: the recipient bounced or complained */
 };
 
 /* Send what is due (at most max rows), as sender `me` (host:pid). */

@@ -250,6 +250,25 @@ resource "aws_dynamodb_table" "email_outbox" {
   }
 }
 
+resource "aws_dynamodb_table" "email_suppressions" {
+  name         = "${var.table_prefix}prodenthub-email-suppressions"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "addressHash"
+
+  attribute {
+    name = "addressHash"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+}
+
 resource "aws_dynamodb_table" "mock_exams" {
   name         = "${var.table_prefix}prodenthub-mock-exams"
   billing_mode = "PAY_PER_REQUEST"
