@@ -7,8 +7,8 @@
  * Row: status pending → sending (a 60 s lease) → sent | failed | suppressed (the recipient is
  * on the suppression list, lib/suppress.h, read consistently just before the send).
  * nextAttemptAt orders the work through the status-nextAttemptAt index and is removed when a
- * row is finished, so finished rows leave the index.  A sender that dies mid-send leaves a lease that expires:
- * the row is sent again (at least once; SMTP cannot do better), never lost.
+ * row is finished, so finished rows leave the index.  A sender that dies mid-send leaves a
+ * lease that expires: the row is sent again (at least once; SMTP cannot do better), never lost.
  */
 #ifndef PH_OUTBOX_H
 #define PH_OUTBOX_H
