@@ -23,9 +23,10 @@ module "bucket" {
 }
 
 module "ses" {
-  source     = "./modules/ses"
-  name       = local.name
-  from_email = var.ses_from_email
+  source          = "./modules/ses"
+  name            = local.name
+  from_email      = var.ses_from_email
+  events_endpoint = var.ses_events_endpoint
 }
 
 module "iam" {

@@ -21,6 +21,11 @@ output "ses_configuration_set" {
   value = module.ses.configuration_set_name
 }
 
+output "ses_events_topic_arn" {
+  description = "SES_EVENTS_TOPIC_ARN: the topic POST /v1/ses/events accepts"
+  value       = module.ses.events_topic_arn
+}
+
 output "alarm_topic_arn" {
   value = module.monitoring.alarm_topic_arn
 }

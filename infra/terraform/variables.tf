@@ -36,6 +36,12 @@ variable "ses_from_email" {
   default     = "noreply@prodenthub.com.au"
 }
 
+variable "ses_events_endpoint" {
+  description = "https://<api host>/v1/ses/events: subscribed to the SES events topic (bounces, complaints); \"\" for none"
+  type        = string
+  default     = ""
+}
+
 variable "ai_models" {
   description = "AI_MODELS: the Bedrock model ids the service may invoke"
   type        = list(string)

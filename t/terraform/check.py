@@ -239,6 +239,10 @@ def check_ses(parsed):
     ed = one(dest["event_destination"])
     check(set(ed["matching_event_types"]) >= {"BOUNCE", "COMPLAINT"}, "SES events")
     check("aws_sns_topic." in one(ed["sns_destination"])["topic_arn"], "SES events not to SNS")
+    sub = resources(mod, "aws_sns_topic_subscription").get("api", {})
+    check(sub.get("protocol") == "https" and sub.get("endpoint") == "${var.events_endpoint}"
+          and "aws_sns_topic.mail_events" in sub.get("topic_arn", ""),
+          "the API's https subscription to the SES events topic")
     ident = next(iter(resources(mod, "aws_sesv2_email_identity").values()))
     check("configuration_set" in ident.get("configuration_set_name", ""),
           "the identity's default configuration set")

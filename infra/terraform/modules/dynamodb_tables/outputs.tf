@@ -7,6 +7,7 @@ locals {
     "coupons"            = aws_dynamodb_table.coupons
     "discount-purchases" = aws_dynamodb_table.discount_purchases
     "email-outbox"       = aws_dynamodb_table.email_outbox
+    "email-suppressions" = aws_dynamodb_table.email_suppressions
     "mock-exams"         = aws_dynamodb_table.mock_exams
     "mock-registrations" = aws_dynamodb_table.mock_registrations
     "mock-statistics"    = aws_dynamodb_table.mock_statistics

@@ -2,8 +2,22 @@ locals {
   domain = split("@", var.from_email)[1]
 }
 
+# SignatureVersion 2 (SHA256withRSA): what POST /v1/ses/events prefers (it accepts 1 too).
 resource "aws_sns_topic" "mail_events" {
-  name = "${var.name}-ses-events"
+  name              = "${var.name}-ses-events"
+  signature_version = 2
+}
+
+# The API's endpoint (POST /v1/ses/events) subscribed over HTTPS: SNS sends it a
+# SubscriptionConfirmation, which the API confirms itself once SES_EVENTS_TOPIC_ARN names this
+# topic (docs/OPERATIONS.md "SES bounces and complaints").  None while events_endpoint is "".
+resource "aws_sns_topic_subscription" "api" {
+  count                  = var.events_endpoint == "" ? 0 : 1
+  topic_arn              = aws_sns_topic.mail_events.arn
+  protocol               = "https"
+  endpoint               = var.events_endpoint
+  endpoint_auto_confirms = false
+  raw_message_delivery   = false
 }
 
 resource "aws_sesv2_configuration_set" "this" {
