@@ -39,7 +39,7 @@ Control (same port, JSON, no auth):
         publishes an SES event as SES's configuration set does (eventType Bounce/Complaint;
         "eventType": false gives notificationType, the identity notifications' form)
     GET  /__sns/stats      {"subscriptions": [{"endpoint","topicArn","confirmed"}],
-                            "certFetches", "confirmations", "deliveries"}
+                            "certFetches", "certHosts", "confirmations", "deliveries"}
 """
 
 import argparse
@@ -109,6 +109,7 @@ class State:
         self.topic = topic
         self.subs = []                 # {"endpoint", "topicArn", "token", "confirmed", "arn"}
         self.cert_fetches = self.confirmations = self.deliveries = 0
+        self.cert_hosts = []           # the Host header of each certificate fetch
 
     def sign(self, msg, version):
         h = hashes.SHA1() if int(version) == 1 else hashes.SHA256()
@@ -188,14 +189,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == st.cert_path:
             with st.lock:
                 st.cert_fetches += 1
-            log("certificate fetched")
+                st.cert_hosts.append(self.headers.get("Host", ""))
+            log("certificate fetched as %s", self.headers.get("Host", ""))
             return self._send(200, st.pem, "application/x-x509-ca-cert")
         if url.path == "/__sns/stats":
             with st.lock:
                 return self._send(200, {
                     "subscriptions": [{k: s[k] for k in ("endpoint", "topicArn", "confirmed")}
                                       for s in st.subs],
-                    "certFetches": st.cert_fetches, "confirmations": st.confirmations,
+                    "certFetches": st.cert_fetches, "certHosts": st.cert_hosts,
+                    "confirmations": st.confirmations,
                     "deliveries": st.deliveries})
         q = dict(urllib.parse.parse_qsl(url.query))
         if url.path == "/" and q.get("Action") == "ConfirmSubscription":
