@@ -164,7 +164,7 @@ add_all(struct ddb *ddb, const struct cfg *cfg, struct json_object *list, const 
         else
             out->suppressed++;
         /* The hash only: the address stays out of the logs. */
-        log_msg(LL_INFO, "ses: %s suppresses %.12s… (%s)%s", reason, h, detail ? detail : "-",
+        log_msg(LL_INFO, "ses: %s suppresses %.12s... (%s)%s", reason, h, detail ? detail : "-",
                 dup ? " again" : "");
     }
     return APP_OK;
