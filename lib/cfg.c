@@ -14,6 +14,7 @@
 #include "cfg_ssm.h"
 #include "cluster.h"
 #include "cognito.h"
+#include "sns.h"
 #include "log.h"
 #include "mem.h"
 #include "scholarship.h"
@@ -348,6 +349,8 @@ cfg_load(struct cfg *out, const char *path, int path_required, char *err, size_t
         goto fail;
     resolve_region(out);
     if (cognito_resolve(out, err, errlen) != 0)
+        goto fail;
+    if (sns_settings_check(out->ses_events_topic_arn, out->sns_allowed_hosts, err, errlen) != 0)
         goto fail;
     apply_table_prefix(out);
     return 0;

@@ -245,6 +245,43 @@ sns_url_allowed(const char *hosts, const char *topic_arn, const char *url)
 }
 
 int
+sns_settings_check(const char *topics, const char *hosts, char *err, size_t errlen)
+{
+    char def[AUTH_MAX], one[AUTH_MAX];
+    const char *p = topics ? topics : "", *s;
+    size_t n, i;
+
+    while (next_entry(&p, &s, &n)) {
+        if (n >= sizeof(one)) {
+            snprintf(err, errlen, "SES_EVENTS_TOPIC_ARN: an entry is too long");
+            return -1;
+        }
+        memcpy(one, s, n);
+        one[n] = '\0';
+        if (default_host(one, def, sizeof(def)) != 0 || strchr(one, ';')) {
+            snprintf(err, errlen, "SES_EVENTS_TOPIC_ARN must list SNS topic ARNs "
+                     "(arn:aws:sns:<region>:<account>:<name>, comma-separated)");
+            return -1;
+        }
+    }
+    p = hosts ? hosts : "";
+    while (next_entry(&p, &s, &n)) {
+        for (i = 0; i < n; i++) {
+            if (!isalnum((unsigned char)s[i]) && !strchr(".-:[]", s[i])) {
+                snprintf(err, errlen, "SNS_ALLOWED_HOSTS must list host or host:port "
+                         "entries, comma-separated");
+                return -1;
+            }
+        }
+        if (n >= AUTH_MAX) {
+            snprintf(err, errlen, "SNS_ALLOWED_HOSTS: an entry is too long");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
 sns_check_signature(const struct sns_msg *m, X509 *cert, time_t now, struct app_error *err)
 {
     unsigned char sig[SIG_B64_MAX];

@@ -71,6 +71,9 @@ int sns_topic_allowed(const char *list, const char *arn);
 /* 1 when url may be fetched for a message of topic_arn under hosts (see sns_policy). */
 int sns_url_allowed(const char *hosts, const char *topic_arn, const char *url);
 
+/* The settings SES_EVENTS_TOPIC_ARN and SNS_ALLOWED_HOSTS well formed: 0, or -1 and why. */
+int sns_settings_check(const char *topics, const char *hosts, char *err, size_t errlen);
+
 /*
  * Check m's signature with cert (its dates against now; an RSA key): APP_OK, or
  * APP_EFORBIDDEN with reason "bad_signature" or "bad_certificate".

@@ -271,6 +271,34 @@ START_TEST(test_hash)
 }
 END_TEST
 
+static const struct {
+    const char *topics, *hosts;
+    int ok;
+} settings_cases[] = {
+    {"", "", 1},
+    {ARN, "", 1},
+    {ARN "," TOPIC, "127.0.0.1:8080, sns.example", 1},
+    {"arn:aws-cn:sns:cn-north-1:1:t", "", 1},
+    {"prodenthub-ses-events", "", 0},
+    {"arn:aws:sqs:us-east-1:1:t", "", 0},
+    {"arn:aws:sns:US_EAST:1:t", "", 0},
+    {ARN, "https://sns.example", 0},
+    {ARN, "sns.example/path", 0},
+    {ARN, "user@sns.example", 0},
+};
+
+START_TEST(test_settings)
+{
+    char err[256] = "";
+    int rc = sns_settings_check(settings_cases[_i].topics, settings_cases[_i].hosts, err,
+                                sizeof(err));
+
+    ck_assert_msg((rc == 0) == settings_cases[_i].ok, "case %d: %d %s", _i, rc, err);
+    if (!settings_cases[_i].ok)
+        ck_assert(strstr(err, "SES_EVENTS_TOPIC_ARN") || strstr(err, "SNS_ALLOWED_HOSTS"));
+}
+END_TEST
+
 static Suite *
 sns_suite(void)
 {
@@ -282,6 +310,8 @@ sns_suite(void)
     tcase_add_loop_test(tc, test_string_to_sign, 0,
                         (int)(sizeof(tbs_cases) / sizeof(tbs_cases[0])));
     tcase_add_loop_test(tc, test_url_allowed, 0, (int)(sizeof(url_cases) / sizeof(url_cases[0])));
+    tcase_add_loop_test(tc, test_settings, 0,
+                        (int)(sizeof(settings_cases) / sizeof(settings_cases[0])));
     tcase_add_loop_test(tc, test_hash, 0, (int)(sizeof(hash_cases) / sizeof(hash_cases[0])));
     suite_add_tcase(s, tc);
     return s;
