@@ -62,6 +62,8 @@ static const struct ctl_command {
     { "reconcile", "[--since TIME] [--until TIME] [--json]", 0, ctl_reconcile,
       "compare Stripe's payments and refunds with our records and grants; exit 1 on a "
       "mismatch, 3 when something could not be read" },
+    { "forget", "EMAIL", 1, ctl_forget,
+      "erase a person's data from every table and their uploads (idempotent)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -2,7 +2,8 @@
  * prodenthubctl: the operator's tool.  ctl.c reads the command line, sets up the clients and
  * runs a command of its table; each command lives in the file of its kind: ctl_tables.c
  * (tables, seed, the shared Scan), ctl_coupons.c, ctl_jobs.c (the periodic jobs),
- * ctl_stripe_sync.c and ctl_reconcile.c (Stripe).
+ * ctl_stripe_sync.c and ctl_reconcile.c (Stripe), ctl_forget.c (erasure) and
+ * ctl_report.c (the marketing report).
  */
 #ifndef PH_CTL_H
 #define PH_CTL_H
@@ -49,6 +50,10 @@ typedef int (*ctl_stripe_fn)(void *arg, struct json_object *obj);
  * read and fn never failed, -1 otherwise (said on stderr). */
 int ctl_stripe_list(struct stripe *st, const char *path, const char *const *filters,
                     ctl_stripe_fn fn, void *arg);
+/* Erase one person's data from every table and their uploads (ctl_forget.c). */
+ctl_command_fn ctl_forget;
+/* The marketing figures of a period from the tables, as a table or CSV (ctl_report.c). */
+ctl_command_fn ctl_report;
 
 /* Called for every item of a scan: plain is NULL when raw is not DynamoDB JSON it can read.
  * Non-zero marks the scan failed (it goes on). */

@@ -23,6 +23,10 @@
 /* The encoded path of an object: the base, '/', the key with every byte as %XX at worst. */
 #define S3_PATH_MAX (512 + 1 + 3 * S3_KEY_MAX + 1)
 #define S3_URL_MAX (8 + 512 + S3_PATH_MAX)
+/* A listing's answer (S3_LIST_PAGE keys of at most S3_KEY_MAX bytes, escaped, and their
+ * details) or an error's. */
+#define S3_LIST_PAGE 100
+#define S3_ANSWER_MAX (S3_LIST_PAGE * (6 * S3_KEY_MAX + 512) + 4096)
 
 struct s3 {
     const struct cfg *cfg;
@@ -31,7 +35,7 @@ struct s3 {
     char url_host[512];             /* authority in URLs: [bucket.]host[:port] as configured */
     char sign_host[512];            /* the Host header signed: url_host without a default port */
     char base[512];                 /* path before the key: [prefix][/bucket], no trailing '/' */
-    struct http_conn conn;          /* for HEAD: no answer body */
+    struct http_conn conn;          /* HEAD, DELETE, and listings (S3_ANSWER_MAX) */
 };
 
 /* botocore's VALID_BUCKET: what may be named at all (path style needs no encoding then). */
@@ -141,7 +145,7 @@ s3_new(const struct cfg *cfg, struct creds_provider *creds)
         free(s);
         return NULL;
     }
-    if (http_conn_init(&s->conn, 4096) != 0) {
+    if (http_conn_init(&s->conn, S3_ANSWER_MAX) != 0) {
         free(s);
         return NULL;
     }
@@ -331,4 +335,158 @@ s3_put_instructions(const char *url_member, const char *url, const char *content
     json_object_object_add(o, "headers", h);
     json_object_object_add(o, "expiresAt", json_object_new_string(expires_at));
     return o;
+}
+
+/* One signed request (GET or DELETE) of path?query (both already encoded); its status into
+ * *status, the body in s->conn.resp. */
+static int
+send_signed(struct s3 *s, const char *method, const char *path, const char *query,
+            long *status, struct app_error *err)
+{
+    const char *bucket = s->cfg->s3_bucket;
+    long budget = s->cfg->s3_timeout_ms;
+    struct sigv4_request sr;
+    struct aws_headers h;
+    struct http_req hr;
+    char urlst[S3_URL_MAX + 1024];
+    struct buf url;
+    CURLcode cc;
+    int rc;
+
+    buf_init_fixed(&url, urlst, sizeof(urlst));
+    if (buf_printf(&url, "%s://%s%s%s%s", s->scheme, s->url_host, path, query ? "?" : "",
+                   query ? query : "") != APP_OK)
+        return app_error_set(err, APP_ENOMEM, "s3: URL too long");
+    memset(&sr, 0, sizeof(sr));
+    sr.method = method;
+    sr.host = s->sign_host;
+    sr.path = path;
+    sr.query = query;
+    sr.region = cfg_region(s->cfg);
+    sr.service = "s3";
+    rc = aws_sign(&h, &sr, s->creds, err);
+    if (rc != APP_OK)
+        return rc;
+    memset(&hr, 0, sizeof(hr));
+    hr.method = "GET";
+    hr.url = url.data;
+    hr.headers = h.list;
+    hr.connect_ms = budget;
+    hr.left_ms = budget;
+    http_conn_prepare(&s->conn, &hr);
+    if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(s->conn.curl, CURLOPT_CUSTOMREQUEST, method);
+    cc = curl_easy_perform(s->conn.curl);
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        return app_error_set(err, APP_ETIMEOUT, "s3: %s in %s: no answer within %ld ms",
+                             method, bucket, budget);
+    if (cc != CURLE_OK)
+        return app_error_set(err, APP_EUNAVAILABLE, "s3: %s in %s: %s", method, bucket,
+                             http_conn_error(&s->conn, cc));
+    curl_easy_getinfo(s->conn.curl, CURLINFO_RESPONSE_CODE, status);
+    if (*status >= 500)
+        return app_error_set(err, APP_EUNAVAILABLE, "s3: %s in %s: HTTP %ld", method, bucket,
+                             *status);
+    return APP_OK;
+}
+
+int
+s3_delete(struct s3 *s, const char *key, struct app_error *err)
+{
+    char pathst[S3_PATH_MAX];
+    struct buf path;
+    long status = 0;
+    int rc;
+
+    buf_init_fixed(&path, pathst, sizeof(pathst));
+    rc = object_path(s, key, &path, err);
+    if (rc == APP_OK)
+        rc = send_signed(s, "DELETE", path.data, NULL, &status, err);
+    if (rc != APP_OK)
+        return rc;
+    if (status != 204 && status != 200 && status != 404)
+        return app_error_set(err, APP_EUPSTREAM, "s3: DELETE in %s: HTTP %ld",
+                             s->cfg->s3_bucket, status);
+    return APP_OK;
+}
+
+/* XML text between <tag> and </tag> from *p on, unescaped (the five entities), into out;
+ * *p moved past it.  0, or -1 when there is no more. */
+static int
+xml_next(const char **p, const char *open, const char *close, char *out, size_t n)
+{
+    static const struct { const char *e; char c; } ents[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
+    };
+    const char *a = strstr(*p, open), *b;
+    size_t j = 0, k;
+
+    if (!a || !(b = strstr(a + strlen(open), close)))
+        return -1;
+    for (a += strlen(open); a < b && j + 1 < n; a++) {
+        for (k = 0; *a == '&' && k < sizeof(ents) / sizeof(ents[0]); k++) {
+            if (strncmp(a, ents[k].e, strlen(ents[k].e)) == 0)
+                break;
+        }
+        if (*a == '&' && k < sizeof(ents) / sizeof(ents[0])) {
+            out[j++] = ents[k].c;
+            a += strlen(ents[k].e) - 1;
+        } else {
+            out[j++] = *a;
+        }
+    }
+    out[j] = '\0';
+    *p = b + strlen(close);
+    return 0;
+}
+
+int
+s3_delete_prefix(struct s3 *s, const char *prefix, long *deleted, struct app_error *err)
+{
+    char pathst[S3_PATH_MAX], queryst[S3_PATH_MAX + 64], key[S3_KEY_MAX + 1];
+    struct buf path, query;
+    const char *p;
+    long status = 0;
+    int rc, n, round;
+
+    *deleted = 0;
+    if (!prefix || !*prefix || strlen(prefix) > S3_KEY_MAX)
+        return app_error_set(err, APP_EINTERNAL, "s3: a prefix must have 1 to %d bytes",
+                             S3_KEY_MAX);
+    buf_init_fixed(&path, pathst, sizeof(pathst));
+    buf_init_fixed(&query, queryst, sizeof(queryst));
+    if (buf_puts(&path, s->base) != APP_OK || buf_puts(&path, "/") != APP_OK ||
+        buf_printf(&query, "list-type=2&max-keys=%d&prefix=", S3_LIST_PAGE) != APP_OK ||
+        sigv4_uri_encode(&query, prefix, strlen(prefix), 0) != APP_OK)
+        return app_error_set(err, APP_ENOMEM, "s3: prefix too long");
+    /* List the first page and delete what it names, until a listing is empty: what was
+     * deleted is no longer listed, so no continuation token is needed. */
+    for (round = 0; round < 100000; round++) {
+        rc = send_signed(s, "GET", path.data, query.data, &status, err);
+        if (rc != APP_OK)
+            return rc;
+        if (status != 200)
+            return app_error_set(err, APP_EUPSTREAM, "s3: listing %s in %s: HTTP %ld",
+                                 prefix, s->cfg->s3_bucket, status);
+        {
+            size_t len = s->conn.resp.len;
+            char *copy = xmalloc(len + 1);
+
+            memcpy(copy, s->conn.resp.data ? s->conn.resp.data : "", len);
+            copy[len] = '\0';
+            p = copy;
+            for (n = 0; xml_next(&p, "<Key>", "</Key>", key, sizeof(key)) == 0; n++) {
+                rc = s3_delete(s, key, err);
+                if (rc != APP_OK) {
+                    free(copy);
+                    return rc;
+                }
+                (*deleted)++;
+            }
+            free(copy);
+        }
+        if (n == 0)
+            return APP_OK;
+    }
+    return app_error_set(err, APP_EINTERNAL, "s3: %s: too many objects", prefix);
 }

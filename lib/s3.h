@@ -73,4 +73,17 @@ struct json_object *s3_put_instructions(const char *url_member, const char *url,
 int s3_head(struct s3 *s, const char *key, long long *size_out, char *ctype_out,
             size_t ctype_len, struct app_error *err);
 
+/*
+ * DELETE Object: APP_OK also when there was none (S3 answers 204 either way); other codes
+ * as s3_head's.
+ */
+int s3_delete(struct s3 *s, const char *key, struct app_error *err);
+
+/*
+ * Delete every object whose key starts with prefix (ListObjectsV2 then DELETE of each, until
+ * nothing is listed); how many into *deleted.  Codes as s3_head's.  The caller needs
+ * s3:ListBucket on the prefix and s3:DeleteObject.
+ */
+int s3_delete_prefix(struct s3 *s, const char *prefix, long *deleted, struct app_error *err);
+
 #endif

@@ -36,8 +36,8 @@ saas_upload_type_ok(const struct ctx *c, const char *type)
 
 /* The user's folder: the sub itself when it is made of safe characters (Cognito's are
  * UUIDs), else its SHA-256, so no sub can name another user's folder. */
-static void
-user_folder(const char *user_id, char *out, size_t n)
+void
+saas_upload_folder(const char *user_id, char *out, size_t n)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     size_t i;
@@ -85,7 +85,7 @@ saas_upload_url(const struct ctx *c, const char *user_id, const char *file_name,
         return app_error_set(err, APP_EUNAVAILABLE, "uploads: no S3 client");
     if (id_new(id, sizeof(id), "upl_") != 0)
         return app_error_set(err, APP_EINTERNAL, "no random bytes");
-    user_folder(user_id, folder, sizeof(folder));
+    saas_upload_folder(user_id, folder, sizeof(folder));
     safe_name(file_name, name, sizeof(name));
     snprintf(out->key, sizeof(out->key), "uploads/%s/%s/%s", folder, id, name);
     buf_init_fixed(&url, out->url, sizeof(out->url));

@@ -20,6 +20,10 @@ struct saas_upload {
     char expires_at[32];
 };
 
+/* The user's folder under uploads/ (out: at least 80 bytes): the sub itself when it is made
+ * of safe characters, else "h-" and its SHA-256 (prodenthubctl forget deletes it). */
+void saas_upload_folder(const char *user_id, char *out, size_t n);
+
 /* 1 when type is one of SAAS_UPLOAD_TYPES (exact, case-insensitive). */
 int saas_upload_type_ok(const struct ctx *c, const char *type);
 
