@@ -17,6 +17,7 @@
 #include "../lib/fmt.h"
 #include "../lib/ids.h"
 #include "../lib/mail_limit.h"
+#include "../lib/retention.h"
 #include "../lib/txn.h"
 #include "../lib/metrics.h"
 #include "campaign.h"
@@ -95,6 +96,7 @@ take_seat(const struct ctx *c, const struct mock_register_input *in,
     json_object_array_add(items, mock_guard_put_txn(c->cfg, in->exam_id, in->email,
                                                     out->registration_id, now));
     json_object_array_add(items, mock_legacy_check_txn(c->cfg, in->exam_id, in->email));
+    json_object_object_add(reg_av, "ttl", ddb_av_n(retention_records_ttl(c->cfg, c->now)));
     json_object_array_add(items, txn_put(c->cfg->tbl_mock_registrations, reg_av,
                                          "attribute_not_exists(registrationId)"));
     if (!out->premium) {

@@ -16,6 +16,7 @@
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
 #include "../lib/reservation.h"
+#include "../lib/retention.h"
 #include "../lib/stripe.h"
 #include "../lib/metrics.h"
 #include "purchase.h"
@@ -73,6 +74,7 @@ reserve(const struct ctx *c, const struct purchase *p, struct app_error *err)
     add_s(pur, "expiresAt", o->expires_at);
     add_s(pur, "createdAt", p->now);
     add_s(pur, "updatedAt", p->now);
+    json_object_object_add(pur, "ttl", ddb_av_n(retention_records_ttl(c->cfg, c->now)));
     as_reservation(p, &r);
     rc = reservation_take(c->ddb, c->cfg, &r, o->code[0] ? &p->hold : NULL, pur, p->now, err);
     json_object_put(pur);

@@ -17,6 +17,7 @@
 #include "../lib/ids.h"
 #include "../lib/mail_limit.h"
 #include "../lib/outbox.h"
+#include "../lib/retention.h"
 #include "../lib/txn.h"
 #include "campaign.h"
 #include "record.h"
@@ -421,7 +422,7 @@ record_create(const struct campaign *k, const struct ctx *c, struct json_object 
                record_link_fn link_fn, struct json_object *metadata, struct json_object *also,
                struct record_made *made, struct app_error *err)
 {
-    struct json_object *items = NULL;
+    struct json_object *items = NULL, *av;
     struct paylink_out *out = &made->session;
     struct record_link link;
     char cond[80];
@@ -438,8 +439,9 @@ record_create(const struct campaign *k, const struct ctx *c, struct json_object 
     link.pl.extra_meta = metadata;
     snprintf(cond, sizeof(cond), "attribute_not_exists(%s)", k->key_name);
     items = json_object_new_array();
-    json_object_array_add(items, txn_put(campaign_table(k, c->cfg), ddb_marshal_item(rec),
-                                         cond));
+    av = ddb_marshal_item(rec);
+    json_object_object_add(av, "ttl", ddb_av_n(retention_records_ttl(c->cfg, c->now)));
+    json_object_array_add(items, txn_put(campaign_table(k, c->cfg), av, cond));
     if (also)
         json_object_array_add(items, also);
     also = NULL;

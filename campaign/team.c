@@ -21,6 +21,7 @@
 #include "../lib/ids.h"
 #include "../lib/mail_limit.h"
 #include "../lib/outbox.h"
+#include "../lib/retention.h"
 #include "../lib/stripe.h"
 #include "../lib/strparse.h"
 #include "../lib/txn.h"
@@ -194,9 +195,11 @@ paid(const struct campaign *kind, const struct ctx *c, const struct pay_event *p
     json_object_object_add(v, ":st", ddb_av_s(last ? "fully_paid" : "partially_paid"));
     if (last) {
         json_object_object_add(v, ":until", ddb_av_s(until));
+        json_object_object_add(v, ":keep", ddb_av_n(retention_records_ttl(c->cfg, pe->now)));
         snprintf(upd, sizeof(upd), "SET members[%ld].#st = :paid, members[%ld].paidAt = :now, "
                  "members[%ld].paymentIntentId = :pi, paidCount = :k1, #st = :st, "
-                 "activatedAt = :now, expiresAt = :until, updatedAt = :now REMOVE #ttl", i, i, i);
+                 "activatedAt = :now, expiresAt = :until, updatedAt = :now, #ttl = :keep", i, i,
+                 i);
     } else {
         snprintf(upd, sizeof(upd), "SET members[%ld].#st = :paid, members[%ld].paidAt = :now, "
                  "members[%ld].paymentIntentId = :pi, paidCount = :k1, #st = :st, "

@@ -29,13 +29,13 @@
 #include "../lib/ids.h"
 #include "../lib/metrics.h"
 #include "../lib/stripe_webhook.h"
+#include "../lib/retention.h"
 #include "../lib/txn.h"
 #include "../campaign/campaign.h"
 #include "../saas/subscription.h"
 #include "handlers.h"
 
 #define CLAIM_S 60
-#define EVENT_KEEP_S (30 * 86400)
 
 /* Claim the event: 1 claimed, 0 already done, -1 being processed elsewhere, <-1 error. */
 static int
@@ -52,7 +52,7 @@ claim(struct request *req, const char *id, const char *type, time_t now)
     json_object_object_add(item, "status", ddb_av_s("processing"));
     json_object_object_add(item, "lockedUntil", ddb_av_n((long long)now + CLAIM_S));
     json_object_object_add(item, "receivedAt", ddb_av_s(ts));
-    json_object_object_add(item, "ttl", ddb_av_n((long long)now + EVENT_KEEP_S));
+    json_object_object_add(item, "ttl", ddb_av_n(retention_webhook_event_ttl(req->cfg, now)));
     json_object_object_add(names, "#st", json_object_new_string("status"));
     json_object_object_add(vals, ":processing", ddb_av_s("processing"));
     json_object_object_add(vals, ":now", ddb_av_n((long long)now));

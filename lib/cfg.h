@@ -84,6 +84,9 @@ struct cfg {
     long ai_max_prompt_bytes;
     long ai_max_tokens;         /* Converse's inferenceConfig.maxTokens */
     long team_pay_days;
+    long retention_records_days;
+    long retention_outbox_days;
+    long retention_webhook_events_days;
     long clock_offset_s;        /* tests only: added to the clock (struct ctx's now) */
     long mock_close_hours;
     long mock_reminder_hours;

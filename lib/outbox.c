@@ -22,13 +22,13 @@
 #include "mem.h"
 #include "mime.h"
 #include "outbox.h"
+#include "retention.h"
 #include "seal.h"
 #include "suppress.h"
 #include "template.h"
 
 #define INDEX "status-nextAttemptAt-index"
 #define LEASE_MS 60000LL
-#define KEEP_S (90 * 86400)
 #define RETRY_CAP_MS 3600000LL
 #define MAIL_MAX (2 * 1024 * 1024)
 #define PART_MAX (512 * 1024)
@@ -118,7 +118,7 @@ row(const struct cfg *cfg, const struct outbox_mail *m, time_t now)
         json_object_object_add(o, "toName", json_object_new_string(m->to_name));
     if (m->attachments)
         json_object_object_add(o, "attachments", json_object_get(m->attachments));
-    json_object_object_add(o, "ttl", json_object_new_int64((long long)now + KEEP_S));
+    json_object_object_add(o, "ttl", json_object_new_int64(retention_outbox_ttl(cfg, now)));
     return o;
 }
 

@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "outbox.h"
 #include "payments.h"
+#include "retention.h"
 #include "txn.h"
 
 int
@@ -62,9 +63,10 @@ payment_link_txn(const struct cfg *cfg, const char *pi, const struct payment_row
         json_object_object_add(v, ":a", ddb_av_n(amount));
         json_object_object_add(v, ":cur", ddb_av_s(currency ? currency : ""));
         json_object_object_add(v, ":now", ddb_av_s(now));
+        json_object_object_add(v, ":ttl", ddb_av_n(retention_records_ttl_iso(cfg, now)));
         return txn_update(cfg->tbl_payments, ddb_key_s("paymentIntentId", pi),
                           "SET campaignId = :c, recordId = :r, email = :e, amountCents = :a, "
-                          "currency = :cur, paidAt = :now, updatedAt = :now",
+                          "currency = :cur, paidAt = :now, updatedAt = :now, #ttl = :ttl",
                           "attribute_not_exists(recordId)", v);
     }
     json_object_put(v);
@@ -77,6 +79,7 @@ payment_link_txn(const struct cfg *cfg, const char *pi, const struct payment_row
     json_object_object_add(item, "currency", ddb_av_s(currency ? currency : ""));
     json_object_object_add(item, "paidAt", ddb_av_s(now));
     json_object_object_add(item, "updatedAt", ddb_av_s(now));
+    json_object_object_add(item, "ttl", ddb_av_n(retention_records_ttl_iso(cfg, now)));
     return txn_put(cfg->tbl_payments, item, "attribute_not_exists(paymentIntentId)");
 }
 
@@ -123,6 +126,7 @@ grant_put_txn(const struct cfg *cfg, const char *email, const char *grant, const
     json_object_object_add(g, "validUntil", ddb_av_s(until));
     json_object_object_add(g, "source", ddb_av_s(source));
     json_object_object_add(g, "status", ddb_av_s("active"));
+    json_object_object_add(g, "ttl", ddb_av_n(retention_records_ttl_iso(cfg, from)));
     return txn_put(cfg->tbl_access_grants, g, NULL);
 }
 

@@ -13,6 +13,7 @@
 #include "ddb.h"
 #include "ddbjson.h"
 #include "reservation.h"
+#include "retention.h"
 #include "txn.h"
 
 /* One update element added to items (lib/txn.h names #st). */
@@ -166,6 +167,7 @@ reservation_take(struct ddb *d, const struct cfg *cfg, const struct reservation 
         add_s(red, "purchaseId", p->purchase_id);
         add_s(red, "status", "reserved");
         add_s(red, "createdAt", now);
+        json_object_object_add(red, "ttl", ddb_av_n(retention_records_ttl_iso(cfg, now)));
         json_object_array_add(items, txn_put(cfg->tbl_coupon_usage, red,
                                              "attribute_not_exists(usageId)"));
     }

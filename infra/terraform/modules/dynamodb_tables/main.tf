@@ -16,6 +16,11 @@ resource "aws_dynamodb_table" "access_grants" {
     type = "S"
   }
 
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }
@@ -200,6 +205,11 @@ resource "aws_dynamodb_table" "discount_purchases" {
     projection_type = "ALL"
   }
 
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }
@@ -337,6 +347,11 @@ resource "aws_dynamodb_table" "mock_registrations" {
     projection_type = "ALL"
   }
 
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }
@@ -373,6 +388,11 @@ resource "aws_dynamodb_table" "payments" {
   attribute {
     name = "paymentIntentId"
     type = "S"
+  }
+
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
   }
 
   point_in_time_recovery {
@@ -416,6 +436,11 @@ resource "aws_dynamodb_table" "personalized_plans" {
     projection_type = "ALL"
   }
 
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }
@@ -455,6 +480,11 @@ resource "aws_dynamodb_table" "scholarships" {
     name            = "status-index"
     hash_key        = "status"
     projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = "ttl"
+    enabled        = true
   }
 
   point_in_time_recovery {

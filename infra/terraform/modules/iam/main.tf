@@ -138,7 +138,8 @@ resource "aws_iam_role" "operator" {
 
 data "aws_iam_policy_document" "operator" {
   # Creating and deleting the tables (CreateTable, DescribeTable, the TTL), and the scans,
-  # queries and writes of its jobs (fcgi/ctl_jobs.c, fcgi/ctl_coupons.c).
+  # queries and writes of its jobs (fcgi/ctl_jobs.c, fcgi/ctl_coupons.c), of erasure
+  # (ctl_forget.c: Scan, UpdateItem, DeleteItem) and of the report (ctl_report.c: Scan).
   statement {
     sid = "DynamoDBOperator"
     actions = [
@@ -162,6 +163,26 @@ data "aws_iam_policy_document" "operator" {
     sid       = "DynamoDBConditionChecks"
     actions   = ["dynamodb:ConditionCheckItem"]
     resources = var.table_arns
+  }
+
+  # prodenthubctl forget deletes a person's objects: it lists their prefix
+  # (score-reports/<plan>/, uploads/<user>/) and deletes what is listed (fcgi/ctl_forget.c).
+  statement {
+    sid       = "S3Erase"
+    actions   = ["s3:DeleteObject"]
+    resources = [for p in var.bucket_prefixes : "${var.bucket_arn}/${p}*"]
+  }
+
+  statement {
+    sid       = "S3EraseList"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for p in var.bucket_prefixes : "${p}*"]
+    }
   }
 
   # prodenthubctl loads the same configuration, secrets from SSM included.
