@@ -64,6 +64,8 @@ static const struct ctl_command {
       "mismatch, 3 when something could not be read" },
     { "forget", "EMAIL", 1, ctl_forget,
       "erase a person's data from every table and their uploads (idempotent)" },
+    { "expire-statements", "[--older-than SECONDS]", 0, ctl_expire_statements,
+      "remove the scholarship statements past RETENTION_STATEMENT_DAYS (timer)" },
     { "report", "[--since DATE] [--until DATE] [--csv]", 0, ctl_report,
       "checkouts, payments, coupons, mock exams and scholarships of a period" },
 };

@@ -52,6 +52,8 @@ int ctl_stripe_list(struct stripe *st, const char *path, const char *const *filt
                     ctl_stripe_fn fn, void *arg);
 /* Erase one person's data from every table and their uploads (ctl_forget.c). */
 ctl_command_fn ctl_forget;
+/* Remove the hardship statements older than RETENTION_STATEMENT_DAYS (ctl_forget.c). */
+ctl_command_fn ctl_expire_statements;
 /* The marketing figures of a period from the tables, as a table or CSV (ctl_report.c). */
 ctl_command_fn ctl_report;
 

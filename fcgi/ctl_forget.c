@@ -16,6 +16,11 @@
  * said, and the command exits 1: run it again).  The S3 objects of the person (score
  * reports of their plans, SaaS uploads under their folder) are deleted.  A second run finds
  * nothing: every count is 0.
+ *
+ * prodenthubctl expire-statements: the retention of the hardship statement, which a TTL
+ * cannot do (it deletes whole items, and the application is a record of a sale): the
+ * statement is removed from every application decided (created: the percentage is computed
+ * then) more than RETENTION_STATEMENT_DAYS ago.
  */
 #include "config.h"
 
@@ -31,6 +36,7 @@
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/erase.h"
+#include "../lib/ids.h"
 #include "../lib/s3.h"
 #include "../saas/upload.h"
 #include "ctl.h"
@@ -308,4 +314,60 @@ ctl_forget(struct ctl *c, int argc, char **argv)
     json_object_put(f.pks);
     json_object_put(f.prefixes);
     return rc ? 1 : 0;
+}
+
+struct trim {
+    struct ctl *c;
+    char before[32];
+    long removed;
+};
+
+static int
+trim_one(void *arg, struct json_object *plain, struct json_object *raw)
+{
+    struct trim *t = arg;
+    const char *at, *id;
+    struct json_object *vals, *key;
+    struct app_error e;
+    int rc;
+
+    (void)raw;
+    if (!plain)
+        return 0;
+    at = json_str(plain, "createdAt");
+    id = json_str(plain, "scholarshipId");
+    if (!id || !at || !json_object_object_get_ex(plain, "statement", NULL) ||
+        strcmp(at, t->before) >= 0)
+        return 0;
+    vals = json_object_new_object();
+    json_object_object_add(vals, ":at", ddb_av_s(at));
+    key = ddb_key_s("scholarshipId", id);
+    app_error_clear(&e);
+    rc = ddb_update_item(t->c->ddb, t->c->cfg.tbl_scholarships, key, "REMOVE statement",
+                         "attribute_exists(statement) AND createdAt = :at", NULL, vals, NULL,
+                         NULL, &e);
+    json_object_put(key);
+    json_object_put(vals);
+    if (rc == APP_OK)
+        t->removed++;
+    else if (rc != APP_ECONDITION)
+        fprintf(stderr, "prodenthubctl: expire-statements: %s: %s\n", id, e.msg);
+    return rc == APP_OK || rc == APP_ECONDITION ? 0 : 1;
+}
+
+int
+ctl_expire_statements(struct ctl *c, int argc, char **argv)
+{
+    struct trim t;
+    long older = c->cfg.retention_statement_days * 86400L;
+    int rc;
+
+    if (ctl_older_than(argc, argv, 86400L * 3650, &older) != 0)
+        return 2;
+    memset(&t, 0, sizeof(t));
+    t.c = c;
+    time_iso(ctx_clock(&c->cfg) - older, t.before, sizeof(t.before));
+    rc = ctl_scan(c->ddb, c->cfg.tbl_scholarships, trim_one, &t);
+    printf("%ld statements removed (applications before %s)\n", t.removed, t.before);
+    return rc;
 }

@@ -87,6 +87,7 @@ struct cfg {
     long retention_records_days;
     long retention_outbox_days;
     long retention_webhook_events_days;
+    long retention_statement_days;
     long clock_offset_s;        /* tests only: added to the clock (struct ctx's now) */
     long mock_close_hours;
     long mock_reminder_hours;

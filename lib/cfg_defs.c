@@ -89,6 +89,7 @@ const struct cfg_def cfg_defs[] = {
     I("RETENTION_RECORDS_DAYS", "2557", 1, 36525, retention_records_days),
     I("RETENTION_OUTBOX_DAYS", "30", 1, 3650, retention_outbox_days),
     I("RETENTION_WEBHOOK_EVENTS_DAYS", "30", 4, 3650, retention_webhook_events_days),
+    I("RETENTION_STATEMENT_DAYS", "365", 1, 3650, retention_statement_days),
     I("PRODENTHUB_CLOCK_OFFSET_S", "0", -315360000, 315360000, clock_offset_s),
     I("MOCK_REGISTRATION_CLOSE_HOURS", "2", 0, 720, mock_close_hours),
     I("MOCK_REMINDER_LEAD_HOURS", "24", 1, 168, mock_reminder_hours),

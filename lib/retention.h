@@ -2,7 +2,8 @@
  * How long the records are kept: the one place the "ttl" (epoch seconds, DynamoDB's TTL
  * deletes the item soon after) of every table is computed from, with the periods in the
  * settings RETENTION_RECORDS_DAYS, RETENTION_OUTBOX_DAYS and RETENTION_WEBHOOK_EVENTS_DAYS
- * (docs/DATA.md, "Retention and erasure").
+ * (docs/DATA.md, "Retention and erasure").  RETENTION_STATEMENT_DAYS is not a ttl: a
+ * statement goes from a record that stays (prodenthubctl expire-statements).
  */
 #ifndef PH_RETENTION_H
 #define PH_RETENTION_H

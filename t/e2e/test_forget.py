@@ -208,3 +208,32 @@ def test_records_carry_the_retention_of_the_policy(stack, ddb, made):  # noqa: F
     mine = [it for it in everything_b["prodenthub-email-outbox"] if mentions(it, B) and
             not it["outboxId"]["S"].startswith("limit#")]
     assert mine and all(abs(int(it["ttl"]["N"]) - (now + 30 * 86400)) < 3600 for it in mine)
+
+
+def test_expire_statements_removes_old_statements_only(stack, ddb):  # noqa: F811
+    def iso(days_ago):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - days_ago * 86400))
+
+    ids = {"old": "sch_old%s" % TAG, "new": "sch_new%s" % TAG, "none": "sch_none%s" % TAG}
+    for k, days in (("old", 400), ("new", 300), ("none", 500)):
+        item = {"scholarshipId": {"S": ids[k]}, "createdAt": {"S": iso(days)},
+                "percent": {"N": "50"}, "status": {"S": "paid"}}
+        if k != "none":
+            item["statement"] = {"S": "Why I need it (%s)." % k}
+        ddb.put_item(TableName="prodenthub-scholarships", Item=item)
+    env = dict(stack.env, **stack.ports)
+    ctl = [os.path.join(BUILDDIR, "prodenthubctl"), "expire-statements"]
+    r = subprocess.run(ctl, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("1 statements removed"), r.stdout
+
+    def get(k):
+        return ddb.get_item(TableName="prodenthub-scholarships", ConsistentRead=True,
+                            Key={"scholarshipId": {"S": ids[k]}})["Item"]
+    assert "statement" not in get("old") and get("old")["percent"]["N"] == "50"
+    assert "statement" in get("new")
+    r = subprocess.run(ctl, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("0 statements removed"), r.stdout
+    r = subprocess.run(ctl + ["--older-than", "86400"], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and "statement" not in get("new")
