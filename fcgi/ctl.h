@@ -36,6 +36,8 @@ ctl_command_fn ctl_coupon_disable, ctl_coupon_enable;
 ctl_command_fn ctl_coupon_check;
 ctl_command_fn ctl_sweep_checkouts, ctl_expire_teams, ctl_send_reminders, ctl_import_results;
 ctl_command_fn ctl_send_mail;
+/* Whether an address is on the SES suppression list; --remove takes it off. */
+ctl_command_fn ctl_suppression;
 /* The catalogue's products and prices and the webhook endpoint in Stripe (idempotent). */
 ctl_command_fn ctl_stripe_sync;
 /* Stripe's payments and refunds of a period against our records and grants: every mismatch
@@ -64,6 +66,17 @@ typedef int (*ctl_scan_fn)(void *arg, struct json_object *plain, struct json_obj
 /* Scan a whole table, consistently, page by page; 0 when every page was read and fn
  * never failed, 1 otherwise (said on stderr). */
 int ctl_scan(struct ddb *ddb, const char *table, ctl_scan_fn fn, void *arg);
+
+/*
+ * Call fn on every item of table whose index entry has status and was created before cutoff,
+ * page by page: index CTL_BY_STATUS_CREATED (keyed status, createdAt) or an index keyed by
+ * status alone (createdAt then filtered).  fn returns 1 (done something), 0 (nothing to do)
+ * or -1.  Returns the number of -1s plus query failures; *done counts the 1s.
+ */
+#define CTL_BY_STATUS_CREATED "status-createdAt-index"
+typedef int (*ctl_old_fn)(struct ctl *c, void *arg, struct json_object *item);
+int ctl_each_old(struct ctl *c, const char *table, const char *index, const char *status,
+                 const char *cutoff, ctl_old_fn fn, void *arg, int *done);
 
 /* "--older-than SECONDS" when present as argv[1..2]: 0 (older set, or left), 2 usage. */
 int ctl_older_than(int argc, char **argv, long max, long *older);

@@ -39,6 +39,7 @@
 #include "../lib/ids.h"
 #include "../lib/s3.h"
 #include "../saas/upload.h"
+#include "../campaign/campaign.h"
 #include "ctl.h"
 
 /* The tables erasure visits; every other table (coupons, catalogue, mock exams and their
@@ -316,58 +317,56 @@ ctl_forget(struct ctl *c, int argc, char **argv)
     return rc ? 1 : 0;
 }
 
-struct trim {
-    struct ctl *c;
-    char before[32];
-    long removed;
-};
-
+/* Remove the statement of one application created before the cutoff: 1 removed, 0 none. */
 static int
-trim_one(void *arg, struct json_object *plain, struct json_object *raw)
+trim_one(struct ctl *c, void *arg, struct json_object *plain)
 {
-    struct trim *t = arg;
-    const char *at, *id;
+    const char *at = json_str(plain, "createdAt"), *id = json_str(plain, "scholarshipId");
     struct json_object *vals, *key;
     struct app_error e;
     int rc;
 
-    (void)raw;
-    if (!plain)
-        return 0;
-    at = json_str(plain, "createdAt");
-    id = json_str(plain, "scholarshipId");
-    if (!id || !at || !json_object_object_get_ex(plain, "statement", NULL) ||
-        strcmp(at, t->before) >= 0)
+    (void)arg;
+    if (!id || !at || !json_object_object_get_ex(plain, "statement", NULL))
         return 0;
     vals = json_object_new_object();
     json_object_object_add(vals, ":at", ddb_av_s(at));
     key = ddb_key_s("scholarshipId", id);
     app_error_clear(&e);
-    rc = ddb_update_item(t->c->ddb, t->c->cfg.tbl_scholarships, key, "REMOVE statement",
+    rc = ddb_update_item(c->ddb, c->cfg.tbl_scholarships, key, "REMOVE statement",
                          "attribute_exists(statement) AND createdAt = :at", NULL, vals, NULL,
                          NULL, &e);
     json_object_put(key);
     json_object_put(vals);
-    if (rc == APP_OK)
-        t->removed++;
-    else if (rc != APP_ECONDITION)
+    if (rc != APP_OK && rc != APP_ECONDITION)
         fprintf(stderr, "prodenthubctl: expire-statements: %s: %s\n", id, e.msg);
-    return rc == APP_OK || rc == APP_ECONDITION ? 0 : 1;
+    return rc == APP_OK ? 1 : rc == APP_ECONDITION ? 0 : -1;
 }
 
+/*
+ * Every status an application can hold (campaign/registry.c's payable and paid statuses, and
+ * refunded), each a Query of the status index: the instance's role may Query, never Scan, so
+ * the timer runs as the service does.
+ */
 int
 ctl_expire_statements(struct ctl *c, int argc, char **argv)
 {
-    struct trim t;
+    const struct campaign *k = campaign_find("scholarship-application");
+    const char *statuses[3];
     long older = c->cfg.retention_statement_days * 86400L;
-    int rc;
+    char before[32];
+    int removed = 0, failed = 0;
+    size_t i;
 
     if (ctl_older_than(argc, argv, 86400L * 3650, &older) != 0)
         return 2;
-    memset(&t, 0, sizeof(t));
-    t.c = c;
-    time_iso(ctx_clock(&c->cfg) - older, t.before, sizeof(t.before));
-    rc = ctl_scan(c->ddb, c->cfg.tbl_scholarships, trim_one, &t);
-    printf("%ld statements removed (applications before %s)\n", t.removed, t.before);
-    return rc;
+    statuses[0] = k->payable_status;
+    statuses[1] = k->paid_status;
+    statuses[2] = "refunded";
+    time_iso(ctx_clock(&c->cfg) - older, before, sizeof(before));
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        failed += ctl_each_old(c, c->cfg.tbl_scholarships, "status-index", statuses[i], before,
+                               trim_one, NULL, &removed);
+    printf("%d statements removed (applications before %s)\n", removed, before);
+    return failed ? 1 : 0;
 }

@@ -126,53 +126,6 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
     return 1;
 }
 
-/*
- * Call fn on every item of table whose status-createdAt-index entry has status and was created
- * before cutoff, page by page.  fn returns 1 (done something), 0 (nothing to do) or -1.
- * Returns the number of -1s plus query failures; *done counts the 1s.
- */
-static int
-each_old(struct ctl *c, const char *table, const char *status, const char *cutoff,
-         int (*fn)(struct ctl *, void *, struct json_object *), void *ctx, int *done)
-{
-    struct json_object *last = NULL, *items, *params, *vals;
-    struct app_error e;
-    int failed = 0, r;
-    size_t i;
-
-    do {
-        params = json_tokener_parse("{\"IndexName\":\"status-createdAt-index\","
-                                    "\"KeyConditionExpression\":\"#st = :p AND createdAt < :c\","
-                                    "\"ExpressionAttributeNames\":{\"#st\":\"status\"},"
-                                    "\"Limit\":100}");
-        json_object_object_add(params, "TableName", json_object_new_string(table));
-        vals = json_object_new_object();
-        json_object_object_add(vals, ":p", ddb_av_s(status));
-        json_object_object_add(vals, ":c", ddb_av_s(cutoff));
-        json_object_object_add(params, "ExpressionAttributeValues", vals);
-        if (last)
-            json_object_object_add(params, "ExclusiveStartKey", last);
-        app_error_clear(&e);
-        if (ddb_query(c->ddb, params, &items, &last, &e) != APP_OK) {
-            fprintf(stderr, "prodenthubctl: %s\n", e.msg);
-            json_object_put(params);
-            return failed + 1;
-        }
-        json_object_put(params);
-        for (i = 0; i < json_object_array_length(items); i++) {
-            struct json_object *plain = ddb_unmarshal_item(json_object_array_get_idx(items, i));
-
-            r = plain ? fn(c, ctx, plain) : -1;
-            *done += r > 0;
-            failed += r < 0;
-            if (plain)
-                json_object_put(plain);
-        }
-        json_object_put(items);
-    } while (last);
-    return failed;
-}
-
 static int
 sweep_cb(struct ctl *c, void *st, struct json_object *p)
 {
@@ -193,8 +146,8 @@ ctl_sweep_checkouts(struct ctl *c, int argc, char **argv)
     if (!st)
         return 1;
     time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
-    failed = each_old(c, c->cfg.tbl_discount_purchases, "pending", cutoff, sweep_cb, st,
-                      &released);
+    failed = ctl_each_old(c, c->cfg.tbl_discount_purchases, CTL_BY_STATUS_CREATED, "pending",
+                          cutoff, sweep_cb, st, &released);
     stripe_free(st);
     printf("released %d, failed %d\n", released, failed);
     return failed ? 1 : 0;
@@ -219,10 +172,13 @@ expire_cb(struct ctl *c, void *st, struct json_object *team)
 int
 ctl_expire_teams(struct ctl *c, int argc, char **argv)
 {
+    /* Teams still open, and expired ones whose refunds failed last time. */
+    static const char *const statuses[] = {"pending", "partially_paid", "expired"};
     long older_than = c->cfg.team_pay_days * 86400;
     struct stripe *st;
     char cutoff[32];
-    int expired = 0, failed;
+    int expired = 0, failed = 0;
+    size_t i;
 
     if (ctl_older_than(argc, argv, 86400 * 365, &older_than) != 0)
         return 2;
@@ -230,10 +186,9 @@ ctl_expire_teams(struct ctl *c, int argc, char **argv)
     if (!st)
         return 1;
     time_iso(ctx_clock(&c->cfg) - older_than, cutoff, sizeof(cutoff));
-    failed = each_old(c, c->cfg.tbl_teams, "pending", cutoff, expire_cb, st, &expired);
-    failed += each_old(c, c->cfg.tbl_teams, "partially_paid", cutoff, expire_cb, st, &expired);
-    /* Expired teams whose refunds failed last time. */
-    failed += each_old(c, c->cfg.tbl_teams, "expired", cutoff, expire_cb, st, &expired);
+    for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        failed += ctl_each_old(c, c->cfg.tbl_teams, CTL_BY_STATUS_CREATED, statuses[i], cutoff,
+                               expire_cb, st, &expired);
     stripe_free(st);
     printf("{\"expired\":%d,\"failed\":%d}\n", expired, failed);
     return failed ? 1 : 0;

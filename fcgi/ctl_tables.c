@@ -399,3 +399,49 @@ ctl_scan(struct ddb *ddb, const char *table, ctl_scan_fn fn, void *arg)
     json_object_put(params);
     return rc;
 }
+
+int
+ctl_each_old(struct ctl *c, const char *table, const char *index, const char *status,
+             const char *cutoff, ctl_old_fn fn, void *arg, int *done)
+{
+    struct json_object *last = NULL, *items, *params, *vals;
+    int ranged = strcmp(index, CTL_BY_STATUS_CREATED) == 0, failed = 0, r;
+    struct app_error e;
+    size_t i;
+
+    do {
+        params = json_tokener_parse("{\"ExpressionAttributeNames\":{\"#st\":\"status\"},"
+                                    "\"Limit\":100}");
+        json_object_object_add(params, "TableName", json_object_new_string(table));
+        json_object_object_add(params, "IndexName", json_object_new_string(index));
+        json_object_object_add(params, "KeyConditionExpression", json_object_new_string(
+            ranged ? "#st = :p AND createdAt < :c" : "#st = :p"));
+        if (!ranged)
+            json_object_object_add(params, "FilterExpression",
+                                   json_object_new_string("createdAt < :c"));
+        vals = json_object_new_object();
+        json_object_object_add(vals, ":p", ddb_av_s(status));
+        json_object_object_add(vals, ":c", ddb_av_s(cutoff));
+        json_object_object_add(params, "ExpressionAttributeValues", vals);
+        if (last)
+            json_object_object_add(params, "ExclusiveStartKey", last);
+        app_error_clear(&e);
+        if (ddb_query(c->ddb, params, &items, &last, &e) != APP_OK) {
+            fprintf(stderr, "prodenthubctl: %s\n", e.msg);
+            json_object_put(params);
+            return failed + 1;
+        }
+        json_object_put(params);
+        for (i = 0; i < json_object_array_length(items); i++) {
+            struct json_object *plain = ddb_unmarshal_item(json_object_array_get_idx(items, i));
+
+            r = plain ? fn(c, arg, plain) : -1;
+            *done += r > 0;
+            failed += r < 0;
+            if (plain)
+                json_object_put(plain);
+        }
+        json_object_put(items);
+    } while (last);
+    return failed;
+}

@@ -37,7 +37,7 @@ def _files(root, dirs):
 # The prodenthubctl commands the package's units run on the instance, with its profile
 # (deploy/: the mailer and the timers); their operations must be the service role's.
 INSTANCE_JOBS = ("ctl_send_mail", "ctl_sweep_checkouts", "ctl_expire_teams",
-                 "ctl_send_reminders")
+                 "ctl_send_reminders", "ctl_expire_statements")
 
 
 def operations(root):
