@@ -251,93 +251,7 @@ done:
     return rc;
 }
 
-int
-s3_head(struct s3 *s, const char *key, long long *size_out, char *ctype_out,
-        size_t ctype_len, struct app_error *err)
-{
-    struct sigv4_request sr;
-    struct aws_headers h;
-    struct http_req hr;
-    char pathst[S3_PATH_MAX], urlst[S3_URL_MAX];
-    struct buf path, url;
-    curl_off_t clen = -1;
-    const char *ctype = NULL, *bucket = s->cfg->s3_bucket;
-    long status = 0, budget = s->cfg->s3_timeout_ms;
-    CURLcode cc;
-    int rc;
-
-    if (size_out)
-        *size_out = -1;
-    if (ctype_out && ctype_len)
-        ctype_out[0] = '\0';
-    buf_init_fixed(&path, pathst, sizeof(pathst));
-    buf_init_fixed(&url, urlst, sizeof(urlst));
-    rc = object_path(s, key, &path, err);
-    if (rc != APP_OK)
-        return rc;
-    if (buf_printf(&url, "%s://%s%s", s->scheme, s->url_host, path.data) != APP_OK)
-        return app_error_set(err, APP_ENOMEM, "s3: object URL too long");
-    memset(&sr, 0, sizeof(sr));
-    sr.method = "HEAD";
-    sr.host = s->sign_host;
-    sr.path = path.data;
-    sr.region = cfg_region(s->cfg);
-    sr.service = "s3";
-    rc = aws_sign(&h, &sr, s->creds, err);
-    if (rc != APP_OK)
-        return rc;
-
-    memset(&hr, 0, sizeof(hr));
-    hr.method = "HEAD";
-    hr.url = url.data;
-    hr.headers = h.list;
-    hr.connect_ms = budget;
-    hr.left_ms = budget;
-    http_conn_prepare(&s->conn, &hr);
-    cc = curl_easy_perform(s->conn.curl);
-    if (cc == CURLE_OPERATION_TIMEDOUT)
-        return app_error_set(err, APP_ETIMEOUT, "s3: HEAD in %s: no answer within %ld ms",
-                             bucket, budget);
-    if (cc != CURLE_OK)
-        return app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: %s", bucket,
-                             http_conn_error(&s->conn, cc));
-    curl_easy_getinfo(s->conn.curl, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 404)
-        return app_error_set(err, APP_ENOTFOUND, "s3: no such object in %s", bucket);
-    if (status >= 500)
-        return app_error_set(err, APP_EUNAVAILABLE, "s3: HEAD in %s: HTTP %ld", bucket, status);
-    if (status != 200) {
-        /* 403: credentials, clock or policy (S3 also answers 403 for a missing key when
-         * the caller may not s3:ListBucket); 301/307: the bucket is in another region */
-        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: HTTP %ld", bucket, status);
-    }
-    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
-    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_TYPE, &ctype);
-    if (clen < 0)
-        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: no Content-Length", bucket);
-    if (size_out)
-        *size_out = (long long)clen;
-    if (ctype_out && ctype_len && ctype)
-        snprintf(ctype_out, ctype_len, "%s", ctype);
-    return APP_OK;
-}
-
-struct json_object *
-s3_put_instructions(const char *url_member, const char *url, const char *content_type,
-                    long long content_length, const char *expires_at)
-{
-    struct json_object *o = json_object_new_object(), *h = json_object_new_object();
-
-    json_object_object_add(o, url_member, json_object_new_string(url));
-    json_object_object_add(o, "method", json_object_new_string("PUT"));
-    json_object_object_add(h, "Content-Type", json_object_new_string(content_type));
-    json_object_object_add(h, "Content-Length", json_object_new_int64(content_length));
-    json_object_object_add(o, "headers", h);
-    json_object_object_add(o, "expiresAt", json_object_new_string(expires_at));
-    return o;
-}
-
-/* One signed request (GET or DELETE) of path?query (both already encoded); its status into
+/* One signed request (GET, HEAD or DELETE) of path?query (both already encoded); its status into
  * *status, the body in s->conn.resp. */
 static int
 send_signed(struct s3 *s, const char *method, const char *path, const char *query,
@@ -368,13 +282,13 @@ send_signed(struct s3 *s, const char *method, const char *path, const char *quer
     if (rc != APP_OK)
         return rc;
     memset(&hr, 0, sizeof(hr));
-    hr.method = "GET";
+    hr.method = strcmp(method, "DELETE") == 0 ? "GET" : method;
     hr.url = url.data;
     hr.headers = h.list;
     hr.connect_ms = budget;
     hr.left_ms = budget;
     http_conn_prepare(&s->conn, &hr);
-    if (strcmp(method, "GET") != 0)
+    if (strcmp(method, "DELETE") == 0)
         curl_easy_setopt(s->conn.curl, CURLOPT_CUSTOMREQUEST, method);
     cc = curl_easy_perform(s->conn.curl);
     if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -388,6 +302,60 @@ send_signed(struct s3 *s, const char *method, const char *path, const char *quer
         return app_error_set(err, APP_EUNAVAILABLE, "s3: %s in %s: HTTP %ld", method, bucket,
                              *status);
     return APP_OK;
+}
+
+int
+s3_head(struct s3 *s, const char *key, long long *size_out, char *ctype_out,
+        size_t ctype_len, struct app_error *err)
+{
+    char pathst[S3_PATH_MAX];
+    struct buf path;
+    curl_off_t clen = -1;
+    const char *ctype = NULL, *bucket = s->cfg->s3_bucket;
+    long status = 0;
+    int rc;
+
+    if (size_out)
+        *size_out = -1;
+    if (ctype_out && ctype_len)
+        ctype_out[0] = '\0';
+    buf_init_fixed(&path, pathst, sizeof(pathst));
+    rc = object_path(s, key, &path, err);
+    if (rc == APP_OK)
+        rc = send_signed(s, "HEAD", path.data, NULL, &status, err);
+    if (rc != APP_OK)
+        return rc;
+    if (status == 404)
+        return app_error_set(err, APP_ENOTFOUND, "s3: no such object in %s", bucket);
+    if (status != 200) {
+        /* 403: credentials, clock or policy (S3 also answers 403 for a missing key when
+         * the caller may not s3:ListBucket); 301/307: the bucket is in another region */
+        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: HTTP %ld", bucket, status);
+    }
+    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &clen);
+    curl_easy_getinfo(s->conn.curl, CURLINFO_CONTENT_TYPE, &ctype);
+    if (clen < 0)
+        return app_error_set(err, APP_EUPSTREAM, "s3: HEAD in %s: no Content-Length", bucket);
+    if (size_out)
+        *size_out = (long long)clen;
+    if (ctype_out && ctype_len && ctype)
+        snprintf(ctype_out, ctype_len, "%s", ctype);
+    return APP_OK;
+}
+
+struct json_object *
+s3_put_instructions(const char *url_member, const char *url, const char *content_type,
+                    long long content_length, const char *expires_at)
+{
+    struct json_object *o = json_object_new_object(), *h = json_object_new_object();
+
+    json_object_object_add(o, url_member, json_object_new_string(url));
+    json_object_object_add(o, "method", json_object_new_string("PUT"));
+    json_object_object_add(h, "Content-Type", json_object_new_string(content_type));
+    json_object_object_add(h, "Content-Length", json_object_new_int64(content_length));
+    json_object_object_add(o, "headers", h);
+    json_object_object_add(o, "expiresAt", json_object_new_string(expires_at));
+    return o;
 }
 
 int
