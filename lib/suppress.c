@@ -104,23 +104,43 @@ suppress_add(struct ddb *ddb, const struct cfg *cfg, const char *addr, const cha
 }
 
 int
+suppress_get(struct ddb *ddb, const struct cfg *cfg, const char *addr, struct json_object **row,
+             struct app_error *err)
+{
+    char h[SUPPRESS_HASH_LEN + 1];
+
+    *row = NULL;
+    if (suppress_hash(addr, h) != 0)
+        return APP_OK;                 /* no address: the mailer refuses it on its own */
+    return ddb_read(ddb, cfg->tbl_email_suppressions, ddb_key_s("addressHash", h), row, err);
+}
+
+int
 suppress_check(struct ddb *ddb, const struct cfg *cfg, const char *addr, int *out,
                struct app_error *err)
 {
     struct json_object *row = NULL;
-    char h[SUPPRESS_HASH_LEN + 1];
-    int rc;
+    int rc = suppress_get(ddb, cfg, addr, &row, err);
 
-    *out = 0;
-    if (suppress_hash(addr, h) != 0)
-        return APP_OK;                 /* no address: the mailer refuses it on its own */
-    rc = ddb_read(ddb, cfg->tbl_email_suppressions, ddb_key_s("addressHash", h), &row, err);
-    if (rc != APP_OK)
-        return rc;
     *out = row ? 1 : 0;
     if (row)
         json_object_put(row);
-    return APP_OK;
+    return rc;
+}
+
+int
+suppress_remove(struct ddb *ddb, const struct cfg *cfg, const char *addr, struct app_error *err)
+{
+    struct json_object *key;
+    char h[SUPPRESS_HASH_LEN + 1];
+    int rc;
+
+    if (suppress_hash(addr, h) != 0)
+        return app_error_set(err, APP_EVALIDATION, "not an email address");
+    key = ddb_key_s("addressHash", h);
+    rc = ddb_delete_item(ddb, cfg->tbl_email_suppressions, key, NULL, NULL, NULL, err);
+    json_object_put(key);
+    return rc;
 }
 
 /* The kinds we name, as static strings (the parsed event does not outlive the call). */

@@ -21,6 +21,7 @@
 
 struct cfg;
 struct ddb;
+struct json_object;
 
 #define SUPPRESS_HASH_LEN 64          /* hex characters */
 #define SUPPRESS_MAX_RECIPIENTS 100
@@ -36,6 +37,14 @@ int suppress_add(struct ddb *ddb, const struct cfg *cfg, const char *addr, const
 /* *out 1 when addr is on the list (a consistent read), else 0: APP_OK or a code. */
 int suppress_check(struct ddb *ddb, const struct cfg *cfg, const char *addr, int *out,
                    struct app_error *err);
+
+/* addr's row (plain JSON, caller's; NULL when not on the list), read consistently. */
+int suppress_get(struct ddb *ddb, const struct cfg *cfg, const char *addr,
+                 struct json_object **row, struct app_error *err);
+
+/* Take addr off the list (mail it again): APP_OK, also when it was not on it. */
+int suppress_remove(struct ddb *ddb, const struct cfg *cfg, const char *addr,
+                    struct app_error *err);
 
 /* What one SES event did. */
 struct ses_outcome {

@@ -8,6 +8,8 @@ algorithm, so the stand-in's signing is held to an implementation other than lib
 import base64
 import hashlib
 import json
+import os
+import subprocess
 import time
 import urllib.request
 
@@ -16,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from stack import assert_envelope, http_json
+from stack import BUILDDIR, assert_envelope, http_json
 from test_fulfilment import buy, outbox, pay
 from test_webhook import ddb  # noqa: F401
 
@@ -134,6 +136,30 @@ def test_hard_bounce_stops_mail_to_that_address(stack, sns, ddb):  # noqa: F811
     assert row["status"]["S"] == "suppressed", row
     assert "nextAttemptAt" not in row and "vars" not in row and "varsSealed" not in row
     assert stack.mails(email) == []
+
+
+def ctl_suppression(stack, *args):
+    r = subprocess.run([os.path.join(BUILDDIR, "prodenthubctl"), "suppression"] + list(args),
+                       env=dict(stack.env, **stack.ports), capture_output=True, text=True,
+                       timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_operator_sees_and_lifts_a_suppression(stack, sns, ddb):  # noqa: F811
+    email = "lifted.%s@example.com" % hashlib.sha256(str(time.time()).encode()).hexdigest()[:8]
+    assert ctl_suppression(stack, email)[1].split("\t")[1].strip() == "not suppressed"
+    msg = envelope(sns, message=ses_message("complaint", [email]), signatureVersion=2)
+    assert assert_envelope(post(stack, msg), 200)["data"]["suppressed"] == 1
+    rc, out = ctl_suppression(stack, email.upper())            # hashed as the list does
+    assert rc == 0 and "\tsuppressed\tcomplaint\t" in out and email not in out, out
+    rc, out = ctl_suppression(stack, email, "--remove")
+    assert rc == 0 and "removed" in out, out
+    assert suppression(ddb, email) is None
+    p = buy(stack, email)                                      # mailed again
+    pay(stack, p)
+    assert settle(ddb, p["purchaseId"] + "#paid", email)["status"]["S"] == "sent"
+    assert ctl_suppression(stack, "not-an-address")[0] == 2
+    assert ctl_suppression(stack, email, "--bogus")[0] == 2
 
 
 def test_transient_bounce_does_not_suppress(stack, sns, ddb):  # noqa: F811
