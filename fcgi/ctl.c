@@ -56,6 +56,8 @@ static const struct ctl_command {
       "import a mock exam's results from CSV" },
     { "send-mail", "[--loop]", 0, ctl_send_mail,
       "send the emails due in the outbox; --loop until SIGTERM (the mailer service)" },
+    { "suppression", "EMAIL [--remove]", 1, ctl_suppression,
+      "whether the outbox refuses an address SES reported bounced; --remove: mail it again" },
     { "stripe-sync", "[--webhook-url URL]", 0, ctl_stripe_sync,
       "create or update the catalogue's products and prices and the webhook endpoint in "
       "Stripe; print the settings" },

@@ -1,6 +1,6 @@
 /*
  * Counters for Prometheus, kept in memory the master shares with its workers (docs/
- * OPERATIONS.md, Metrics).
+ * MONITORING.md, Metrics).
  *
  *   the area   made by the master before it forks (metrics_create), MAP_SHARED like the
  *              scoreboard: a header the master writes (worker restarts, the slots in use),

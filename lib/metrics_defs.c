@@ -1,7 +1,7 @@
 /*
  * The metric families (lib/metrics.h): one row each.  Names follow Prometheus's conventions:
  * the prodenthub_ prefix, base units (seconds, ratios), _total added to counters by the
- * renderer.  docs/OPERATIONS.md (Metrics) describes each family; keep it in step.
+ * renderer.  docs/MONITORING.md (Metrics) describes each family; keep it in step.
  */
 #include "config.h"
 

@@ -46,3 +46,8 @@ output "host_public_ip" {
   description = "The host's fixed address, for the API's DNS record (null without a host)"
   value       = one(module.host[*].public_ip)
 }
+
+output "ses_dkim_tokens" {
+  description = "Publish each as a CNAME: <token>._domainkey.<domain> -> <token>.dkim.amazonses.com"
+  value       = module.ses.dkim_tokens
+}

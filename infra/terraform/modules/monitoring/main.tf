@@ -1,4 +1,4 @@
-# The log groups the CloudWatch agent ships to (docs/OPERATIONS.md), kept 30 days, and the
+# The log groups the CloudWatch agent ships to (docs/MONITORING.md), kept 30 days, and the
 # alarms, all to one SNS topic.
 
 locals {
