@@ -25,6 +25,7 @@
 #include "../lib/txn.h"
 #include "../lib/metrics.h"
 #include "campaign.h"
+#include "purchase.h"
 
 #define SOURCE "discount-purchase"
 
@@ -197,6 +198,8 @@ unpaid(const struct campaign *k, const struct ctx *c, const struct pay_event *pe
     time_iso(pe->now, ts, sizeof(ts));
     rc = r.email ? reservation_release(c->ddb, c->cfg, &r, status, ts, err) :
          APP_OK;
+    if (rc == APP_OK && r.email)
+        purchase_coupon_uses_changed(c, r.code, r.email);
     json_object_put(p);
     if (rc == APP_ECONDITION) {
         app_error_clear(err);

@@ -114,6 +114,16 @@ int purchase_quote(const struct ctx *c, const struct purchase_quote_input *in,
 /* How often email has used code (the counter the reservation keeps), read consistently. */
 int purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,
                          long long *out, struct app_error *err);
+/*
+ * The same for a quote, which is advisory (the reservation's transaction enforces the
+ * limit): from the cache's "uses" namespace when it holds the count (for PURCHASE_USES_TTL_S,
+ * dropped whenever a reservation changes the counter), else read consistently and cached.
+ */
+#define PURCHASE_USES_TTL_S 60
+int purchase_coupon_uses_quoted(const struct ctx *c, const char *code, const char *email,
+                                long long *out, struct app_error *err);
+/* The counter of email for code changed: the cached count goes. */
+void purchase_coupon_uses_changed(const struct ctx *c, const char *code, const char *email);
 
 /* The client's lookup budget: APP_ERATELIMIT when count (the client's entry in the cache's
  * "guess" namespace as read; NULL: none) has reached COUPON_GUESS_LIMIT. */

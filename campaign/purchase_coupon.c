@@ -62,6 +62,48 @@ purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,
     return APP_OK;
 }
 
+/* The cache key of a buyer's count: the code and the address, which cache.c hashes. */
+static void
+uses_key(char *out, size_t n, const char *code, const char *email)
+{
+    snprintf(out, n, "%s#%s", code, email);
+}
+
+int
+purchase_coupon_uses_quoted(const struct ctx *c, const char *code, const char *email,
+                            long long *out, struct app_error *err)
+{
+    char key[400], text[32];
+    struct buf b;
+    long n;
+    int rc, len;
+
+    uses_key(key, sizeof(key), code, email);
+    buf_init_fixed(&b, text, sizeof(text));
+    if (cache_get(c->cache, "uses", key, &b) == APP_OK &&
+        str_to_long(b.data, 0, LONG_MAX, &n) == 0) {
+        *out = n;
+        return APP_OK;
+    }
+    rc = purchase_coupon_uses(c, code, email, out, err);
+    if (rc != APP_OK)
+        return rc;
+    len = snprintf(text, sizeof(text), "%lld", *out);
+    cache_set(c->cache, "uses", key, text, (size_t)len, PURCHASE_USES_TTL_S);
+    return APP_OK;
+}
+
+void
+purchase_coupon_uses_changed(const struct ctx *c, const char *code, const char *email)
+{
+    char key[400];
+
+    if (!code || !*code || !email)
+        return;
+    uses_key(key, sizeof(key), code, email);
+    cache_delete(c->cache, "uses", key);
+}
+
 /*
  * The misconfigured coupons this worker has logged: a small ring of code + fault, so a bad
  * record is logged once per worker (and again only after COUPON_LOGGED other faults), not on

@@ -78,6 +78,8 @@ reserve(const struct ctx *c, const struct purchase *p, struct app_error *err)
     as_reservation(p, &r);
     rc = reservation_take(c->ddb, c->cfg, &r, o->code[0] ? &p->hold : NULL, pur, p->now, err);
     json_object_put(pur);
+    if (rc == APP_OK)
+        purchase_coupon_uses_changed(c, o->code, p->in->email);
     return rc;
 }
 
@@ -293,6 +295,8 @@ session_failed(const struct ctx *c, const struct purchase *p, struct app_error *
     if (reservation_release(c->ddb, c->cfg, &r, "failed", p->now, err) != APP_OK)
         ctx_log(c, LL_ERROR, "releasing %s failed: %s; the expiry sweep will", p->out->id,
                 err->msg);
+    else
+        purchase_coupon_uses_changed(c, p->out->code, p->in->email);
     app_error_clear(err);
     /* The email's hold slot: free it now (it frees itself at its end anyway). */
     if (p->out->code[0])

@@ -123,7 +123,7 @@ purchase_quote(const struct ctx *c, const struct purchase_quote_input *in,
         goto done;
     }
     if (in->email && cp.per_user_limit) {
-        rc = purchase_coupon_uses(c, cp.code, in->email, &uses, err);
+        rc = purchase_coupon_uses_quoted(c, cp.code, in->email, &uses, err);
         if (rc != APP_OK)
             goto done;
         per_email = 1;

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "../lib/cache.h"
 #include "../lib/cfg.h"
 #include "../lib/creds.h"
 #include "../lib/ddb.h"
@@ -150,7 +151,9 @@ main(int argc, char **argv)
         fprintf(stderr, "prodenthubctl: cannot create the DynamoDB client\n");
         return 1;
     }
+    c.cache = cache_new(&c.cfg);
     rc = cmd->run(&c, argc - optind, argv + optind);
+    cache_free(c.cache);
     ddb_free(c.ddb);
     creds_free(c.creds);
     cfg_free(&c.cfg);

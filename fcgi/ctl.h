@@ -10,6 +10,7 @@
 
 #include "../lib/cfg.h"
 
+struct cache;
 struct creds_provider;
 struct ddb;
 struct json_object;
@@ -19,6 +20,7 @@ struct ctl {
     struct cfg cfg;
     struct creds_provider *creds;
     struct ddb *ddb;
+    struct cache *cache;            /* to drop what a command changes from the workers' cache */
     const char *sql;
 };
 

@@ -119,7 +119,6 @@ coupon_status(struct ctl *c, const char *code_in, const char *status)
     struct json_object *key = json_object_new_object(), *vals = json_object_new_object();
     struct json_object *names = json_object_new_object();
     char code[COUPON_CODE_MAX + 1];
-    struct cache *cache;
     struct app_error e;
     int rc;
 
@@ -144,9 +143,7 @@ coupon_status(struct ctl *c, const char *code_in, const char *status)
         rc = 1;
         goto done;
     }
-    cache = cache_new(&c->cfg);
-    cache_delete(cache, "coupon", code);
-    cache_free(cache);
+    cache_delete(c->cache, "coupon", code);
     printf("%s %s\n", code, status);
 done:
     json_object_put(key);

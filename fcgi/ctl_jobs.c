@@ -46,6 +46,7 @@ ctl_ctx(struct ctl *c, struct stripe *st, const char *command, struct ctx *out)
     out->cfg = &c->cfg;
     out->ddb = c->ddb;
     out->stripe = st;
+    out->cache = c->cache;
     out->now = ctx_clock(&c->cfg);
     out->request_id = "-";
     out->route = command;
@@ -60,6 +61,7 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
     struct json_object *session = NULL, *v;
     struct reservation r;
     struct app_error e;
+    struct ctx x;
     char path[160], key[64], ts[32];
     int rc;
 
@@ -122,6 +124,8 @@ sweep_one(struct ctl *c, struct stripe *st, struct json_object *p, time_t now)
         fprintf(stderr, "%s: release failed: %s\n", pid, e.msg);
         return -1;
     }
+    ctl_ctx(c, st, "sweep-checkouts", &x);
+    purchase_coupon_uses_changed(&x, r.code, email);
     printf("%s released%s%s\n", pid, code ? " coupon " : "", code ? code : "");
     return 1;
 }

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "cache.h"
+#include "cache_local.h"
 #include "cfg.h"
 #include "log.h"
 #include "mem.h"
@@ -16,6 +17,7 @@
 
 struct cache {
     memcached_st *mc;                 /* NULL: the cache is off */
+    struct cache_local *local;        /* NULL: no local copies (CACHE_LOCAL_MS 0) */
     const struct cfg *cfg;
     int failing;                      /* in an outage: logged once, until it ends */
     unsigned long hits, misses;
@@ -32,6 +34,7 @@ cache_new(const struct cfg *cfg)
     c->cfg = cfg;
     if (!*cfg->memcached_servers)
         return c;
+    c->local = cache_local_new(cfg->cache_local_ms);
     c->mc = memcached_create(NULL);
     if (!c->mc)
         return c;
@@ -63,6 +66,7 @@ cache_free(struct cache *c)
         return;
     if (c->mc)
         memcached_free(c->mc);
+    cache_local_free(c->local);
     free(c);
 }
 
@@ -71,6 +75,26 @@ cache_stats(const struct cache *c, unsigned long *hits, unsigned long *misses)
 {
     *hits = c ? c->hits : 0;
     *misses = c ? c->misses : 0;
+}
+
+/*
+ * The namespaces whose readers accept a value up to CACHE_LOCAL_MS old, so that the worker
+ * keeps its own copy: catalogue items and coupons (coupon-disable takes effect within it),
+ * the advisory per-buyer use counts of coupons/validate, and the client's count of wrong
+ * coupon guesses (a client over its limit is refused by every worker within it).
+ */
+static const char *const local_ns[] = {"plan", "coupon", "uses", "guess", NULL};
+
+static struct cache_local *
+local_for(const struct cache *c, const char *ns)
+{
+    size_t i;
+
+    for (i = 0; c->local && local_ns[i]; i++) {
+        if (strcmp(ns, local_ns[i]) == 0)
+            return c->local;
+    }
+    return NULL;
 }
 
 /* The cache's own tally (cache_stats) and the worker's metrics. */
@@ -144,6 +168,14 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
         return APP_ENOTFOUND;
     }
     klen = make_key(k, sizeof(k), ns, key);
+    switch (cache_local_get(local_for(c, ns), k, klen, out)) {
+    case 1:
+        count(c, 1, 1);
+        return APP_OK;
+    case -1:
+        count(c, 0, 1);
+        return APP_ENOTFOUND;
+    }
     v = memcached_get(c->mc, k, klen, &vlen, &flags, &mrc);
     outcome(c, mrc);
     if (mrc == MEMCACHED_SUCCESS) {
@@ -151,6 +183,9 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
         buf_reset(out);
         if (buf_append(out, v ? v : "", v ? vlen : 0) == APP_OK)
             rc = APP_OK;
+        cache_local_put(local_for(c, ns), k, klen, v ? v : "", v ? vlen : 0);
+    } else if (mrc == MEMCACHED_NOTFOUND) {
+        cache_local_put(local_for(c, ns), k, klen, NULL, 0);
     }
     free(v);
     if (rc == APP_OK)
@@ -166,7 +201,8 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
 {
     char kbuf[8][KEY_MAX + 64];
     const char *kp[8];
-    size_t klen[8], i;
+    size_t klen[8], ask[8], nask = 0, i, j;
+    int known[8];
     memcached_result_st *res;
     memcached_return_t mrc;
 
@@ -179,27 +215,44 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
     }
     for (i = 0; i < n; i++) {
         klen[i] = make_key(kbuf[i], sizeof(kbuf[i]), ns[i], keys[i]);
-        kp[i] = kbuf[i];
-    }
-    mrc = memcached_mget(c->mc, kp, klen, n);
-    outcome(c, mrc);
-    if (mrc != MEMCACHED_SUCCESS) {
-        count(c, 0, n);
-        return;
-    }
-    for (;;) {
-        res = memcached_fetch_result(c->mc, NULL, &mrc);
-        if (!res)
-            break;
-        for (i = 0; i < n; i++) {
-            if (!hit[i] && memcached_result_key_length(res) == klen[i] &&
-                memcmp(memcached_result_key_value(res), kp[i], klen[i]) == 0) {
-                buf_reset(&out[i]);
-                hit[i] = buf_append(&out[i], memcached_result_value(res),
-                                    memcached_result_length(res)) == APP_OK;
-            }
+        known[i] = cache_local_get(local_for(c, ns[i]), kbuf[i], klen[i], &out[i]);
+        hit[i] = known[i] == 1;
+        if (!known[i]) {
+            kp[nask] = kbuf[i];
+            ask[nask++] = i;
         }
-        memcached_result_free(res);
+    }
+    if (nask > 0) {
+        size_t alen[8];
+
+        for (j = 0; j < nask; j++)
+            alen[j] = klen[ask[j]];
+        mrc = memcached_mget(c->mc, kp, alen, nask);
+        outcome(c, mrc);
+        if (mrc != MEMCACHED_SUCCESS)
+            nask = 0;                 /* down: the unknown ones are misses, not "none" */
+        while (nask > 0) {
+            res = memcached_fetch_result(c->mc, NULL, &mrc);
+            if (!res)
+                break;
+            for (j = 0; j < nask; j++) {
+                i = ask[j];
+                if (!hit[i] && memcached_result_key_length(res) == klen[i] &&
+                    memcmp(memcached_result_key_value(res), kbuf[i], klen[i]) == 0) {
+                    buf_reset(&out[i]);
+                    hit[i] = buf_append(&out[i], memcached_result_value(res),
+                                        memcached_result_length(res)) == APP_OK;
+                    known[i] = 1;
+                    cache_local_put(local_for(c, ns[i]), kbuf[i], klen[i],
+                                    memcached_result_value(res), memcached_result_length(res));
+                }
+            }
+            memcached_result_free(res);
+        }
+        for (j = 0; j < nask; j++) {
+            if (!known[ask[j]])
+                cache_local_put(local_for(c, ns[ask[j]]), kbuf[ask[j]], klen[ask[j]], NULL, 0);
+        }
     }
     for (i = 0; i < n; i++) {
         if (hit[i])
@@ -219,8 +272,19 @@ cache_set(struct cache *c, const char *ns, const char *key, const char *value, s
     if (!c || !c->mc)
         return;
     klen = make_key(k, sizeof(k), ns, key);
+    cache_local_put(local_for(c, ns), k, klen, value, len);
     outcome(c, memcached_set(c->mc, k, klen, value, len,
                              ttl > 0 ? ttl : (time_t)c->cfg->memcached_ttl_s, 0));
+}
+
+/* A counter's new value, as memcached's text of it, for this worker's later reads. */
+static void
+local_count(struct cache *c, const char *ns, const char *k, size_t klen, long long v)
+{
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%lld", v);
+
+    cache_local_put(local_for(c, ns), k, klen, text, (size_t)n);
 }
 
 long long
@@ -241,6 +305,7 @@ cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
         mrc = memcached_increment(c->mc, k, klen, 1, &v);
         if (mrc == MEMCACHED_SUCCESS) {
             outcome(c, mrc);
+            local_count(c, ns, k, klen, (long long)v);
             return (long long)v;
         }
         if (mrc != MEMCACHED_NOTFOUND)
@@ -248,6 +313,7 @@ cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
         mrc = memcached_add(c->mc, k, klen, "1", 1, ttl, 0);
         if (mrc == MEMCACHED_SUCCESS) {
             outcome(c, mrc);
+            local_count(c, ns, k, klen, 1);
             return 1;
         }
         if (mrc != MEMCACHED_NOTSTORED && mrc != MEMCACHED_DATA_EXISTS)
@@ -266,6 +332,7 @@ cache_delete(struct cache *c, const char *ns, const char *key)
     if (!c || !c->mc)
         return;
     klen = make_key(k, sizeof(k), ns, key);
+    cache_local_drop(local_for(c, ns), k, klen);
     outcome(c, memcached_delete(c->mc, k, klen, 0));
 }
 

@@ -123,6 +123,7 @@ struct cfg {
     char *memcached_servers;
     long memcached_timeout_ms;
     long memcached_ttl_s;
+    long cache_local_ms;
     long coupon_guess_limit;
     long coupon_guess_window_s;
     long mail_client_limit;        /* requests a client may make per window that email */

@@ -121,6 +121,7 @@ const struct cfg_def cfg_defs[] = {
     S("MEMCACHED_SERVERS", "127.0.0.1:11211", memcached_servers, 0),
     I("MEMCACHED_TIMEOUT_MS", "100", 5, 10000, memcached_timeout_ms),
     I("MEMCACHED_TTL_S", "300", 1, 86400, memcached_ttl_s),
+    I("CACHE_LOCAL_MS", "1000", 0, 10000, cache_local_ms),
     I("COUPON_GUESS_LIMIT", "10", 1, 100000, coupon_guess_limit),
     I("COUPON_GUESS_WINDOW_S", "600", 1, 86400, coupon_guess_window_s),
     I("MAIL_CLIENT_LIMIT", "10", 1, 100000, mail_client_limit),

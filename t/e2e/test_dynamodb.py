@@ -89,10 +89,15 @@ def test_unknown_plan_is_404_and_cached(stack):
 def test_memcached_down_reads_go_to_dynamodb_and_hits_resume(stack):
     stack.stop("memcached")
     try:
-        for _ in range(3):
+        # Past the workers' own copies (CACHE_LOCAL_MS, 1 s), each worker reads DynamoDB
+        # (a miss); what it read it then keeps for that long itself, memcached or not.
+        time.sleep(1.1)
+        seen = set()
+        for _ in range(6):
             r = stack.get("/v1/plans/premium-12months")
             assert assert_envelope(r, 200)["data"]["amountCents"] == 29900
-            assert r.header("x-cache") == "miss"
+            seen.add(r.header("x-cache"))
+        assert "miss" in seen, seen
     finally:
         stack.restart_memcached()
     deadline = time.time() + 15
