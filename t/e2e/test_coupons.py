@@ -142,3 +142,27 @@ def test_a_coupon_disabled_by_the_tool_is_refused_within_a_second(stack):
     r = subprocess.run([ctl, "coupon-disable", "NO-SUCH"], env=env, capture_output=True,
                        text=True, timeout=30)
     assert r.returncode != 0 and "no coupon" in r.stderr
+
+
+def test_a_buyers_count_costs_no_dynamodb_read_per_validate(stack):
+    """coupons/validate with an email: the buyer's use count comes from the cache after the
+    first read (docs/DATA.md "Cache"), and a reservation drops it, so the answer follows a
+    purchase within the workers' second."""
+    import time
+    import uuid
+    from test_metrics import moved, scrape
+    from test_webhook import buy
+    email = "count-%s@example.com" % uuid.uuid4().hex[:8]
+    body = {"code": "SAVE20", "planId": "full-6months", "email": email}
+    for _ in range(4):                        # the first reads, on each worker
+        ok(stack, **body)
+    _, before = scrape(stack)
+    for _ in range(20):
+        ok(stack, **body)
+    _, after = scrape(stack)
+    reads = moved(before, after, "prodenthub_dynamodb_requests_total", operation="GetItem")
+    assert reads == 0, "%d GetItem for 20 validates of one buyer" % reads
+    buy(stack, email, code="SAVE20")          # the reservation raises the buyer's counter
+    time.sleep(1.1)
+    for _ in range(4):
+        assert reason(stack, **body) == "ALREADY_USED"
