@@ -12,6 +12,7 @@ import pytest
 from stack import Stack, assert_envelope
 
 DELAY = 0.6   # under PRODENTHUB_READY_TIMEOUT_MS (800 ms): slow, but still an answer
+READY_CACHE_S = 1.0   # a worker answers /v1/ready from its last result this long
 
 
 class SlowDynamo(http.server.BaseHTTPRequestHandler):
@@ -82,6 +83,7 @@ def test_sighup_with_a_bad_file_keeps_the_running_configuration(slow):
 
 
 def test_sighup_lets_a_request_in_flight_finish(slow):
+    time.sleep(READY_CACHE_S)   # no worker answers from its last result: the check runs
     t, out = in_background(lambda: slow.get("/v1/ready"))
     time.sleep(DELAY / 3)
     slow.signal_pool(signal.SIGHUP)
@@ -90,6 +92,7 @@ def test_sighup_lets_a_request_in_flight_finish(slow):
 
 
 def test_sigterm_lets_a_request_in_flight_finish(slow):
+    time.sleep(READY_CACHE_S)
     t, out = in_background(lambda: slow.get("/v1/ready"))
     time.sleep(DELAY / 3)
     t0 = time.time()

@@ -1,11 +1,15 @@
 """The worker pool and its backends under faults: workers killed, configuration reloaded,
-DynamoDB and memcached stopped and started again."""
+DynamoDB and memcached stopped and started again, readiness probes in a flood."""
 
+import math
 import signal
 import threading
 import time
 
 from stack import assert_envelope
+from test_metrics import scrape, value
+
+READY_CACHE_S = 1.0   # READY_CACHE_MS in handlers/health.c: a worker's result lives this long
 
 
 class Load:
@@ -82,8 +86,30 @@ def test_sighup_replaces_every_worker_without_dropping_requests(stack):
         [r for r in load.results if r[1] != 200]
 
 
+def describe_tables(stack):
+    return value(scrape(stack)[1], "prodenthub_dynamodb_requests_total",
+                 operation="DescribeTable")
+
+
+def test_a_flood_of_ready_probes_makes_about_one_check_per_worker_per_second(stack):
+    workers = len(stack.worker_pids())
+    before = describe_tables(stack)
+    t0 = time.time()
+    with Load(stack, path="/v1/ready", clients=4) as load:
+        time.sleep(2.5)
+    elapsed = time.time() - t0
+    checks = describe_tables(stack) - before
+    # Without the per-worker result, each probe would be a DescribeTable.
+    assert len(load.results) >= 50, len(load.results)
+    assert all(s == 200 for _, s in load.results), [r for r in load.results if r[1] != 200]
+    # Each worker checks at most once a period; the first probe of a period checks.
+    bound = workers * (math.ceil(elapsed / READY_CACHE_S) + 1)
+    assert 1 <= checks <= bound, (checks, bound, len(load.results), elapsed)
+
+
 def test_ready_is_503_naming_dynamodb_when_it_is_down_and_recovers(stack):
     stack.stop("dynamodb")
+    time.sleep(READY_CACHE_S)   # past the workers' last result
     try:
         t0 = time.time()
         r = stack.get("/v1/ready")
@@ -103,6 +129,7 @@ def test_ready_is_503_naming_dynamodb_when_it_is_down_and_recovers(stack):
 
 def test_memcached_down_degrades_but_stays_ready(stack):
     stack.stop("memcached")
+    time.sleep(READY_CACHE_S)
     try:
         body = assert_envelope(stack.get("/v1/ready"), 200)
         assert body["data"]["checks"]["memcached"]["ok"] is False
