@@ -1,7 +1,8 @@
 /*
  * The smallest useful FastCGI responder: a fixed JSON body, no parsing, no logging.  The
- * benchmark serves it behind the same nginx as prodenthub-fcgi to measure the ceiling of
- * the stack (nginx + TLS + FastCGI) that our own handlers can approach but not pass.
+ * benchmark serves it behind the same plain-HTTP nginx as prodenthub-fcgi, with as many
+ * workers, to measure the ceiling (nginx + FastCGI) that our own handlers can approach but
+ * not pass.
  *
  *   fcgi-hello ADDRESS [WORKERS]     e.g. fcgi-hello 127.0.0.1:9100 2
  */
