@@ -1,5 +1,5 @@
 /*
- * The marketing report (prodenthubctl report; docs/OPERATIONS.md "The marketing report"):
+ * The marketing report (prodenthubctl report; docs/MONITORING.md "The marketing report"):
  * figures of a period aggregated from the tables' items, plain JSON, one at a time.  Pure:
  * the command scans and feeds, this counts and prints.
  *
