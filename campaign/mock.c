@@ -42,15 +42,6 @@ sha256(const char *a, const char *b, unsigned char md[EVP_MAX_MD_SIZE])
     EVP_MD_CTX_free(c);
 }
 
-static void
-hex(const unsigned char *md, size_t n, char *out)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 void
 mock_legacy_registration_id(const char *exam_id, const char *email, char out[40])
 {
@@ -58,7 +49,7 @@ mock_legacy_registration_id(const char *exam_id, const char *email, char out[40]
 
     sha256(exam_id, email, md);
     memcpy(out, "reg_", 4);
-    hex(md, ID_HEX / 2, out + 4);
+    hex_encode(md, ID_HEX / 2, out + 4);
 }
 
 void
@@ -68,7 +59,7 @@ mock_guard_key(const char *exam_id, const char *email, char out[MOCK_GUARD_MAX])
     char h[65];
 
     sha256(email, NULL, md);
-    hex(md, 32, h);
+    hex_encode(md, 32, h);
     snprintf(out, MOCK_GUARD_MAX, MOCK_GUARD_PREFIX "%s#%s", exam_id, h);
 }
 

@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "cache_local.h"
 #include "cfg.h"
+#include "ids.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -112,11 +113,9 @@ count(struct cache *c, int hit, size_t n)
 static size_t
 make_key(char *out, size_t outlen, const char *ns, const char *key)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
+    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     const char *p;
-    unsigned int i;
     int safe = 1, n;
 
     for (p = key; *p && safe; p++)
@@ -126,12 +125,10 @@ make_key(char *out, size_t outlen, const char *ns, const char *key)
         return (size_t)n;
     EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
     n = snprintf(out, outlen, "ph:%s:%s:#", CACHE_VERSION, ns);
-    for (i = 0; i < mdlen && (size_t)n + 2 < outlen; i++) {
-        out[n++] = hex[md[i] >> 4];
-        out[n++] = hex[md[i] & 15];
-    }
-    out[n] = '\0';
-    return (size_t)n;
+    if (n < 0 || (size_t)n + 2 * mdlen + 1 > outlen)
+        return 0;                   /* not for our keys: the buffer holds KEY_MAX + 64 */
+    hex_encode(md, mdlen, out + n);
+    return (size_t)n + 2 * mdlen;
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "erase.h"
+#include "ids.h"
 #include "mem.h"
 
 #define NAMES_MAX 16
@@ -21,15 +22,6 @@ static const char *const thing_names[] = {
 
 /* Free text a person wrote about themselves. */
 static const char *const free_text[] = { "statement", "hardshipStatement" };
-
-static void
-hex(const unsigned char *md, size_t n, char *out)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 int
 erase_who_init(struct erase_who *w, const char *email)
@@ -47,10 +39,10 @@ erase_who_init(struct erase_who *w, const char *email)
         w->email[i] = (char)tolower((unsigned char)email[i]);
     }
     SHA256((const unsigned char *)w->email, n, md);
-    hex(md, sizeof(md), w->hash);
+    hex_encode(md, sizeof(md), w->hash);
     snprintf(salted, sizeof(salted), "prodenthub-erased:%s", w->email);
     SHA256((const unsigned char *)salted, strlen(salted), md);
-    hex(md, 8, h);
+    hex_encode(md, 8, h);
     snprintf(w->token, sizeof(w->token), "erased-%s@invalid", h);
     return 0;
 }

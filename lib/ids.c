@@ -81,15 +81,26 @@ time_parse_iso(const char *s)
 }
 
 void
+hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void
 token_hash(const char *token, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
+    unsigned int n = 0;
 
     EVP_Digest(token, strlen(token), md, &n, EVP_sha256(), NULL);
-    for (i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = '\0';
+    hex_encode(md, n < 32 ? n : 32, out);
 }
 
 int

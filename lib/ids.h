@@ -19,6 +19,8 @@ long clock_ms(void);
 /* A link token at rest: its SHA-256 in hex (out: 64 digits and a NUL).  token_ok compares
  * token with a stored hash in constant time. */
 void token_hash(const char *token, char out[65]);
+/* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
 int token_ok(const char *token, const char *stored);
 
 /* t as "2026-11-25T09:16:15Z" into out (at least 21 bytes). */

@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "ddb.h"
 #include "ddbjson.h"
+#include "ids.h"
 #include "log.h"
 #include "mailer.h"
 #include "mem.h"
@@ -350,8 +351,7 @@ send_row(const struct cfg *cfg, struct mailer *ml, struct json_object *r, struct
     }
     if (rc == APP_OK) {
         EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
-        for (i = 0; i < 16 && i < mdlen; i++)
-            snprintf(mid + 2 * i, sizeof(mid) - 2 * i, "%02x", md[i]);
+        hex_encode(md, mdlen < 16 ? mdlen : 16, mid);
         memset(&m, 0, sizeof(m));
         m.from_addr = cfg->ses_from;
         m.from_name = cfg->email_from_name;

@@ -60,8 +60,7 @@ suppress_hash(const char *addr, char *out)
         return -1;
     }
     EVP_MD_CTX_free(mc);
-    for (i = 0; i < mdlen && i < SUPPRESS_HASH_LEN / 2; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, mdlen < SUPPRESS_HASH_LEN / 2 ? mdlen : SUPPRESS_HASH_LEN / 2, out);
     return 0;
 }
 

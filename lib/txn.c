@@ -123,12 +123,10 @@ void
 txn_token(char out[TXN_TOKEN_LEN], const char *what, const char *pi, int attempt)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
+    unsigned int n = 0;
     char in[512];
 
     snprintf(in, sizeof(in), "%s\n%s\n%d", what ? what : "", pi ? pi : "", attempt);
     EVP_Digest(in, strlen(in), md, &n, EVP_sha256(), NULL);
-    for (i = 0; i < 18 && i < n; i++)              /* 36 hex digits: DynamoDB's limit */
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[2 * i] = '\0';
+    hex_encode(md, n < 18 ? n : 18, out);          /* 36 hex digits: DynamoDB's limit */
 }

@@ -40,16 +40,15 @@ void
 saas_upload_folder(const char *user_id, char *out, size_t n)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    size_t i;
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
 
     if (strspn(user_id, SAFE) == strlen(user_id) && strncmp(user_id, "h-", 2) != 0) {
         snprintf(out, n, "%s", user_id);
         return;
     }
     SHA256((const unsigned char *)user_id, strlen(user_id), md);
-    snprintf(out, n, "h-");
-    for (i = 0; i < sizeof(md) && strlen(out) + 3 <= n; i++)
-        snprintf(out + strlen(out), n - strlen(out), "%02x", md[i]);
+    hex_encode(md, sizeof(md), hex);
+    snprintf(out, n, "h-%s", hex);
 }
 
 /* The file name as it goes in the key: safe bytes only, never "" or a dot segment. */
