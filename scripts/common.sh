@@ -21,9 +21,45 @@ PH_PYTHON=${PYTHON3:-/usr/bin/python3}
 ph_say() { printf '%s\n' "$*" >&2; }
 ph_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# A free TCP port on 127.0.0.1 (the kernel picks; a race with another process is unlikely).
+# A free TCP port on 127.0.0.1 for a service to listen on later.  It is drawn below the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range), so that no outgoing connection and
+# no bind to port 0 by another process can take it before our service binds it; and, with
+# PH_STATE set, never one handed out before for that state (kept in PH_STATE/.ports).
 ph_free_port() {
-    "$PH_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    "$PH_PYTHON" - "${PH_STATE:-}" <<'PY'
+import os, random, socket, sys
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+state = sys.argv[1] if len(sys.argv) > 1 and os.path.isdir(sys.argv[1]) else ""
+path = os.path.join(state, ".ports") if state else ""
+taken = set(open(path).read().split()) if path and os.path.exists(path) else set()
+port = 0
+for _ in range(500 if low > 11024 else 0):
+    p = random.randint(10000, low - 1)
+    if str(p) in taken:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        port = p
+        break
+    except OSError:
+        continue
+    finally:
+        s.close()
+if not port:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+if path:
+    with open(path, "a") as f:
+        f.write("%d\n" % port)
+print(port)
+PY
 }
 
 # Wait until 127.0.0.1:$1 accepts connections, or fail after $2 seconds (default 30).
