@@ -24,7 +24,6 @@
 #include "worker.h"
 
 #define MAX_SLOTS 512              /* 2 x the largest PRODENTHUB_WORKERS: room for reloads */
-#define YOUNG_DEATH_S 5.0          /* a worker dying sooner than this counts as a crash loop */
 #define MAX_BACKOFF_S 10.0
 #define NEW_WORKER_READY_S 5.0     /* how long a reload waits for a new worker to be ready */
 
@@ -194,19 +193,25 @@ reap(struct master *m)
             metrics_restart();
             if (s->busy)
                 log_msg(LL_ERROR, "worker pid=%ld %s while serving route=%s request_id=%s "
-                        "after %lu requests", (long)pid, how, s->route, s->request_id,
-                        s->requests);
+                        "after %lu requests in %.1f s", (long)pid, how, s->route,
+                        s->request_id, s->requests, lived);
             else
-                log_msg(LL_ERROR, "worker pid=%ld %s while idle after %lu requests",
-                        (long)pid, how, s->requests);
-            /* Workers that die young are crashing in a loop: back off before the next. */
-            m->fail_streak = lived < YOUNG_DEATH_S ? m->fail_streak + 1 : 0;
+                log_msg(LL_ERROR, "worker pid=%ld %s while %s after %lu requests in %.1f s",
+                        (long)pid, how, s->ready ? "idle" : "starting", s->requests, lived);
+            /*
+             * Workers that die before they are ready are failing to start (a setting, a
+             * missing file): back off before the next.  A worker that was serving, killed
+             * or crashed on a request, is replaced at once, however young: backing off then
+             * would leave the pool short while its queue of connections waits (a worker
+             * killed every few hundred milliseconds once emptied the pool for seconds).
+             */
+            m->fail_streak = !s->ready ? m->fail_streak + 1 : 0;
             if (m->fail_streak > 0) {
                 double b = 0.1 * (double)(1 << (m->fail_streak > 8 ? 8 : m->fail_streak - 1));
 
                 m->next_spawn = now_s() + (b > MAX_BACKOFF_S ? MAX_BACKOFF_S : b);
                 if (m->fail_streak > 1)
-                    log_msg(LL_WARN, "workers keep dying young; next start in %.1f s",
+                    log_msg(LL_WARN, "workers keep failing to start; next start in %.1f s",
                             m->next_spawn - now_s());
             }
         } else {
