@@ -108,6 +108,18 @@ struct mock_registered {
     struct paylink_out session;    /* premium: its Checkout, open now */
 };
 
+/* Upcoming exams in date order (mock_listing.c): limit of them after start (a cursor's
+ * ExclusiveStartKey, NULL for the first page, served from the cache) as plain objects into
+ * *exams, and the key to go on from into *last (NULL at the end). */
+#define MOCK_PAGE_MAX 50
+#define MOCK_LISTING_TTL 5             /* seconds the cached first page lives */
+int mock_listing(const struct ctx *c, long limit, struct json_object *start,
+                 struct json_object **exams, struct json_object **last,
+                 struct app_error *err);
+/* After a transaction that may take or give back a seat: rc unchanged, and when it
+ * succeeded the cached first page is dropped. */
+int mock_seats_changed(const struct ctx *c, int rc);
+
 /*
  * A seat for in->email, in one transaction with the exam's seatsTaken (below capacity, the
  * exam scheduled and still open for registration), the address's guard (free) and the new

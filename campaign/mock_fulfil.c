@@ -110,7 +110,7 @@ link:
     json_object_array_add(items, payment_link_txn(c->cfg, pe->payment_intent, pr, k->id, rid,
                                                   email, pe->amount, pe->currency, ts));
     txn_token(token, rid, pe->payment_intent, attempt);
-    return txn_run(c->ddb, items, token, err);
+    return mock_seats_changed(c, txn_run(c->ddb, items, token, err));
 }
 
 /* A released seat could not be taken again: *why is set when the registration is still

@@ -107,7 +107,7 @@ take_seat(const struct ctx *c, const struct mock_register_input *in,
             json_object_array_add(items, mail_limit_txn(c, in->email));
         }
     }
-    return txn_run(c->ddb, items, NULL, err);
+    return mock_seats_changed(c, txn_run(c->ddb, items, NULL, err));
 }
 
 /* A repeat registration of a confirmed seat: its email again, to its own address, once per
@@ -244,7 +244,7 @@ mock_seat_release(const struct ctx *c, struct json_object *reg, const char *sess
     if (json_str(reg, "email"))
         json_object_array_add(items, mock_guard_delete_txn(c->cfg, eid, json_str(reg, "email"),
                                                            rid));
-    return txn_run(c->ddb, items, NULL, err);
+    return mock_seats_changed(c, txn_run(c->ddb, items, NULL, err));
 }
 
 int

@@ -6,9 +6,9 @@
  *                                                    premium → held until paid
  *   GET  /v1/mock-exams/registrations/{id}/pay       a premium seat's Checkout (303)
  *
- * The listing is one Query on listing-examDate-index (examDate >= now): its cost does not
- * grow with past exams; its premium price is the cached catalogue's (a quote).  Seats are
- * the campaign layer's (campaign/mock_register.c).
+ * The listing is the campaign layer's (campaign/mock_listing.c: one Query, its first page
+ * cached); its premium price is the cached catalogue's (a quote).  Seats are the campaign
+ * layer's (campaign/mock_register.c).
  */
 #include "config.h"
 
@@ -35,7 +35,6 @@
 #include "lookup.h"
 
 #define PAGE_DEFAULT 10
-#define PAGE_MAX 50
 #define CURSOR_MAX 512
 
 /* --- GET /v1/mock-exams ----------------------------------------------------------------- */
@@ -146,50 +145,32 @@ premium_price(struct request *req)
 int
 mockexams_list(struct request *req)
 {
-    struct json_object *q, *v, *items = NULL, *last = NULL, *start = NULL, *d, *l, *e;
+    struct json_object *exams = NULL, *last = NULL, *start = NULL, *d, *l;
     const char *lim = req_query(req, "limit"), *cur = req_query(req, "cursor");
-    time_t now = req->ctx.now;
     long limit = PAGE_DEFAULT;
     long long price;
-    char ts[32];
     size_t i;
     int rc;
 
-    if (lim && str_to_long(lim, 1, PAGE_MAX, &limit) != 0)
+    if (lim && str_to_long(lim, 1, MOCK_PAGE_MAX, &limit) != 0)
         return reply_error(req, APP_EBADREQUEST, "limit must be from 1 to 50", NULL);
     if (cur) {
         start = cursor_in(cur);
         if (!start)
             return reply_error(req, APP_EBADREQUEST, "cursor is not one this API gave", NULL);
     }
-    time_iso(now, ts, sizeof(ts));
-    q = json_object_new_object();
-    json_object_object_add(q, "TableName", json_object_new_string(req->cfg->tbl_mock_exams));
-    json_object_object_add(q, "IndexName", json_object_new_string("listing-examDate-index"));
-    json_object_object_add(q, "KeyConditionExpression",
-                           json_object_new_string("listing = :l AND examDate >= :now"));
-    v = json_object_new_object();
-    json_object_object_add(v, ":l", ddb_av_s("EXAM"));
-    json_object_object_add(v, ":now", ddb_av_s(ts));
-    json_object_object_add(q, "ExpressionAttributeValues", v);
-    json_object_object_add(q, "Limit", json_object_new_int((int)limit));
+    rc = mock_listing(&req->ctx, limit, start, &exams, &last, &req->err);
     if (start)
-        json_object_object_add(q, "ExclusiveStartKey", start);
-    rc = ddb_query(req->worker->ddb, q, &items, &last, &req->err);
-    json_object_put(q);
+        json_object_put(start);
     if (rc != APP_OK)
         return rc;
     price = premium_price(req);
     d = json_object_new_object();
     l = json_object_new_array();
-    for (i = 0; i < json_object_array_length(items); i++) {
-        e = ddb_unmarshal_item(json_object_array_get_idx(items, i));
-        if (!e)
-            continue;
-        json_object_array_add(l, public_exam(req->cfg, e, price, now));
-        json_object_put(e);
-    }
-    json_object_put(items);
+    for (i = 0; i < json_object_array_length(exams); i++)
+        json_object_array_add(l, public_exam(req->cfg, json_object_array_get_idx(exams, i),
+                                             price, req->ctx.now));
+    json_object_put(exams);
     json_object_object_add(d, "exams", l);
     if (last) {
         json_object_object_add(d, "nextCursor", json_object_new_string(cursor_out(req, last)));

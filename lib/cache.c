@@ -81,10 +81,11 @@ cache_stats(const struct cache *c, unsigned long *hits, unsigned long *misses)
 /*
  * The namespaces whose readers accept a value up to CACHE_LOCAL_MS old, so that the worker
  * keeps its own copy: catalogue items and coupons (coupon-disable takes effect within it),
- * the advisory per-buyer use counts of coupons/validate, and the client's count of wrong
- * coupon guesses (a client over its limit is refused by every worker within it).
+ * the advisory per-buyer use counts of coupons/validate, the client's count of wrong
+ * coupon guesses (a client over its limit is refused by every worker within it), and the
+ * first page of upcoming mock exams (campaign/mock_listing.c).
  */
-static const char *const local_ns[] = {"plan", "coupon", "uses", "guess", NULL};
+static const char *const local_ns[] = {"plan", "coupon", "uses", "guess", "mocklist", NULL};
 
 static struct cache_local *
 local_for(const struct cache *c, const char *ns)

@@ -4,7 +4,7 @@ ports, and an HTTPS client that talks to it through nginx exactly as a browser w
 import http.client
 import json
 import os
-import signal
+import socket
 import shutil
 import ssl
 import subprocess
@@ -149,6 +149,12 @@ class Stack:
 
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body=body, **kw)
+
+    def memcached(self, cmd):
+        """One command to the stack's memcached, as bytes; the start of its answer."""
+        with socket.create_connection(("127.0.0.1", int(self.ports["MEMCACHED_PORT"])), 5) as s:
+            s.sendall(cmd)
+            return s.recv(64)
 
     def restart_memcached(self, timeout=15):
         """Start memcached again and wait until every worker uses it (they retry a dead

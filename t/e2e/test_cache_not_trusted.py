@@ -3,7 +3,6 @@ anyone on the network could write, here a catalogue entry poisoned to charge 1 c
 no price a create route charges (it may only change advisory answers)."""
 
 import json
-import socket
 import time
 
 import pytest
@@ -12,17 +11,11 @@ from stack import assert_envelope
 from test_teams import team_body
 
 
-def memcached(stack, cmd):
-    with socket.create_connection(("127.0.0.1", int(stack.ports["MEMCACHED_PORT"])), 5) as s:
-        s.sendall(cmd)
-        return s.recv(64)
-
-
 @pytest.fixture(autouse=True)
 def forget_poison(stack):
     yield
     for plan in ("full-6months", "basic-1month", "team-full-6months"):
-        memcached(stack, b"delete ph:v2:plan:%s\r\n" % plan.encode())
+        stack.memcached(b"delete ph:v2:plan:%s\r\n" % plan.encode())
     time.sleep(LOCAL_S)                 # and the workers' own copies of the poison are gone
 
 
@@ -35,7 +28,7 @@ def poison(stack, plan, cents):
            "durationMonths": 120, "campaignId": "discount-purchase", "pricing": "fixed"}
     val = json.dumps(doc).encode()
     key = ("ph:v2:plan:%s" % plan).encode()
-    assert memcached(stack, b"set %s 0 600 %d\r\n%s\r\n" % (key, len(val), val)) \
+    assert stack.memcached(b"set %s 0 600 %d\r\n%s\r\n" % (key, len(val), val)) \
         .startswith(b"STORED")
     time.sleep(LOCAL_S)                 # every worker reads memcached again
 

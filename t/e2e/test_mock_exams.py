@@ -37,6 +37,17 @@ def exam(ddb, eid, hours_ahead, capacity=100, type_="free", title=None):  # noqa
     return eid
 
 
+def fresh_listing(stack):
+    """Exams written to the table directly show within the cached first page's life
+    (MOCK_LISTING_TTL, 5 s): drop it, and wait out the workers' own copies."""
+    stack.memcached(b"delete ph:v2:mocklist:first\r\n")
+    time.sleep(LOCAL_S)
+
+
+# How long a worker keeps its own copy of a cached entry (CACHE_LOCAL_MS, docs/DATA.md).
+LOCAL_S = 1.1
+
+
 def seats(ddb, eid):  # noqa: F811
     return int(ddb.get_item(TableName="prodenthub-mock-exams", ConsistentRead=True,
                             Key={"mockExamId": {"S": eid}})["Item"]["seatsTaken"]["N"])
@@ -70,6 +81,7 @@ def ctl(stack, *args, check=True):
 def test_listing_is_upcoming_only_in_date_order_and_paginated(stack, ddb):  # noqa: F811
     exam(ddb, "list-past", -48)
     mine = [exam(ddb, "list-%d" % h, h) for h in (300, 100, 200)]
+    fresh_listing(stack)
     seen, cursor = [], None
     for _ in range(50):
         q = "?limit=2" + ("&cursor=" + cursor if cursor else "")
@@ -113,6 +125,37 @@ def test_free_registration_confirmed_with_the_calendar_file_and_no_duplicates(st
     assert_envelope(register(stack, "no-such-exam", "a@example.com"), 404, "NOT_FOUND")
 
 
+def listed(stack, eid, limit=50):
+    d = assert_envelope(stack.get("/v1/mock-exams?limit=%d" % limit,
+                                  source_ip=stack.new_ip()), 200)["data"]
+    return [e for e in d["exams"] if e["mockExamId"] == eid]
+
+
+def test_first_page_is_cached_and_a_seat_taken_drops_it(stack, ddb):  # noqa: F811
+    eid = exam(ddb, "cached-page", 400, capacity=30)
+    fresh_listing(stack)
+    assert listed(stack, eid)[0]["seatsLeft"] == 30
+    # Written behind the service's back: the cached page still says 30.
+    ddb.update_item(TableName="prodenthub-mock-exams", Key={"mockExamId": {"S": eid}},
+                    UpdateExpression="SET seatsTaken = :n",
+                    ExpressionAttributeValues={":n": {"N": "5"}})
+    assert listed(stack, eid)[0]["seatsLeft"] == 30
+    assert_envelope(register(stack, eid, "cached-page@example.com"), 201)
+    time.sleep(LOCAL_S)
+    assert listed(stack, eid)[0]["seatsLeft"] == 24
+    # A cursor made from the cached page goes on with a Query: every exam once.
+    seen, cursor = [], None
+    for _ in range(60):
+        q = "?limit=3" + ("&cursor=" + cursor if cursor else "")
+        d = assert_envelope(stack.get("/v1/mock-exams" + q, source_ip=stack.new_ip()),
+                            200)["data"]
+        seen += [e["mockExamId"] for e in d["exams"]]
+        cursor = d["nextCursor"]
+        if not cursor:
+            break
+    assert eid in seen and len(seen) == len(set(seen))
+
+
 def test_registration_closes_before_the_exam(stack, ddb):  # noqa: F811
     eid = exam(ddb, "closing-soon", 1)                   # closes 2 h before
     e = assert_envelope(register(stack, eid, "late@example.com"), 422)
@@ -131,6 +174,7 @@ def test_fifty_parallel_registrations_for_twenty_seats(stack, ddb):  # noqa: F81
         if r.status == 409:
             assert r.json["details"]["reason"] == "EXAM_FULL", r
     assert seats(ddb, eid) == 20
+    time.sleep(LOCAL_S)                 # the seats dropped the cached page; workers' copies
     listed = [e for e in assert_envelope(stack.get("/v1/mock-exams?limit=50",
                                                    source_ip=stack.new_ip()), 200)
               ["data"]["exams"] if e["mockExamId"] == eid]
