@@ -35,7 +35,10 @@
 #include "../saas/subscription.h"
 #include "handlers.h"
 
-#define CLAIM_S 60
+/* A claim's lease: nginx's fastcgi_read_timeout, so an attempt whose worker crashed or hung
+ * is taken over by the first retry after Stripe saw it fail.  An attempt still running then
+ * is harmless: effects are conditional on the record's state (3. above). */
+#define CLAIM_S 30
 
 /* Claim the event: 1 claimed, 0 already done, -1 being processed elsewhere, <-1 error. */
 static int

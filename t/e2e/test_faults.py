@@ -1,0 +1,224 @@
+"""Faults under load: while clients buy with a limited coupon, pay (the Stripe stand-in
+delivers each checkout.session.completed; an unacknowledged one is delivered again, as Stripe
+retries) and read through nginx, a worker is killed with SIGKILL every KILL_EVERY_S.
+
+Afterwards nothing is lost or doubled: every request has an answer or a clean connection
+error, never nginx's 504; answers with a 5xx are at most the kills (each kill may lose the
+request in flight; an event whose delivery was lost is answered 503 until its claim lapses,
+and Stripe's retries then apply it); the pool is back to full size and its restart counter moved by the
+kills; the coupon's count equals its redemption records and the buyers' counters, within
+its limit; every paid checkout granted access exactly once, also after every event is
+delivered once more; and prodenthubctl reconcile finds no mismatch.
+
+PH_FAULT_SECONDS sets how long the load runs (default 8; `scripts/dev test --long`: 120)."""
+
+import collections
+import os
+import random
+import threading
+import time
+import uuid
+
+from stack import assert_envelope, http_json
+from test_metrics import scrape, value
+from test_pool import wait_for
+from test_purchases import ddb  # noqa: F401 (a fixture)
+from test_stripe_ops import reconcile
+from test_webhook import grants
+
+SECONDS = float(os.environ.get("PH_FAULT_SECONDS") or 8)
+KILL_EVERY_S = 0.3
+LIMIT = 40
+BUYERS, READERS = 3, 3
+READS = ("/v1/plans/full-6months", "/v1/mock-exams", "/v1/health")
+
+
+def restarts(stack):
+    return value(scrape(stack)[1], "prodenthub_worker_restarts_total")
+
+
+def coupon(ddb, code):  # noqa: F811
+    """A fresh fixed coupon with LIMIT uses, one per buyer."""
+    ddb.put_item(TableName="prodenthub-coupons", Item={
+        "couponCode": {"S": code}, "type": {"S": "fixed"}, "valueCents": {"N": "500"},
+        "minPurchaseCents": {"N": "0"}, "validFrom": {"S": "2025-01-01T00:00:00Z"},
+        "validUntil": {"S": "2099-01-01T00:00:00Z"}, "usageLimit": {"N": str(LIMIT)},
+        "usageCount": {"N": "0"}, "perUserLimit": {"N": "1"}, "applicablePlans": {"L": []},
+        "status": {"S": "active"}})
+
+
+def scan_all(ddb, **kw):  # noqa: F811
+    items, start = [], None
+    while True:
+        page = ddb.scan(ConsistentRead=True, **dict(kw, **({"ExclusiveStartKey": start}
+                                                          if start else {})))
+        items += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+class Run:
+    """The load, the killer, and everything they saw."""
+
+    def __init__(self, stack, code):
+        self.stack, self.code = stack, code
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.answers = collections.Counter()     # (route, status or error class)
+        self.deliveries = collections.Counter()  # status of each webhook delivery
+        self.paid = {}                           # email -> the paid purchase
+        self.events = []                         # every completed checkout's event id
+        self.held = 0                            # events answered 503 (claimed by a kill)
+        self.killed = []
+        self.stripe = []                         # Stripe's deliveries, each on its thread
+        self.errors = []                         # anything a test should not see
+
+    def note(self, route, status):
+        with self.lock:
+            self.answers[(route, status)] += 1
+
+    def call(self, route, method, path, body=None, ip=None):
+        try:
+            r = self.stack.request(method, path, body=body, source_ip=ip, timeout=60)
+        except OSError as e:                     # a clean connection error
+            self.note(route, type(e).__name__)
+            return None
+        self.note(route, r.status)
+        if r.status not in (502, 503):
+            assert_envelope(r, r.status)
+        return r
+
+    def deliver(self, sid):
+        """Complete the session on the stand-in; deliver its event until acknowledged, backing
+        off as Stripe does (an attempt whose worker was killed holds the event's claim for
+        CLAIM_S, handlers/webhook.c)."""
+        out = http_json("POST", self.stack.ports["STRIPE_API_BASE"] +
+                        "/__stripe/sessions/%s/complete" % sid, {})
+        eid, status = out["event"]["id"], out["delivery"]["status"]
+        deadline, pause, held = time.time() + 60, 0.25, False
+        while True:
+            with self.lock:
+                self.deliveries[status] += 1
+                if status == 503 and not held:
+                    held, self.held = True, self.held + 1
+            if status == 200:
+                break
+            if time.time() > deadline:
+                raise AssertionError("event %s never acknowledged" % eid)
+            time.sleep(pause)
+            pause = min(pause * 2, 4)
+            status = http_json("POST", self.stack.ports["STRIPE_API_BASE"] +
+                               "/__stripe/events/%s/deliver" % eid, {})["delivery"]["status"]
+        with self.lock:
+            self.events.append(eid)
+
+    def buyer(self, n):
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            ip = self.stack.new_ip()     # holds with a coupon are limited per address
+            email = "fault-%s-%d-%d@example.com" % (self.code.lower(), n, i)
+            r = self.call("purchase", "POST", "/v1/purchases/create", ip=ip,
+                          body={"planId": "basic-1month", "email": email, "code": self.code})
+            if r is not None and r.status == 201 and i % 2:
+                d = r.json["data"]
+                with self.lock:
+                    self.paid[email] = d
+                t = threading.Thread(target=self.guarded, args=(self.deliver, d["sessionId"]))
+                t.start()
+                self.stripe.append(t)
+
+    def reader(self, n):
+        i = 0
+        while not self.stop.is_set():
+            if i % 50 == 0:
+                ip = self.stack.new_ip()     # within the edge's rate limit
+            i += 1
+            self.call("read", "GET", READS[n % len(READS)], ip=ip)
+            time.sleep(0.02)
+
+    def killer(self):
+        while not self.stop.wait(KILL_EVERY_S):
+            live = [p for p in self.stack.worker_pids() if p not in self.killed]
+            if not live:
+                continue
+            victim = random.choice(live)
+            try:
+                os.kill(victim, 9)
+            except ProcessLookupError:
+                continue
+            self.killed.append(victim)
+
+    def guarded(self, fn, *args):
+        try:
+            fn(*args)
+        except Exception as e:                   # noqa: BLE001 (reported by the test)
+            self.errors.append(repr(e))
+
+    def run(self):
+        threads = [threading.Thread(target=self.guarded, args=(self.buyer, i))
+                   for i in range(BUYERS)]
+        threads += [threading.Thread(target=self.guarded, args=(self.reader, i))
+                    for i in range(READERS)]
+        threads.append(threading.Thread(target=self.guarded, args=(self.killer,)))
+        for t in threads:
+            t.start()
+        time.sleep(SECONDS)
+        self.stop.set()
+        for t in threads + self.stripe:
+            t.join()
+
+
+def test_workers_killed_under_load_lose_nothing(stack, ddb):  # noqa: F811
+    code = "FAULT" + uuid.uuid4().hex[:8].upper()
+    coupon(ddb, code)
+    since = int(time.time())
+    before = restarts(stack)
+    run = Run(stack, code)
+    run.run()
+    workers = 2
+    wait_for(lambda: len(stack.worker_pids()) == workers, what="the pool at full size")
+    stack.wait_ready()
+
+    kills = len(run.killed)
+    statuses = collections.Counter(s for (_, s), n in run.answers.items() for _ in range(n))
+    fivexx = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500) + \
+        sum(n for s, n in run.deliveries.items() if s and s >= 500 and s != 503)
+    print("faults: %.0f s, %d kills, answers %s, deliveries %s, %d paid"
+          % (SECONDS, kills, dict(run.answers), dict(run.deliveries), len(run.paid)))
+    assert not run.errors, run.errors[:5]
+    assert kills >= SECONDS / KILL_EVERY_S / 2, kills
+    assert statuses[504] == 0 and not any(isinstance(s, str) and "imeout" in s
+                                          for s in statuses), statuses
+    assert fivexx <= kills, (fivexx, kills, statuses, run.deliveries)
+    # A delivery killed in flight leaves its claim; the retries get 503 until it lapses.
+    assert run.held <= kills and statuses[503] == 0, (run.held, statuses)
+    assert sum(n for (route, s), n in run.answers.items() if s == 200 and route == "read") > 0
+    assert restarts(stack) - before == kills
+
+    # The coupon: its count is its redemption records and its buyers' counters.
+    count = int(ddb.get_item(TableName="prodenthub-coupons", ConsistentRead=True,
+                             Key={"couponCode": {"S": code}})["Item"]["usageCount"]["N"])
+    usage = scan_all(ddb, TableName="prodenthub-coupon-usage",
+                     FilterExpression="couponCode = :c OR begins_with(usageId, :k)",
+                     ExpressionAttributeValues={":c": {"S": code},
+                                                ":k": {"S": "COUNTER#%s#" % code}})
+    records = [u for u in usage if not u["usageId"]["S"].startswith("COUNTER#")]
+    counters = sum(int(u["uses"]["N"]) for u in usage if u["usageId"]["S"].startswith("COUNTER#"))
+    assert count == len(records) == counters, (count, len(records), counters)
+    assert 0 < count <= LIMIT
+    assert run.answers[("purchase", 201)] <= count
+
+    # Every paid checkout granted once, and once more delivered changes nothing.
+    for eid in run.events:
+        http_json("POST", stack.ports["STRIPE_API_BASE"] + "/__stripe/events/%s/deliver"
+                  % eid, {})
+    for email, d in run.paid.items():
+        g = [x for x in grants(ddb, email) if x["grantId"]["S"] == d["purchaseId"]]
+        assert len(g) == 1, (email, g)
+        p = ddb.get_item(TableName="prodenthub-discount-purchases", ConsistentRead=True,
+                         Key={"purchaseId": {"S": d["purchaseId"]}})["Item"]
+        assert p["status"]["S"] == "paid", (email, p["status"])
+    r, kinds = reconcile(stack, since)
+    assert r.returncode == 0 and not kinds, (r.returncode, kinds, r.stdout[-2000:], r.stderr)
