@@ -16,6 +16,7 @@
 
 int log_level_min = LL_INFO;
 static const char *log_role = "main";
+static long log_pid;    /* getpid() of the role's process: set with the role, after a fork */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "crit"};
 
@@ -35,6 +36,7 @@ void
 log_set_role(const char *role)
 {
     log_role = role;
+    log_pid = (long)getpid();
 }
 
 /* Format and write one line; err >= 0 appends strerror(err) to the message. */
@@ -49,6 +51,8 @@ log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
 
     if (level < log_level_min)
         return;
+    if (!log_pid)
+        log_pid = (long)getpid();
     n = vsnprintf(msg, sizeof(msg), fmt, ap);
     if (n < 0)
         return;
@@ -62,7 +66,7 @@ log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
     /* On the stack: the access log runs once per request and must not allocate. */
     buf_init_fixed(&b, line, sizeof(line) - 1);
     buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,\"role\":\"%s\"",
-               ts, (long)tv.tv_usec / 1000, level_names[level], (long)getpid(), log_role);
+               ts, (long)tv.tv_usec / 1000, level_names[level], log_pid, log_role);
     if (fields)
         buf_puts(&b, fields);
     buf_puts(&b, ",\"msg\":\"");
@@ -71,7 +75,7 @@ log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
         buf_reset(&b);
         buf_printf(&b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,"
                    "\"msg\":\"log line too long, dropped\"}", ts, (long)tv.tv_usec / 1000,
-                   level_names[level], (long)getpid());
+                   level_names[level], log_pid);
     }
     /* sizeof(line) - 1 above keeps a byte for the newline. */
     b.data[b.len++] = '\n';
