@@ -1,14 +1,17 @@
 """Faults under load: while clients buy with a limited coupon, pay (the Stripe stand-in
 delivers each checkout.session.completed; an unacknowledged one is delivered again, as Stripe
-retries) and read through nginx, a worker is killed with SIGKILL every KILL_EVERY_S.
+retries) and read through nginx: a worker killed with SIGKILL every KILL_EVERY_S; DynamoDB
+stopped for DDB_DOWN_S (503s, and purchases again within 2 s of its return); memcached
+stopped for MEMCACHED_DOWN_S (the same answers, the cache in use again after).
 
-Afterwards nothing is lost or doubled: every request has an answer or a clean connection
+After workers are killed, nothing is lost or doubled: every request has an answer or a clean connection
 error, never nginx's 504; answers with a 5xx are at most the kills (each kill may lose the
 request in flight; an event whose delivery was lost is answered 503 until its claim lapses,
 and Stripe's retries then apply it); the pool is back to full size and its restart counter moved by the
 kills; the coupon's count equals its redemption records and the buyers' counters, within
 its limit; every paid checkout granted access exactly once, also after every event is
-delivered once more; and prodenthubctl reconcile finds no mismatch.
+delivered once more; and prodenthubctl reconcile finds no mismatch (nothing_lost, checked
+after every fault).
 
 PH_FAULT_SECONDS sets how long the load runs (default 8; `scripts/dev test --long`: 120)."""
 
@@ -27,6 +30,8 @@ from test_stripe_ops import reconcile
 from test_webhook import grants
 
 SECONDS = float(os.environ.get("PH_FAULT_SECONDS") or 8)
+DDB_DOWN_S = 10
+MEMCACHED_DOWN_S = 3
 KILL_EVERY_S = 0.3
 LIMIT = 40
 BUYERS, READERS = 3, 3
@@ -66,6 +71,7 @@ class Run:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.answers = collections.Counter()     # (route, status or error class)
+        self.log = []                            # (time, route, status or error class)
         self.deliveries = collections.Counter()  # status of each webhook delivery
         self.paid = {}                           # email -> the paid purchase
         self.events = []                         # every completed checkout's event id
@@ -77,6 +83,7 @@ class Run:
     def note(self, route, status):
         with self.lock:
             self.answers[(route, status)] += 1
+            self.log.append((time.time(), route, status))
 
     def call(self, route, method, path, body=None, ip=None):
         try:
@@ -85,7 +92,7 @@ class Run:
             self.note(route, type(e).__name__)
             return None
         self.note(route, r.status)
-        if r.status not in (502, 503):
+        if r.status != 502:                      # nginx's, when a worker died
             assert_envelope(r, r.status)
         return r
 
@@ -138,66 +145,50 @@ class Run:
             self.call("read", "GET", READS[n % len(READS)], ip=ip)
             time.sleep(0.02)
 
-    def killer(self):
-        while not self.stop.wait(KILL_EVERY_S):
-            live = [p for p in self.stack.worker_pids() if p not in self.killed]
-            if not live:
-                continue
-            victim = random.choice(live)
-            try:
-                os.kill(victim, 9)
-            except ProcessLookupError:
-                continue
-            self.killed.append(victim)
-
     def guarded(self, fn, *args):
         try:
             fn(*args)
         except Exception as e:                   # noqa: BLE001 (reported by the test)
             self.errors.append(repr(e))
 
-    def run(self):
+    def run(self, fault, seconds=SECONDS):
+        """The load for seconds while fault(self) runs on its own thread."""
         threads = [threading.Thread(target=self.guarded, args=(self.buyer, i))
                    for i in range(BUYERS)]
         threads += [threading.Thread(target=self.guarded, args=(self.reader, i))
                     for i in range(READERS)]
-        threads.append(threading.Thread(target=self.guarded, args=(self.killer,)))
+        threads.append(threading.Thread(target=self.guarded, args=(fault, self)))
         for t in threads:
             t.start()
-        time.sleep(SECONDS)
+        time.sleep(seconds)
         self.stop.set()
         for t in threads + self.stripe:
             t.join()
 
+    def statuses(self, route=None, since=0, until=None):
+        return collections.Counter(s for t, r, s in self.log if (route is None or r == route)
+                                   and since <= t <= (until or time.time()))
 
-def test_workers_killed_under_load_lose_nothing(stack, ddb):  # noqa: F811
-    code = "FAULT" + uuid.uuid4().hex[:8].upper()
-    coupon(ddb, code)
-    since = int(time.time())
-    before = restarts(stack)
-    run = Run(stack, code)
-    run.run()
-    workers = 2
-    wait_for(lambda: len(stack.worker_pids()) == workers, what="the pool at full size")
-    stack.wait_ready()
 
-    kills = len(run.killed)
-    statuses = collections.Counter(s for (_, s), n in run.answers.items() for _ in range(n))
-    fivexx = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500) + \
-        sum(n for s, n in run.deliveries.items() if s and s >= 500 and s != 503)
-    print("faults: %.0f s, %d kills, answers %s, deliveries %s, %d paid"
-          % (SECONDS, kills, dict(run.answers), dict(run.deliveries), len(run.paid)))
-    assert not run.errors, run.errors[:5]
-    assert kills >= SECONDS / KILL_EVERY_S / 2, kills
-    assert statuses[504] == 0 and not any(isinstance(s, str) and "imeout" in s
-                                          for s in statuses), statuses
-    assert fivexx <= kills, (fivexx, kills, statuses, run.deliveries)
-    # A delivery killed in flight leaves its claim; the retries get 503 until it lapses.
-    assert run.held <= kills and statuses[503] == 0, (run.held, statuses)
-    assert sum(n for (route, s), n in run.answers.items() if s == 200 and route == "read") > 0
-    assert restarts(stack) - before == kills
+def kill_workers(run):
+    """The fault: a worker killed (SIGKILL) every KILL_EVERY_S."""
+    while not run.stop.wait(KILL_EVERY_S):
+        live = [p for p in run.stack.worker_pids() if p not in run.killed]
+        if not live:
+            continue
+        victim = random.choice(live)
+        try:
+            os.kill(victim, 9)
+        except ProcessLookupError:
+            continue
+        run.killed.append(victim)
 
-    # The coupon: its count is its redemption records and its buyers' counters.
+
+def nothing_lost(stack, ddb, run, since):  # noqa: F811
+    """The coupon's count is its redemption records and its buyers' counters; every paid
+    checkout granted access once, also after its event is delivered once more; reconcile
+    finds no mismatch."""
+    code = run.code
     count = int(ddb.get_item(TableName="prodenthub-coupons", ConsistentRead=True,
                              Key={"couponCode": {"S": code}})["Item"]["usageCount"]["N"])
     usage = scan_all(ddb, TableName="prodenthub-coupon-usage",
@@ -209,8 +200,12 @@ def test_workers_killed_under_load_lose_nothing(stack, ddb):  # noqa: F811
     assert count == len(records) == counters, (count, len(records), counters)
     assert 0 < count <= LIMIT
     assert run.answers[("purchase", 201)] <= count
-
-    # Every paid checkout granted once, and once more delivered changes nothing.
+    # No purchase without its reservation, and none reserved without its purchase.
+    purchases = scan_all(ddb, TableName="prodenthub-discount-purchases",
+                         FilterExpression="couponCode = :c",
+                         ExpressionAttributeValues={":c": {"S": code}})
+    assert sorted(p["purchaseId"]["S"] for p in purchases) == \
+        sorted(u["usageId"]["S"] for u in records)
     for eid in run.events:
         http_json("POST", stack.ports["STRIPE_API_BASE"] + "/__stripe/events/%s/deliver"
                   % eid, {})
@@ -222,3 +217,102 @@ def test_workers_killed_under_load_lose_nothing(stack, ddb):  # noqa: F811
         assert p["status"]["S"] == "paid", (email, p["status"])
     r, kinds = reconcile(stack, since)
     assert r.returncode == 0 and not kinds, (r.returncode, kinds, r.stdout[-2000:], r.stderr)
+
+
+def start_run(stack, ddb):  # noqa: F811
+    code = "FAULT" + uuid.uuid4().hex[:8].upper()
+    coupon(ddb, code)
+    return Run(stack, code), int(time.time())
+
+
+def test_workers_killed_under_load_lose_nothing(stack, ddb):  # noqa: F811
+    run, since = start_run(stack, ddb)
+    before = restarts(stack)
+    run.run(kill_workers)
+    wait_for(lambda: len(stack.worker_pids()) == 2, what="the pool at full size")
+    stack.wait_ready()
+
+    kills = len(run.killed)
+    statuses = run.statuses()
+    fivexx = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500) + \
+        sum(n for s, n in run.deliveries.items() if s and s >= 500 and s != 503)
+    print("workers killed: %.0f s, %d kills, answers %s, deliveries %s, %d paid"
+          % (SECONDS, kills, dict(run.answers), dict(run.deliveries), len(run.paid)))
+    assert not run.errors, run.errors[:5]
+    assert kills >= SECONDS / KILL_EVERY_S / 2, kills
+    assert statuses[504] == 0 and not any(isinstance(s, str) and "imeout" in s
+                                          for s in statuses), statuses
+    assert fivexx <= kills, (fivexx, kills, statuses, run.deliveries)
+    # A delivery killed in flight leaves its claim; the retries get 503 until it lapses.
+    assert run.held <= kills and statuses[503] == 0, (run.held, statuses)
+    assert run.statuses("read")[200] > 0
+    assert restarts(stack) - before == kills
+    nothing_lost(stack, ddb, run, since)
+
+
+def ddb_answers(ddb):  # noqa: F811
+    try:
+        ddb.describe_table(TableName="prodenthub-coupons")
+        return True
+    except Exception:                            # noqa: BLE001 (down: any error)
+        return False
+
+
+def test_dynamodb_stopped_under_load_is_503_then_recovers(stack, ddb):  # noqa: F811
+    run, since = start_run(stack, ddb)
+    times = {}
+
+    def outage(run):
+        time.sleep(min(2, SECONDS / 4))
+        times["down"] = time.time()
+        stack.stop("dynamodb")
+        time.sleep(DDB_DOWN_S)
+        stack.start("dynamodb")
+        wait_for(lambda: ddb_answers(ddb), timeout=60, what="DynamoDB Local back")
+        times["up"] = time.time()
+        # The load runs on past the recovery, for the figures below.
+        time.sleep(3)
+
+    run.run(outage, seconds=max(SECONDS, DDB_DOWN_S + 8))
+    stack.wait_ready(timeout=60)
+    during = run.statuses("purchase", times["down"] + 1, times["up"])
+    after = [t for t, r, s in run.log if r == "purchase" and s == 201 and t > times["up"]]
+    print("DynamoDB down %.1f s: purchases during %s, first 201 %.2f s after it answered; "
+          "reads during %s; answers %s, deliveries %s"
+          % (times["up"] - times["down"], dict(during), after[0] - times["up"] if after else -1,
+             dict(run.statuses("read", times["down"] + 1, times["up"])), dict(run.answers),
+             dict(run.deliveries)))
+    assert not run.errors, run.errors[:5]
+    assert during and set(during) <= {503}, during
+    assert after and after[0] - times["up"] <= 2.0, (after[:1], times)
+    assert set(run.statuses("read")) <= {200, 503}, run.statuses("read")
+    nothing_lost(stack, ddb, run, since)
+
+
+def test_memcached_stopped_under_load_stays_correct(stack, ddb):  # noqa: F811
+    run, since = start_run(stack, ddb)
+    plan = assert_envelope(stack.get("/v1/plans/full-6months", source_ip=stack.new_ip()),
+                           200)["data"]
+    times = {}
+
+    def outage(run):
+        time.sleep(min(2, SECONDS / 4))
+        times["down"] = time.time()
+        stack.stop("memcached")
+        time.sleep(MEMCACHED_DOWN_S)
+        stack.restart_memcached()
+        times["up"] = time.time()
+
+    run.run(outage)
+    print("memcached down %.1f s: answers %s, deliveries %s"
+          % (times["up"] - times["down"], dict(run.answers), dict(run.deliveries)))
+    assert not run.errors, run.errors[:5]
+    assert set(run.statuses()) <= {200, 201}, run.statuses()
+    assert run.statuses("read", times["down"] + 0.5, times["up"])[200] > 0
+    # The same answers as before it stopped, and the cache in use again after.
+    r = stack.get("/v1/plans/full-6months", source_ip=stack.new_ip())
+    assert assert_envelope(r, 200)["data"] == plan
+    wait_for(lambda: stack.get("/v1/plans/full-6months",
+                               source_ip=stack.new_ip()).header("x-cache") == "hit",
+             what="cache hits again")
+    nothing_lost(stack, ddb, run, since)
