@@ -5,9 +5,9 @@ import pytest
 import openapi_check
 from stack import Stack
 
-# The heavy runs (faults under load, two nodes: minutes of load) run in one build of
+# The heavy runs (faults under load, two nodes, clock jumps: minutes) run in one build of
 # `scripts/dev test` only; its sanitizer build sets PH_E2E_HEAVY=0.
-HEAVY = ("test_faults.py", "test_two_nodes.py")
+HEAVY = ("test_faults.py", "test_two_nodes.py", "test_clock.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -32,6 +32,8 @@ from test_webhook import grants
 SECONDS = float(os.environ.get("PH_FAULT_SECONDS") or 8)
 DDB_DOWN_S = 10
 MEMCACHED_DOWN_S = 3
+MAIL_DOWN_S = max(10.0, min(60.0, SECONDS / 2))   # --long: a minute
+STRIPE_HANG_S = 12     # past STRIPE_TIMEOUT_MS, 10 s
 KILL_EVERY_S = 0.3
 LIMIT = 40
 BUYERS, READERS = 3, 3
@@ -324,4 +326,82 @@ def test_memcached_stopped_under_load_stays_correct(stack, ddb):  # noqa: F811
     wait_for(lambda: stack.get("/v1/plans/full-6months",
                                source_ip=stack.new_ip()).header("x-cache") == "hit",
              what="cache hits again")
+    nothing_lost(stack, ddb, run, since)
+
+
+def test_stripe_slow_bounds_the_wait_and_charges_once(stack, ddb):  # noqa: F811
+    """Stripe hanging past STRIPE_TIMEOUT_MS (10 s, one budget for all attempts): the
+    purchase is answered when the budget is spent, its coupon use given back unless the
+    retry got the session; the other worker goes on answering; at most one Checkout Session
+    per purchase (the retry carries the same idempotency key)."""
+    run, since = start_run(stack, ddb)
+    base = stack.ports["STRIPE_API_BASE"] + "/__stripe/"
+    http_json("POST", base + "fail", {"count": 1, "delay": STRIPE_HANG_S, "method": "POST",
+                                      "path_prefix": "/v1/checkout/sessions"})
+    out = {}
+
+    def slow():
+        t0 = time.time()
+        out["r"] = buy_once(stack, run.code, "slow-%s@example.com" % run.code.lower())
+        out["s"] = time.time() - t0
+
+    try:
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(0.5)
+        reads = []
+        while t.is_alive() and len(reads) < 40:
+            reads.append(stack.get("/v1/plans/full-6months", source_ip=stack.new_ip()).status)
+            time.sleep(0.2)
+        t.join()
+    finally:
+        http_json("POST", base + "reset", {})
+    r = out["r"]
+    print("Stripe hanging %d s: purchase answered %s after %.1f s; %d reads meanwhile %s"
+          % (STRIPE_HANG_S, r.status, out["s"], len(reads), set(reads)))
+    assert reads and set(reads) == {200}
+    assert out["s"] < STRIPE_HANG_S
+    if r.status == 201:
+        pid, uses = r.json["data"]["purchaseId"], 1
+    else:
+        pid, uses = assert_envelope(r, r.status)["details"]["purchaseId"], 0
+        assert r.status in (502, 504), r
+    assert coupon_consistent(ddb, run.code) == uses
+    time.sleep(STRIPE_HANG_S - out["s"] + 0.5)   # the hung call has been answered by now
+    sessions = http_json("GET", base + "sessions?client_reference_id=" + pid)["data"]
+    assert len(sessions) <= 1, [s["id"] for s in sessions]
+    r, kinds = reconcile(stack, since)
+    assert r.returncode == 0 and not kinds, (kinds, r.stdout[-2000:])
+
+
+def buy_once(stack, code, email):
+    return stack.post("/v1/purchases/create", source_ip=stack.new_ip(), timeout=60,
+                      body={"planId": "basic-1month", "email": email, "code": code})
+
+
+def test_mail_server_down_under_load_every_email_once(stack, ddb):  # noqa: F811
+    """The mail server down while buyers pay: their confirmations wait in the outbox and
+    each arrives once after it is back (the mailer retries with a growing pause)."""
+    run, since = start_run(stack, ddb)
+    times = {}
+
+    def outage(run):
+        times["down"] = time.time()
+        stack.stop("mail")
+        time.sleep(MAIL_DOWN_S)
+        stack.start("mail")
+        times["up"] = time.time()
+
+    run.run(outage, seconds=MAIL_DOWN_S + 1)
+    assert not run.errors, run.errors[:5]
+    assert run.paid
+    waits = []
+    for email in run.paid:
+        stack.wait_mail(email, timeout=MAIL_DOWN_S + 60)
+        waits.append(time.time() - times["up"])
+    time.sleep(2)                                # several polls of the mailer
+    counts = {e: len(stack.mails(e)) for e in run.paid}
+    print("mail down %.0f s: %d paid, each email once: %s, the last %.1f s after it was back"
+          % (times["up"] - times["down"], len(run.paid), set(counts.values()), max(waits)))
+    assert set(counts.values()) == {1}, counts
     nothing_lost(stack, ddb, run, since)
