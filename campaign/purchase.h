@@ -3,9 +3,10 @@
  * fixed price, with or without a coupon.  Fulfilment is in purchase.c (the registry's
  * purchase_ops); this is the buying side.
  *
- * purchase_create re-validates the coupon on the server, then reserves its use atomically
- * (lib/reservation.h: the coupon's usageCount and the buyer's counter raised under their
- * limits, one of the email's hold slots taken, the redemption and the pending purchase
+ * purchase_create re-validates the coupon on the server (the plan, the coupon, the buyer's
+ * counter and the email's holds read consistently in one round trip), then reserves its use
+ * atomically (lib/reservation.h: the coupon's usageCount and the buyer's counter raised under
+ * their limits, one of the email's hold slots taken, the redemption and the pending purchase
  * written, in one transaction).  Only then is a Stripe Checkout Session created, with the
  * purchase id as its idempotency key.  If Stripe fails, the same reservation is released in
  * one transaction; nothing was charged.  The price is the catalogue's (read from DynamoDB)
@@ -20,9 +21,10 @@
  * business limit, always enforced).
  *
  * purchase_quote says whether a coupon applies and the amounts, for POST /v1/coupons/validate:
- * advisory, so it reads the plan and the coupon through the cache, in one round trip with the
- * client's count of lookups.  Nothing it says decides a usage limit for good; the
- * reservation's conditional write does.
+ * advisory, so it reads the plan, the coupon and the buyer's count through the cache, in one
+ * round trip with the client's count of lookups, and what missed in one DynamoDB round
+ * trip.  Nothing it says decides a usage limit for good; the reservation's conditional write
+ * does.
  *
  * Every route that takes a code spends the client's lookup budget (COUPON_GUESS_LIMIT per
  * COUPON_GUESS_WINDOW_S, memcached) on each unknown code and on each answer about an email's
@@ -38,6 +40,7 @@
 #include "../lib/coupon.h"
 #include "../lib/ctx.h"
 #include "../lib/errors.h"
+#include "../lib/reservation.h"
 
 #define PURCHASE_CAMPAIGN "discount-purchase"
 #define PURCHASE_MIN_CHARGE_CENTS 50        /* Stripe's minimum charge in AUD */
@@ -111,17 +114,22 @@ int purchase_quote(const struct ctx *c, const struct purchase_quote_input *in,
 
 /* --- the coupon as both read it (purchase_coupon.c) ------------------------------------ */
 
-/* How often email has used code (the counter the reservation keeps), read consistently. */
-int purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,
-                         long long *out, struct app_error *err);
 /*
- * The same for a quote, which is advisory (the reservation's transaction enforces the
- * limit): from the cache's "uses" namespace when it holds the count (for PURCHASE_USES_TTL_S,
- * dropped whenever a reservation changes the counter), else read consistently and cached.
+ * The buyer's count of a code, for a quote, which is advisory (the reservation's transaction
+ * enforces the limit): a read of cached_items (lib/cached.h; its cached and out are the
+ * caller's to set) from the cache's "uses" namespace (for PURCHASE_USES_TTL_S, dropped
+ * whenever a reservation changes the counter), else the counter read consistently.  The
+ * cached text is the count (purchase_uses_parse; -1 when it is not one).
  */
 #define PURCHASE_USES_TTL_S 60
-int purchase_coupon_uses_quoted(const struct ctx *c, const char *code, const char *email,
-                                long long *out, struct app_error *err);
+struct purchase_uses {
+    char key[RESERVATION_ID_MAX];
+    char id[RESERVATION_ID_MAX];
+    struct cached_read read;
+};
+void purchase_uses_read(const struct ctx *c, const char *code, const char *email,
+                        struct purchase_uses *out);
+int purchase_uses_parse(const char *text, long long *out);
 /* The counter of email for code changed: the cached count goes. */
 void purchase_coupon_uses_changed(const struct ctx *c, const char *code, const char *email);
 

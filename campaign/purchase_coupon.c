@@ -7,13 +7,12 @@
 
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../lib/cache.h"
 #include "../lib/cfg.h"
-#include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
+#include "../lib/reservation.h"
 #include "../lib/strparse.h"
 #include "purchase.h"
 
@@ -39,29 +38,6 @@ purchase_lookup_spend(const struct ctx *c, const char *client)
     cache_incr(c->cache, "guess", purchase_client(client), c->cfg->coupon_guess_window_s);
 }
 
-int
-purchase_coupon_uses(const struct ctx *c, const char *code, const char *email,
-                     long long *out, struct app_error *err)
-{
-    struct json_object *k, *item = NULL, *v;
-    char id[400];
-    int rc;
-
-    *out = 0;
-    snprintf(id, sizeof(id), "COUNTER#%s#%s", code, email);
-    k = ddb_key_s("usageId", id);
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_coupon_usage, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND)
-        return APP_OK;
-    if (rc != APP_OK)
-        return rc;
-    if (json_object_object_get_ex(item, "uses", &v) && json_object_object_get_ex(v, "N", &v))
-        *out = strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, DynamoDB N */
-    json_object_put(item);
-    return APP_OK;
-}
-
 /* The cache key of a buyer's count: the code and the address, which cache.c hashes. */
 static void
 uses_key(char *out, size_t n, const char *code, const char *email)
@@ -69,34 +45,46 @@ uses_key(char *out, size_t n, const char *code, const char *email)
     snprintf(out, n, "%s#%s", code, email);
 }
 
-int
-purchase_coupon_uses_quoted(const struct ctx *c, const char *code, const char *email,
-                            long long *out, struct app_error *err)
+/* The count as the cache keeps it. */
+static int
+uses_shape(struct json_object *plain, struct buf *out)
 {
-    char key[400], text[32];
-    struct buf b;
-    long n;
-    int rc, len;
+    return buf_printf(out, "%lld", json_int(plain, "uses"));
+}
 
-    uses_key(key, sizeof(key), code, email);
-    buf_init_fixed(&b, text, sizeof(text));
-    if (cache_get(c->cache, "uses", key, &b) == APP_OK &&
-        str_to_long(b.data, 0, LONG_MAX, &n) == 0) {
-        *out = n;
-        return APP_OK;
-    }
-    rc = purchase_coupon_uses(c, code, email, out, err);
-    if (rc != APP_OK)
-        return rc;
-    len = snprintf(text, sizeof(text), "%lld", *out);
-    cache_set(c->cache, "uses", key, text, (size_t)len, PURCHASE_USES_TTL_S);
-    return APP_OK;
+void
+purchase_uses_read(const struct ctx *c, const char *code, const char *email,
+                   struct purchase_uses *out)
+{
+    memset(out, 0, sizeof(*out));
+    uses_key(out->key, sizeof(out->key), code, email);
+    reservation_counter_id(out->id, sizeof(out->id), code, email);
+    out->read.ns = "uses";
+    out->read.key = out->key;
+    out->read.table = c->cfg->tbl_coupon_usage;
+    out->read.key_name = "usageId";
+    out->read.id = out->id;
+    out->read.consistent = 1;
+    out->read.shape = uses_shape;
+    out->read.none = "0";
+    out->read.ttl = PURCHASE_USES_TTL_S;
+}
+
+int
+purchase_uses_parse(const char *text, long long *out)
+{
+    long n;
+
+    if (!text || str_to_long(text, 0, LONG_MAX, &n) != 0)
+        return -1;
+    *out = n;
+    return 0;
 }
 
 void
 purchase_coupon_uses_changed(const struct ctx *c, const char *code, const char *email)
 {
-    char key[400];
+    char key[RESERVATION_ID_MAX];
 
     if (!code || !*code || !email)
         return;

@@ -28,6 +28,8 @@ struct purchase {
     const char *plan_family;        /* the catalogue's family, or NULL */
     struct coupon coupon;
     struct reservation_hold hold;   /* the email's hold slot, with a coupon */
+    struct json_object *holds;      /* the email's holds item as last read (NULL: none) */
+    int holds_read;                 /* holds is fresh: read since the last slot was taken */
     time_t expires;                 /* the session's expires_at, on Stripe's clock */
     char now[32];
 };
@@ -83,14 +85,63 @@ reserve(const struct ctx *c, const struct purchase *p, struct app_error *err)
     return rc;
 }
 
-/* The catalogue item of the plan (DynamoDB, never the cache), if sold at a fixed price. */
+enum { R_PLAN, R_COUPON, R_USES, R_HOLDS, R_N };
+
+/*
+ * What a purchase decides on, from DynamoDB (never the cache), read consistently in one
+ * round trip (ddb_get_many): the plan (with_plan), and with a code the coupon, the buyer's
+ * counter and the email's holds (kept in p->holds for email_hold).  got[i] is the item as
+ * read (the caller's), NULL when there is none or it was not asked for.
+ */
 static int
-load_plan(const struct ctx *c, struct purchase *p, struct json_object **out,
+read_records(const struct ctx *c, struct purchase *p, int with_plan,
+             struct json_object *got[R_N], struct app_error *err)
+{
+    char counter[RESERVATION_ID_MAX], holds[RESERVATION_ID_MAX];
+    size_t first = with_plan ? R_PLAN : R_COUPON, end = p->out->code[0] ? R_N : R_COUPON;
+    struct ddb_get g[R_N] = {
+        {c->cfg->tbl_catalogue, "planId", p->in->plan_id, 1, NULL},
+        {c->cfg->tbl_coupons, "couponCode", p->out->code, 1, NULL},
+        {c->cfg->tbl_coupon_usage, "usageId", counter, 1, NULL},
+        {c->cfg->tbl_coupon_usage, "usageId", holds, 1, NULL},
+    };
+    size_t i;
+    int rc;
+
+    reservation_counter_id(counter, sizeof(counter), p->out->code, p->in->email);
+    reservation_holds_id(holds, sizeof(holds), p->in->email);
+    rc = ddb_get_many(c->ddb, g + first, end - first, err);
+    for (i = 0; i < R_N; i++)
+        got[i] = g[i].item;
+    if (rc == APP_OK && end == R_N) {
+        if (p->holds)
+            json_object_put(p->holds);
+        p->holds = json_object_get(got[R_HOLDS]);
+        p->holds_read = 1;
+    }
+    return rc;
+}
+
+static void
+records_free(struct json_object *got[R_N])
+{
+    size_t i;
+
+    for (i = 0; i < R_N; i++) {
+        if (got[i])
+            json_object_put(got[i]);
+        got[i] = NULL;
+    }
+}
+
+/* The plan as read (item; NULL: none), if sold at a fixed price: its price, name, family. */
+static int
+load_plan(struct purchase *p, struct json_object *item, struct json_object **out,
           struct app_error *err)
 {
     int rc;
 
-    rc = catalogue_load(c->ddb, c->cfg, p->in->plan_id, out, err);
+    rc = catalogue_from_item(item, p->in->plan_id, out, err);
     if (rc != APP_OK && rc != APP_ENOTFOUND)
         return rc;
     if (rc == APP_ENOTFOUND || !catalogue_sells(*out, PURCHASE_CAMPAIGN, "fixed"))
@@ -101,36 +152,31 @@ load_plan(const struct ctx *c, struct purchase *p, struct json_object **out,
     return APP_OK;
 }
 
-/* The coupon as stored now (consistent read) and how often the buyer has used it; a coupon
- * reason (NOT_FOUND, MISCONFIGURED) or an app error code. */
+/* The coupon as read (got[R_COUPON]) into p->coupon, and how often the buyer has used it
+ * (got[R_USES]); APP_OK or a coupon reason (NOT_FOUND, MISCONFIGURED). */
 static int
-load_coupon(const struct ctx *c, struct purchase *p, long long *uses, struct app_error *err)
+load_coupon(const struct ctx *c, struct purchase *p, struct json_object *const got[R_N],
+            long long *uses)
 {
-    struct json_object *k, *item = NULL, *plain;
-    const char *code = p->out->code;
+    struct json_object *plain;
     char why[COUPON_WHY_MAX];
     int rc;
 
     *uses = 0;
-    k = ddb_key_s("couponCode", code);
-    rc = ddb_get_item(c->ddb, c->cfg->tbl_coupons, k, 1, &item, err);
-    json_object_put(k);
-    if (rc == APP_ENOTFOUND)
+    if (!got[R_COUPON])
         return COUPON_NOT_FOUND;
-    if (rc != APP_OK)
-        return rc;
-    plain = ddb_unmarshal_item(item);
-    json_object_put(item);
+    plain = ddb_unmarshal_item(got[R_COUPON]);
     snprintf(why, sizeof(why), "not an item DynamoDB could give");
     rc = plain ? (int)coupon_from_item(plain, &p->coupon, why, sizeof(why)) :
          COUPON_MISCONFIGURED;
     if (plain)
         json_object_put(plain);
     if (rc != COUPON_OK) {
-        coupon_log_misconfigured(c, code, why);
+        coupon_log_misconfigured(c, p->out->code, why);
         return COUPON_MISCONFIGURED;
     }
-    return purchase_coupon_uses(c, code, p->in->email, uses, err);
+    *uses = reservation_counter_uses(got[R_USES]);
+    return APP_OK;
 }
 
 /* A coupon refusal with its reason, as code (422, or 409 when a limit stands in the way).
@@ -150,9 +196,13 @@ refuse(const struct ctx *c, const struct purchase *p, struct app_error *err, int
 static enum coupon_reason
 why_refused(const struct ctx *c, struct purchase *p, struct app_error *err)
 {
+    struct json_object *got[R_N];
     long long uses = 0;
-    int rc = load_coupon(c, p, &uses, err);
+    int rc = read_records(c, p, 0, got, err);
 
+    if (rc == APP_OK)
+        rc = load_coupon(c, p, got, &uses);
+    records_free(got);
     if (rc == COUPON_MISCONFIGURED)
         return COUPON_MISCONFIGURED;
     if (rc != APP_OK)
@@ -202,8 +252,13 @@ email_hold(const struct ctx *c, struct purchase *p, struct app_error *err)
 
     p->hold.now = c->now;
     p->hold.until = c->now + PURCHASE_HOLD_S;
-    rc = reservation_hold_slot(c->ddb, c->cfg, p->in->email, c->cfg->coupon_holds_per_email,
-                               c->now, &p->hold.slot, err);
+    if (p->holds_read)              /* read with the coupon: no round trip of its own */
+        rc = reservation_hold_pick(p->holds, c->cfg->coupon_holds_per_email, c->now,
+                                   &p->hold.slot);
+    else
+        rc = reservation_hold_slot(c->ddb, c->cfg, p->in->email,
+                                   c->cfg->coupon_holds_per_email, c->now, &p->hold.slot, err);
+    p->holds_read = 0;
     if (rc != APP_ECONDITION)
         return rc;
     app_error_clear(err);
@@ -331,24 +386,22 @@ record_session(const struct ctx *c, const struct purchase *p, struct app_error *
     return rc;
 }
 
-/* The coupon in->code, checked for the plan; its discount into out.  A usage limit in the
- * way is 409 (it may pass later), any other refusal 422. */
+/* The coupon (out->code, "" when in->code cannot be one) as read, checked for the plan; its
+ * discount into out.  A usage limit in the way is 409 (it may pass later), any other
+ * refusal 422. */
 static int
-apply_coupon(const struct ctx *c, struct purchase *p, struct app_error *err)
+apply_coupon(const struct ctx *c, struct purchase *p, struct json_object *const got[R_N],
+             struct app_error *err)
 {
     enum coupon_reason r;
     long long uses = 0;
     int rc;
 
-    if (coupon_normalize_code(p->in->code, p->out->code, sizeof(p->out->code)) != 0) {
-        p->out->code[0] = '\0';
+    if (!p->out->code[0])
         return refuse(c, p, err, APP_EUNPROCESSABLE, COUPON_NOT_FOUND);
-    }
-    rc = load_coupon(c, p, &uses, err);
-    if (rc > 0)
-        return refuse(c, p, err, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
+    rc = load_coupon(c, p, got, &uses);
     if (rc != APP_OK)
-        return rc;
+        return refuse(c, p, err, APP_EUNPROCESSABLE, (enum coupon_reason)rc);
     r = coupon_check(&p->coupon, p->in->plan_id, p->plan_family, p->out->original_cents,
                      c->now, uses);
     if (r != COUPON_OK)
@@ -393,22 +446,27 @@ int
 purchase_create(const struct ctx *c, const struct purchase_input *in,
                 struct purchase_created *out, struct app_error *err)
 {
-    struct json_object *plan = NULL, *session = NULL;
+    struct json_object *plan = NULL, *session = NULL, *got[R_N] = {NULL};
     struct purchase p;
-    int rc;
+    int rc = APP_OK;
 
     memset(out, 0, sizeof(*out));
     memset(&p, 0, sizeof(p));
     p.in = in;
     p.out = out;
-    rc = load_plan(c, &p, &plan, err);
+    if (in->code && coupon_normalize_code(in->code, out->code, sizeof(out->code)) != 0)
+        out->code[0] = '\0';
+    if (catalogue_id_ok(in->plan_id))
+        rc = read_records(c, &p, 1, got, err);
+    if (rc == APP_OK)
+        rc = load_plan(&p, got[R_PLAN], &plan, err);
     if (rc != APP_OK)
         goto done;
     time_iso(c->now, p.now, sizeof(p.now));
     if (in->code) {
         rc = lookups_left(c, &p, err);
         if (rc == APP_OK)
-            rc = apply_coupon(c, &p, err);
+            rc = apply_coupon(c, &p, got, err);
         if (rc != APP_OK)
             goto done;
     }
@@ -436,6 +494,9 @@ purchase_create(const struct ctx *c, const struct purchase_input *in,
     }
     rc = record_session(c, &p, err);
 done:
+    records_free(got);
+    if (p.holds)
+        json_object_put(p.holds);
     if (plan)
         json_object_put(plan);
     if (session)

@@ -8,30 +8,50 @@
 #include "txn.h"
 
 int
+catalogue_id_ok(const char *plan_id)
+{
+    size_t n = plan_id ? strlen(plan_id) : 0;
+
+    return n > 0 && n <= 64 && strspn(plan_id, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* *out (plain) kept if active; else put, and APP_ENOTFOUND. */
+static int
+keep_active(struct json_object **out)
+{
+    const char *st = json_str(*out, "status");
+
+    if (st && strcmp(st, "active") == 0)
+        return APP_OK;
+    json_object_put(*out);
+    *out = NULL;
+    return APP_ENOTFOUND;
+}
+
+int
 catalogue_load(struct ddb *ddb, const struct cfg *cfg, const char *plan_id,
                struct json_object **out, struct app_error *err)
 {
-    const char *st;
-    size_t i, n = plan_id ? strlen(plan_id) : 0;
     int rc;
 
     *out = NULL;
-    if (n == 0 || n > 64)
+    if (!catalogue_id_ok(plan_id))
         return APP_ENOTFOUND;
-    for (i = 0; i < n; i++) {
-        if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789-", plan_id[i]))
-            return APP_ENOTFOUND;
-    }
     rc = record_load(ddb, cfg->tbl_catalogue, "planId", plan_id, NULL, out, err);
-    if (rc != APP_OK)
-        return rc;
-    st = json_str(*out, "status");
-    if (!st || strcmp(st, "active") != 0) {
-        json_object_put(*out);
-        *out = NULL;
+    return rc == APP_OK ? keep_active(out) : rc;
+}
+
+int
+catalogue_from_item(struct json_object *item, const char *plan_id, struct json_object **out,
+                    struct app_error *err)
+{
+    *out = NULL;
+    if (!item)
         return APP_ENOTFOUND;
-    }
-    return APP_OK;
+    *out = ddb_unmarshal_item(item);
+    if (!*out)
+        return app_error_set(err, APP_EINTERNAL, "catalogue item %s malformed", plan_id);
+    return keep_active(out);
 }
 
 time_t

@@ -16,6 +16,8 @@
 #ifndef PH_DDB_H
 #define PH_DDB_H
 
+#include <stddef.h>
+
 #include <json-c/json.h>
 
 #include "errors.h"
@@ -89,6 +91,22 @@ int ddb_query(struct ddb *d, struct json_object *params, struct json_object **ou
  */
 int ddb_batch_get(struct ddb *d, struct json_object *request_items,
                   struct json_object **out_responses, struct app_error *err);
+
+/*
+ * Items of one or more tables, each by a string key, in one round trip: a GetItem for one
+ * key, else one ddb_batch_get (up to DDB_GET_MANY_MAX keys).  A table is read consistently
+ * when any of its gets asks for it; a key asked twice is sent once.  Each gets[i].item is
+ * the item (attribute-value JSON, the caller's) or NULL when there is none.
+ */
+#define DDB_GET_MANY_MAX 100
+struct ddb_get {
+    const char *table;
+    const char *key_name;
+    const char *id;
+    int consistent;
+    struct json_object *item;       /* out */
+};
+int ddb_get_many(struct ddb *d, struct ddb_get *gets, size_t n, struct app_error *err);
 
 /*
  * BatchWriteItem of any number of requests for one table ({"PutRequest":{"Item":..}} or

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -245,6 +246,107 @@ ddb_batch_get(struct ddb *d, struct json_object *request_items,
         all = NULL;
     }
     *out_responses = all;
+    return rc;
+}
+
+/* The entry of table in the request items of a BatchGetItem, made on first use. */
+static struct json_object *
+batch_table(struct json_object *items, const char *table)
+{
+    struct json_object *t;
+
+    if (json_object_object_get_ex(items, table, &t))
+        return t;
+    t = json_object_new_object();
+    json_object_object_add(t, "Keys", json_object_new_array());
+    json_object_object_add(items, table, t);
+    return t;
+}
+
+/* Is gets[i] the first get of its key? */
+static int
+first_of_key(const struct ddb_get *gets, size_t i)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++) {
+        if (!strcmp(gets[i].table, gets[j].table) &&
+            !strcmp(gets[i].key_name, gets[j].key_name) && !strcmp(gets[i].id, gets[j].id))
+            return 0;
+    }
+    return 1;
+}
+
+/* The item of items (an array of items) whose key_name is the string id, with a reference
+ * of its own, or NULL. */
+static struct json_object *
+batch_find(struct json_object *items, const char *key_name, const char *id)
+{
+    struct json_object *item, *v;
+    size_t i;
+
+    for (i = 0; items && i < json_object_array_length(items); i++) {
+        item = json_object_array_get_idx(items, i);
+        if (json_object_object_get_ex(item, key_name, &v) &&
+            json_object_object_get_ex(v, "S", &v) && !strcmp(json_object_get_string(v), id))
+            return json_object_get(item);
+    }
+    return NULL;
+}
+
+/* The one distinct key of gets read with GetItem. */
+static int
+get_one(struct ddb *d, struct ddb_get *gets, size_t n, struct app_error *err)
+{
+    struct json_object *k = ddb_key_s(gets[0].key_name, gets[0].id), *item = NULL;
+    int rc, consistent = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        consistent |= gets[i].consistent;
+    rc = ddb_get_item(d, gets[0].table, k, consistent, &item, err);
+    json_object_put(k);
+    if (rc == APP_ENOTFOUND) {
+        app_error_clear(err);
+        return APP_OK;
+    }
+    for (i = 0; rc == APP_OK && i < n; i++)
+        gets[i].item = json_object_get(item);
+    if (item)
+        json_object_put(item);
+    return rc;
+}
+
+int
+ddb_get_many(struct ddb *d, struct ddb_get *gets, size_t n, struct app_error *err)
+{
+    struct json_object *req, *resp = NULL, *t, *keys;
+    size_t i, distinct = 0;
+    int rc;
+
+    assert(n <= DDB_GET_MANY_MAX);
+    for (i = 0; i < n; i++) {
+        gets[i].item = NULL;
+        distinct += (size_t)first_of_key(gets, i);
+    }
+    if (distinct <= 1)
+        return n ? get_one(d, gets, n, err) : APP_OK;
+    req = json_object_new_object();
+    for (i = 0; i < n; i++) {
+        t = batch_table(req, gets[i].table);
+        if (gets[i].consistent)
+            json_object_object_add(t, "ConsistentRead", json_object_new_boolean(1));
+        if (first_of_key(gets, i) && json_object_object_get_ex(t, "Keys", &keys))
+            json_object_array_add(keys, ddb_key_s(gets[i].key_name, gets[i].id));
+    }
+    rc = ddb_batch_get(d, req, &resp, err);
+    json_object_put(req);
+    for (i = 0; rc == APP_OK && i < n; i++) {
+        if (json_object_object_get_ex(resp, gets[i].table, &t))
+            gets[i].item = batch_find(t, gets[i].key_name, gets[i].id);
+    }
+    if (resp)
+        json_object_put(resp);
     return rc;
 }
 

@@ -35,15 +35,45 @@ vals(const char *k1, struct json_object *v1, const char *k2, struct json_object 
     return v;
 }
 
+void
+reservation_counter_id(char *out, size_t n, const char *code, const char *email)
+{
+    snprintf(out, n, "COUNTER#%s#%s", code, email);
+}
+
+void
+reservation_holds_id(char *out, size_t n, const char *email)
+{
+    snprintf(out, n, "HOLDS#%s", email);
+}
+
+/* The number attribute name of item (attribute-value JSON), 0 when it has none. */
+static long long
+item_n(struct json_object *item, const char *name)
+{
+    struct json_object *v;
+
+    if (item && json_object_object_get_ex(item, name, &v) &&
+        json_object_object_get_ex(v, "N", &v))
+        return strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, an N */
+    return 0;
+}
+
+long long
+reservation_counter_uses(struct json_object *item)
+{
+    return item_n(item, "uses");
+}
+
 /* The coupon's reservation, taken (sign = +1) or given back (sign = -1). */
 static void
 tx_coupon(const struct cfg *cfg, const struct reservation *p, struct json_object *items,
           int sign)
 {
     struct json_object *v;
-    char cid[400];
+    char cid[RESERVATION_ID_MAX];
 
-    snprintf(cid, sizeof(cid), "COUNTER#%s#%s", p->code, p->email);
+    reservation_counter_id(cid, sizeof(cid), p->code, p->email);
     if (sign > 0) {
         v = vals(":one", ddb_av_n(1), ":zero", ddb_av_n(0));
         json_object_object_add(v, ":active", ddb_av_s("active"));
@@ -82,20 +112,34 @@ add_s(struct json_object *item, const char *k, const char *v)
 static struct json_object *
 holds_key(const char *email)
 {
-    char id[400];
+    char id[RESERVATION_ID_MAX];
 
-    snprintf(id, sizeof(id), "HOLDS#%s", email);
+    reservation_holds_id(id, sizeof(id), email);
     return ddb_key_s("usageId", id);
+}
+
+int
+reservation_hold_pick(struct json_object *item, long max, time_t now, int *out)
+{
+    char name[16];
+    int i;
+
+    for (i = 0; i < max && i < RESERVATION_HOLDS_MAX; i++) {
+        snprintf(name, sizeof(name), "hold%d", i);
+        if (item_n(item, name) <= (long long)now) {
+            *out = i;
+            return APP_OK;
+        }
+    }
+    return APP_ECONDITION;
 }
 
 int
 reservation_hold_slot(struct ddb *d, const struct cfg *cfg, const char *email, long max,
                       time_t now, int *out, struct app_error *err)
 {
-    struct json_object *k = holds_key(email), *item = NULL, *v;
-    char name[16];
-    long long until;
-    int rc, i;
+    struct json_object *k = holds_key(email), *item = NULL;
+    int rc;
 
     rc = ddb_get_item(d, cfg->tbl_coupon_usage, k, 1, &item, err);
     json_object_put(k);
@@ -105,17 +149,7 @@ reservation_hold_slot(struct ddb *d, const struct cfg *cfg, const char *email, l
     }
     if (rc != APP_OK)
         return rc;
-    rc = APP_ECONDITION;
-    for (i = 0; i < max && i < RESERVATION_HOLDS_MAX && rc != APP_OK; i++) {
-        snprintf(name, sizeof(name), "hold%d", i);
-        until = 0;
-        if (json_object_object_get_ex(item, name, &v) && json_object_object_get_ex(v, "N", &v))
-            until = strtoll(json_object_get_string(v), NULL, 10); /* checksrc: ok, an N */
-        if (until <= (long long)now) {
-            *out = i;
-            rc = APP_OK;
-        }
-    }
+    rc = reservation_hold_pick(item, max, now, out);
     json_object_put(item);
     return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef PH_RESERVATION_H
 #define PH_RESERVATION_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -22,6 +23,13 @@ struct reservation {
     long long per_user_limit;
 };
 
+/* The coupon-usage ids (usageId) of email's counter of code, and of email's holds. */
+#define RESERVATION_ID_MAX 400
+void reservation_counter_id(char *out, size_t n, const char *code, const char *email);
+void reservation_holds_id(char *out, size_t n, const char *email);
+/* How often the counter item (attribute-value JSON as read; NULL: none) says it was used. */
+long long reservation_counter_uses(struct json_object *item);
+
 /*
  * An email's open holds: at most COUPON_HOLDS_PER_EMAIL coupon reservations whose checkout
  * may still be paid, kept as the slots hold0, hold1... of the coupon-usage item
@@ -37,6 +45,9 @@ struct reservation_hold {
     time_t until;                   /* and held until then */
 };
 
+/* The slot of the holds item (attribute-value JSON as read; NULL: none) free at now: APP_OK
+ * with *out, or APP_ECONDITION when all max are held. */
+int reservation_hold_pick(struct json_object *item, long max, time_t now, int *out);
 /* A slot of email's holds free at now (read consistently; the take's condition decides):
  * APP_OK with *out, or APP_ECONDITION when all max are held. */
 int reservation_hold_slot(struct ddb *d, const struct cfg *cfg, const char *email, long max,

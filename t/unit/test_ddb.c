@@ -302,6 +302,96 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* ddb_get_many: one round trip for several keys, a GetItem when there is one, unprocessed
+ * keys asked again, each item matched to its get. */
+#define BATCH "DynamoDB_20120810.BatchGetItem"
+#define PK(id) "{\"pk\":{\"S\":\"" id "\"}}"
+
+static const struct {
+    const char *name;
+    struct ddb_get gets[3];
+    size_t n;
+    struct stub_reply script[2];
+    size_t nscript;
+    int rc;
+    int found[3];                   /* gets[i].item afterwards */
+    const char *sent[2];            /* in request i */
+    const char *lacks;              /* in the first request */
+} many_cases[] = {
+    {"one key: a GetItem", {{"t-a", "pk", "one", 0, NULL}}, 1,
+     {{GET, 200, "{\"Item\":" PK("one") "}"}}, 1, APP_OK, {1},
+     {"\"TableName\":\"t-a\",\"Key\":" PK("one"), NULL}, "ConsistentRead"},
+    {"one key not there: none", {{"t-a", "pk", "one", 1, NULL}}, 1, {{GET, 200, "{}"}}, 1,
+     APP_OK, {0}, {"\"ConsistentRead\":true", NULL}, NULL},
+    {"the same key twice: one GetItem, consistent when either asks",
+     {{"t-a", "pk", "one", 0, NULL}, {"t-a", "pk", "one", 1, NULL}}, 2,
+     {{GET, 200, "{\"Item\":" PK("one") "}"}}, 1, APP_OK, {1, 1},
+     {"\"ConsistentRead\":true", NULL}, NULL},
+    {"two tables: one BatchGetItem, consistent per table, a key not there",
+     {{"t-a", "pk", "one", 0, NULL}, {"t-b", "pk", "two", 1, NULL},
+      {"t-a", "pk", "three", 0, NULL}}, 3,
+     {{BATCH, 200, "{\"Responses\":{\"t-b\":[" PK("two") "],\"t-a\":[" PK("one") "]}}"}}, 1,
+     APP_OK, {1, 1, 0},
+     {"{\"RequestItems\":{\"t-a\":{\"Keys\":[" PK("one") "," PK("three") "]},\"t-b\":"
+      "{\"Keys\":[" PK("two") "],\"ConsistentRead\":true}}}", NULL}, NULL},
+    {"unprocessed keys: asked again, alone",
+     {{"t-a", "pk", "one", 0, NULL}, {"t-b", "pk", "two", 1, NULL}}, 2,
+     {{BATCH, 200, "{\"Responses\":{\"t-a\":[" PK("one") "]},\"UnprocessedKeys\":"
+       "{\"t-b\":{\"Keys\":[" PK("two") "],\"ConsistentRead\":true}}}"},
+      {BATCH, 200, "{\"Responses\":{\"t-b\":[" PK("two") "]},\"UnprocessedKeys\":{}}"}},
+     2, APP_OK, {1, 1},
+     {NULL, "{\"RequestItems\":{\"t-b\":{\"Keys\":[" PK("two") "],"
+      "\"ConsistentRead\":true}}}"}, NULL},
+    {"refused: the error, no items",
+     {{"t-a", "pk", "one", 0, NULL}, {"t-b", "pk", "two", 1, NULL}}, 2,
+     {{BATCH, 400, ERR("ValidationException")}}, 1, APP_EINTERNAL, {0, 0}, {NULL, NULL},
+     NULL},
+};
+
+START_TEST(test_get_many)
+{
+    struct ddb_get gets[3];
+    struct creds_provider *creds;
+    struct app_error err;
+    struct stub st;
+    struct cfg c;
+    struct ddb *d;
+    size_t i;
+    int rc;
+
+    memcpy(gets, many_cases[_i].gets, sizeof(gets));
+    stub_start(&st, many_cases[_i].script, many_cases[_i].nscript);
+    d = client(&c, &creds, st.base);
+    app_error_clear(&err);
+    rc = ddb_get_many(d, gets, many_cases[_i].n, &err);
+    ddb_free(d);
+    creds_free(creds);
+    stub_stop(&st);
+    ck_assert_msg(rc == many_cases[_i].rc, "%s: rc %d (%s)", many_cases[_i].name, rc, err.msg);
+    ck_assert_msg(st.nseen == many_cases[_i].nscript, "%s: %zu requests", many_cases[_i].name,
+                  st.nseen);
+    for (i = 0; i < many_cases[_i].n; i++) {
+        ck_assert_msg(!gets[i].item == !many_cases[_i].found[i], "%s: item %zu",
+                      many_cases[_i].name, i);
+        if (gets[i].item)
+            ck_assert_str_eq(json_object_get_string(json_object_object_get(
+                json_object_object_get(gets[i].item, "pk"), "S")), gets[i].id);
+        json_object_put(gets[i].item);
+    }
+    for (i = 0; i < st.nseen && i < 2; i++) {
+        if (many_cases[_i].sent[i])
+            ck_assert_msg(strstr(stub_body(st.seen[i]), many_cases[_i].sent[i]),
+                          "%s: no %s in %s", many_cases[_i].name, many_cases[_i].sent[i],
+                          stub_body(st.seen[i]));
+    }
+    if (many_cases[_i].lacks)
+        ck_assert_msg(!strstr(st.seen[0], many_cases[_i].lacks), "%s: %s sent",
+                      many_cases[_i].name, many_cases[_i].lacks);
+    stub_free(&st);
+    cfg_free(&c);
+}
+END_TEST
+
 static Suite *
 ddb_suite(void)
 {
@@ -315,6 +405,7 @@ ddb_suite(void)
     tcase_add_test(tc, test_ping_is_one_attempt);
     tcase_add_test(tc, test_unreachable);
     tcase_add_test(tc, test_timeout);
+    tcase_add_loop_test(tc, test_get_many, 0, sizeof(many_cases) / sizeof(many_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }
