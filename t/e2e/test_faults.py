@@ -269,22 +269,30 @@ def ddb_answers(ddb):  # noqa: F811
         return False
 
 
+def outage(stack, service, seconds, times, lead=0.0, back=None):
+    """The fault: service stopped lead s into the load, for seconds, then back (back(): how;
+    default: started again); times["down"] and times["up"] say when."""
+    def fault(run):
+        time.sleep(lead)
+        times["down"] = time.time()
+        stack.stop(service)
+        time.sleep(seconds)
+        (back or (lambda: stack.start(service)))()
+        times["up"] = time.time()
+    return fault
+
+
 def test_dynamodb_stopped_under_load_is_503_then_recovers(stack, ddb):  # noqa: F811
     run, since = start_run(stack, ddb)
     times = {}
 
-    def outage(run):
-        time.sleep(min(2, SECONDS / 4))
-        times["down"] = time.time()
-        stack.stop("dynamodb")
-        time.sleep(DDB_DOWN_S)
+    def back():
         stack.start("dynamodb")
         wait_for(lambda: ddb_answers(ddb), timeout=60, what="DynamoDB Local back")
-        times["up"] = time.time()
-        # The load runs on past the recovery, for the figures below.
-        time.sleep(3)
 
-    run.run(outage, seconds=max(SECONDS, DDB_DOWN_S + 8))
+    # The load runs on past the recovery, for the figures below.
+    run.run(outage(stack, "dynamodb", DDB_DOWN_S, times, min(2, SECONDS / 4), back),
+            seconds=max(SECONDS, DDB_DOWN_S + 8))
     stack.wait_ready(timeout=60)
     during = run.statuses("purchase", times["down"] + 1, times["up"])
     after = [t for t, r, s in run.log if r == "purchase" and s == 201 and t > times["up"]]
@@ -305,16 +313,8 @@ def test_memcached_stopped_under_load_stays_correct(stack, ddb):  # noqa: F811
     plan = assert_envelope(stack.get("/v1/plans/full-6months", source_ip=stack.new_ip()),
                            200)["data"]
     times = {}
-
-    def outage(run):
-        time.sleep(min(2, SECONDS / 4))
-        times["down"] = time.time()
-        stack.stop("memcached")
-        time.sleep(MEMCACHED_DOWN_S)
-        stack.restart_memcached()
-        times["up"] = time.time()
-
-    run.run(outage)
+    run.run(outage(stack, "memcached", MEMCACHED_DOWN_S, times, min(2, SECONDS / 4),
+                   stack.restart_memcached))
     print("memcached down %.1f s: answers %s, deliveries %s"
           % (times["up"] - times["down"], dict(run.answers), dict(run.deliveries)))
     assert not run.errors, run.errors[:5]
@@ -384,15 +384,7 @@ def test_mail_server_down_under_load_every_email_once(stack, ddb):  # noqa: F811
     each arrives once after it is back (the mailer retries with a growing pause)."""
     run, since = start_run(stack, ddb)
     times = {}
-
-    def outage(run):
-        times["down"] = time.time()
-        stack.stop("mail")
-        time.sleep(MAIL_DOWN_S)
-        stack.start("mail")
-        times["up"] = time.time()
-
-    run.run(outage, seconds=MAIL_DOWN_S + 1)
+    run.run(outage(stack, "mail", MAIL_DOWN_S, times), seconds=MAIL_DOWN_S + 1)
     assert not run.errors, run.errors[:5]
     assert run.paid
     waits = []
