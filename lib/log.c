@@ -40,6 +40,9 @@ log_set_role(const char *role)
 }
 
 /* Format and write one line; err >= 0 appends strerror(err) to the message. */
+static void log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
+    PH_PRINTF(4, 0);
+
 static void
 log_write(int level, const char *fields, int err, const char *fmt, va_list ap)
 {

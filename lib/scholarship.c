@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "errors.h"
+#include "log.h"
 #include "mem.h"
 #include "scholarship.h"
 
@@ -39,6 +40,8 @@ struct scholarship_rules {
     } study[MAX_STUDY_STEPS];
     size_t nstudy;
 };
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) PH_PRINTF(3, 4);
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -245,6 +248,9 @@ scholarship_plan(const struct scholarship_rules *r)
 {
     return r->plan_id;
 }
+
+static void reason(struct scholarship_result *out, const char *rule, int points, const char *fmt,
+                   ...) PH_PRINTF(4, 5);
 
 static void
 reason(struct scholarship_result *out, const char *rule, int points, const char *fmt, ...)
