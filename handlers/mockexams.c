@@ -17,12 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../fcgi/fields.h"
 #include "../fcgi/request.h"
 #include "../fcgi/worker.h"
 #include "../lib/cfg.h"
+#include "../lib/cursor.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/fmt.h"
@@ -35,64 +34,11 @@
 #include "lookup.h"
 
 #define PAGE_DEFAULT 10
-#define CURSOR_MAX 512
 
 /* --- GET /v1/mock-exams ----------------------------------------------------------------- */
 
-/* The page's LastEvaluatedKey as an opaque URL-safe cursor. */
-static char *
-cursor_out(struct request *req, struct json_object *last)
-{
-    const char *js = json_object_to_json_string_ext(last, JSON_C_TO_STRING_PLAIN);
-    size_t n = strlen(js), i;
-    char *out = arena_alloc(req->arena, 4 * ((n + 2) / 3) + 1);
-
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)js, (int)n);
-    for (i = 0; out[i]; i++)
-        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    while (i > 0 && out[i - 1] == '=')
-        out[--i] = '\0';
-    return out;
-}
-
-/* The cursor back into an ExclusiveStartKey of exactly our key's three strings, or NULL. */
-static struct json_object *
-cursor_in(const char *c)
-{
-    static const char *const keys[] = { "mockExamId", "listing", "examDate" };
-    unsigned char dec[CURSOR_MAX];
-    char b64[CURSOR_MAX + 4];
-    struct json_object *o, *v, *s;
-    size_t n = strlen(c), i;
-    int len;
-
-    if (n == 0 || n > CURSOR_MAX - 4)
-        return NULL;
-    for (i = 0; i < n; i++)
-        b64[i] = c[i] == '-' ? '+' : c[i] == '_' ? '/' : c[i];
-    while (i % 4)
-        b64[i++] = '=';
-    b64[i] = '\0';
-    len = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)i);
-    if (len <= 0)
-        return NULL;
-    while (len > 0 && dec[len - 1] == '\0')
-        len--;                       /* EVP_DecodeBlock pads with zero bytes */
-    dec[len] = '\0';
-    o = json_tokener_parse((const char *)dec);
-    if (!json_object_is_type(o, json_type_object) || json_object_object_length(o) != 3)
-        goto bad;
-    for (i = 0; i < 3; i++)
-        if (!json_object_object_get_ex(o, keys[i], &v) || !json_object_object_get_ex(v, "S",
-                                                                                    &s) ||
-            !json_object_is_type(s, json_type_string) || json_object_object_length(v) != 1)
-            goto bad;
-    return o;
-bad:
-    if (o)
-        json_object_put(o);
-    return NULL;
-}
+/* The listing's cursor: the index's key, as DynamoDB's LastEvaluatedKey has it. */
+static const char *const cursor_keys[] = { "mockExamId", "listing", "examDate", NULL };
 
 static struct json_object *
 public_exam(const struct cfg *cfg, struct json_object *e, long long price, time_t now)
@@ -155,7 +101,7 @@ mockexams_list(struct request *req)
     if (lim && str_to_long(lim, 1, MOCK_PAGE_MAX, &limit) != 0)
         return reply_error(req, APP_EBADREQUEST, "limit must be from 1 to 50", NULL);
     if (cur) {
-        start = cursor_in(cur);
+        start = cursor_key_in(cur, cursor_keys);
         if (!start)
             return reply_error(req, APP_EBADREQUEST, "cursor is not one this API gave", NULL);
     }
@@ -173,7 +119,8 @@ mockexams_list(struct request *req)
     json_object_put(exams);
     json_object_object_add(d, "exams", l);
     if (last) {
-        json_object_object_add(d, "nextCursor", json_object_new_string(cursor_out(req, last)));
+        json_object_object_add(d, "nextCursor",
+                               json_object_new_string(cursor_key_out(req->arena, last)));
         json_object_put(last);
     } else {
         json_object_object_add(d, "nextCursor", NULL);

@@ -9,15 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../lib/bedrock.h"
 #include "../lib/buf.h"
 #include "../lib/cfg.h"
+#include "../lib/cursor.h"
 #include "../lib/ddb.h"
 #include "../lib/ddbjson.h"
 #include "../lib/ids.h"
-#include "../lib/seal.h"
 #include "ai.h"
 #include "saas.h"
 
@@ -255,41 +253,6 @@ done:
 
 /* --- history --------------------------------------------------------------------------- */
 
-/* std base64 (in place) → base64url without padding */
-static void
-to_b64url(char *s)
-{
-    size_t i;
-
-    for (i = 0; s[i] && s[i] != '='; i++)
-        s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-    s[i] = '\0';
-}
-
-/* base64url without padding → std base64 with padding into out: the number of '=' added,
- * or -1 if in is not base64url. */
-static int
-from_b64url(const char *in, char *out, size_t outlen)
-{
-    size_t i, n = strlen(in);
-    int pad = 0;
-
-    if (n == 0 || n % 4 == 1 || n + 4 > outlen)
-        return -1;
-    for (i = 0; i < n; i++) {
-        char ch = in[i];
-
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return -1;
-        out[i] = ch == '-' ? '+' : ch == '_' ? '/' : ch;
-    }
-    for (; i % 4; pad++)
-        out[i++] = '=';
-    out[i] = '\0';
-    return pad;
-}
-
 /* An sk a cursor may carry: one of a session's, printable ASCII. */
 static int
 sk_ok(const char *sk, size_t n)
@@ -304,60 +267,30 @@ sk_ok(const char *sk, size_t n)
     return 1;
 }
 
-/* The cursor after the row sk, for sub: "s1." sealed (OUTBOX_KEY), else "p1." plain. */
+/* The cursor after the row sk, for sub: sealed with OUTBOX_KEY, else plain (lib/cursor.h). */
 static int
 cursor_make(const struct cfg *cfg, const char *sub, const char *sk, struct buf *out)
 {
-    unsigned char key[SEAL_KEY_LEN];
-    char aad[sizeof(CURSOR_AAD) + SAAS_MAX_USER_ID], b64[4 * (SK_MAX / 3 + 1) + 1];
-    size_t n = strlen(sk);
+    char aad[sizeof(CURSOR_AAD) + SAAS_MAX_USER_ID];
 
-    if (!sk_ok(sk, n))
+    if (!sk_ok(sk, strlen(sk)))
         return -1;
-    if (!*cfg->outbox_key) {
-        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)sk, (int)n);
-        to_b64url(b64);
-        return buf_printf(out, "p1.%s", b64) == APP_OK ? 0 : -1;
-    }
     snprintf(aad, sizeof(aad), "%s%s", CURSOR_AAD, sub);
-    if (seal_key_parse(cfg->outbox_key, key) != 0 || seal(key, aad, sk, n, out) != 0)
-        return -1;
-    to_b64url(out->data + strlen(SEAL_PREFIX));
-    out->len = strlen(out->data);
-    return 0;
+    return cursor_seal(cfg->outbox_key, aad, sk, out);
 }
 
 /* The sk a cursor of sub's carries, into sk (SK_MAX); -1 when it is not one. */
 static int
 cursor_open(const struct cfg *cfg, const char *sub, const char *cursor, char *sk)
 {
-    unsigned char key[SEAL_KEY_LEN], raw[AI_CURSOR_MAX];
-    char aad[sizeof(CURSOR_AAD) + SAAS_MAX_USER_ID], std[AI_CURSOR_MAX + 8];
+    char aad[sizeof(CURSOR_AAD) + SAAS_MAX_USER_ID];
     struct buf plain;
-    int len, pad, rc = -1;
+    int rc = -1;
 
-    if (strlen(cursor) > AI_CURSOR_MAX)
-        return -1;
-    if (!*cfg->outbox_key) {
-        pad = strncmp(cursor, "p1.", 3) == 0 ? from_b64url(cursor + 3, std, sizeof(std)) : -1;
-        if (pad < 0)
-            return -1;
-        len = EVP_DecodeBlock(raw, (const unsigned char *)std, (int)strlen(std)) - pad;
-        if (len <= 0 || memchr(raw, 0, (size_t)len) || !sk_ok((const char *)raw, (size_t)len))
-            return -1;
-        memcpy(sk, raw, (size_t)len);
-        sk[len] = '\0';
-        return 0;
-    }
-    memcpy(std, SEAL_PREFIX, strlen(SEAL_PREFIX));
-    if (strncmp(cursor, SEAL_PREFIX, strlen(SEAL_PREFIX)) != 0 ||
-        from_b64url(cursor + strlen(SEAL_PREFIX), std + strlen(SEAL_PREFIX),
-                    sizeof(std) - strlen(SEAL_PREFIX)) < 0)
-        return -1;
     snprintf(aad, sizeof(aad), "%s%s", CURSOR_AAD, sub);
     buf_init(&plain, SK_MAX);
-    if (seal_key_parse(cfg->outbox_key, key) == 0 && unseal(key, aad, std, &plain) == 0 &&
-        plain.data && sk_ok(plain.data, plain.len) && strlen(plain.data) == plain.len) {
+    if (cursor_unseal(cfg->outbox_key, aad, cursor, &plain) == 0 &&
+        sk_ok(plain.data, plain.len)) {
         memcpy(sk, plain.data, plain.len + 1);
         rc = 0;
     }

@@ -21,11 +21,12 @@
 #include <json-c/json.h>
 
 #include "../lib/ctx.h"
+#include "../lib/cursor.h"
 #include "../lib/errors.h"
 
 #define AI_HISTORY_PAGE_DEFAULT 20
 #define AI_HISTORY_PAGE_MAX 50
-#define AI_CURSOR_MAX 512          /* characters of a history cursor */
+#define AI_CURSOR_MAX CURSOR_MAX   /* characters of a history cursor (lib/cursor.h) */
 
 struct ai_generate_input {
     const char *prompt;            /* 1 to AI_MAX_PROMPT_BYTES bytes */
