@@ -287,6 +287,18 @@ find_line(const char *p, const char *end, const char *sep)
     return NULL;
 }
 
+/* 1 if s[0..n) has a control character (C0 or DEL): no place in a header line. */
+static int
+has_control(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
 int
 tmpl_parse(const char *name, const char *src, size_t n, struct tmpl *t, struct app_error *err)
 {
@@ -308,6 +320,10 @@ tmpl_parse(const char *name, const char *src, size_t n, struct tmpl *t, struct a
     if (!text || !html)
         return app_error_set(err, APP_ECONFIG,
                              "template %s: needs \"--- text\" then \"--- html\" lines", name);
+    /* The subject becomes a header: a CR in it would reach the message as it is. */
+    if (has_control(p + 9, (size_t)(eol - p - 9)))
+        return app_error_set(err, APP_ECONFIG, "template %s: a control character in the "
+                             "subject", name);
     t->name = xstrdup(name);
     t->subject = part_dup(p + 9, eol);
     t->text = part_dup(text + 9, html);

@@ -553,6 +553,11 @@ START_TEST(test_parse_separators)
     parse_refused("capitalised", "subject: s\n--- TEXT\nt\n--- HTML\nh\n");
     /* CRLF files: the separators are not exactly "--- text", so no '\r' reaches a subject. */
     parse_refused("CRLF", "subject: s\r\n--- text\r\nt\r\n--- html\r\nh\r\n");
+    /* Nor does one inside the subject line (found by t/fuzz: documents), nor any control. */
+    parse_refused("CR in the subject", "subject: a\rb\n--- text\nt\n--- html\nh\n");
+    parse_refused("CR ending the subject", "subject: s\r\n--- text\nt\n--- html\nh\n");
+    parse_refused("tab in the subject", "subject: a\tb\n--- text\nt\n--- html\nh\n");
+    parse_refused("DEL in the subject", "subject: a\x7f\n--- text\nt\n--- html\nh\n");
 }
 END_TEST
 
