@@ -15,6 +15,11 @@
 
 #define B64_LINE 57                /* input bytes per 76-column base64 line */
 #define WORD_IN 42                 /* input bytes per RFC 2047 encoded word (≤ 75 columns) */
+/* Plain ASCII stays plain while it fits RFC 5322's 998 octets a line: a subject whose words
+ * (folding cuts only at spaces) are at most this long, a quoted display name (escapes
+ * doubled, an address of 254 beside it) at most this long.  Else it goes as encoded words. */
+#define PLAIN_WORD_MAX 900
+#define PLAIN_NAME_MAX 300
 
 int
 mail_addr_ok(const char *s)
@@ -63,6 +68,20 @@ b64(struct buf *out, const unsigned char *p, size_t n)
     return rc;
 }
 
+/* The longest run of s without a space. */
+static size_t
+longest_word(const char *s)
+{
+    size_t run = 0, max = 0;
+
+    for (; *s; s++) {
+        run = *s == ' ' ? 0 : run + 1;
+        if (run > max)
+            max = run;
+    }
+    return max;
+}
+
 /* Plain ASCII text folded at spaces so no header line passes 78 columns where it can. */
 static int
 fold_ascii(struct buf *out, const char *s)
@@ -86,7 +105,8 @@ fold_ascii(struct buf *out, const char *s)
     return rc;
 }
 
-/* A header value: as is when plain ASCII, else encoded words cut on UTF-8 boundaries. */
+/* A header value: as is when plain ASCII that fits, else encoded words cut on UTF-8
+ * boundaries. */
 static int
 header_text(struct buf *out, const char *s, int quote)
 {
@@ -94,7 +114,7 @@ header_text(struct buf *out, const char *s, int quote)
     size_t n = strlen(s), k;
     int rc = APP_OK, len;
 
-    if (plain_ascii(s)) {
+    if (plain_ascii(s) && (quote ? n <= PLAIN_NAME_MAX : longest_word(s) <= PLAIN_WORD_MAX)) {
         if (!quote)
             return fold_ascii(out, s);
         rc = buf_append(out, "\"", 1);

@@ -814,6 +814,74 @@ START_TEST(test_display_name_quoted)
 }
 END_TEST
 
+/*
+ * Regression (mime_build, caught by the 998-octet check of t/fuzz: builders): plain ASCII
+ * went into a header as it was, folded only at spaces, so a word (or a quoted display name)
+ * longer than a line made a header line over RFC 5322's 998 octets.  Such values go as
+ * encoded words now; ordinary ones stay plain.  One case a row: the header, the word's
+ * length, the text around it.
+ */
+static const struct {
+    const char *field;          /* "Subject", "To" (to_name) or "From" (from_name) */
+    size_t word;
+    const char *before, *after;     /* the text around the word */
+    int plain;                  /* stays plain ASCII */
+} long_words[] = {
+    {"Subject", 1200, "", "", 0},
+    {"Subject", 990, "Your results: ", " ready", 0},
+    {"Subject", 900, "Your results: ", " ready", 1},
+    {"Subject", 80, "", " and more", 1},
+    {"To", 400, "", "", 0},
+    {"To", 300, "", "", 1},
+    {"From", 2000, "Pro ", "", 0},
+};
+
+START_TEST(test_long_words_within_998)
+{
+    char *word = malloc(long_words[_i].word + 1), text[4200], *msg, *v, *dec;
+    struct mail m;
+    size_t n, words;
+
+    ck_assert_ptr_nonnull(word);
+    memset(word, 'w', long_words[_i].word);
+    word[long_words[_i].word] = '\0';
+    snprintf(text, sizeof(text), "%s%s%s", long_words[_i].before, word, long_words[_i].after);
+    base_mail(&m);
+    if (strcmp(long_words[_i].field, "Subject") == 0)
+        m.subject = text;
+    else if (strcmp(long_words[_i].field, "To") == 0)
+        m.to_name = text;
+    else
+        m.from_name = text;
+    msg = build_ok(&m, &n);
+    check_lines(msg, n, 998);
+    if (strcmp(long_words[_i].field, "Subject") == 0) {
+        v = header_get(msg, head_len(msg), "Subject");
+        ck_assert_ptr_nonnull(v);
+        if (long_words[_i].plain) {
+            ck_assert_str_eq(v, text);
+        } else {
+            dec = decode_words(v, &words);
+            ck_assert_str_eq(dec, text);
+            free(dec);
+        }
+    } else {
+        v = display_name(msg, long_words[_i].field, strcmp(long_words[_i].field, "To") == 0 ?
+                         m.to_addr : m.from_addr);
+        if (long_words[_i].plain) {
+            ck_assert_uint_eq(strlen(v), strlen(text) + 2);
+        } else {
+            dec = decode_words(v, &words);
+            ck_assert_str_eq(dec, text);
+            free(dec);
+        }
+    }
+    free(v);
+    free(msg);
+    free(word);
+}
+END_TEST
+
 START_TEST(test_header_injection)
 {
     struct mail m;
@@ -1378,6 +1446,8 @@ mime_suite(void)
     tcase_add_test(tc, test_headers_other_forms);
     tcase_add_test(tc, test_crlf_and_line_limit);
     tcase_add_test(tc, test_lines_within_78);
+    tcase_add_loop_test(tc, test_long_words_within_998, 0,
+                        sizeof(long_words) / sizeof(long_words[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bodies");
