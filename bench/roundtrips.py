@@ -104,7 +104,7 @@ LINES = [
 
 def main():
     print("\n%s%s" % (PHASE, ":" if PHASE else ""))
-    print("%-40s %8s %9s %6s  %s" % ("", "ms p50", "memcached", "Stripe", "DynamoDB"))
+    print("%-40s %8s %9s %6s  %s" % ("", "ms p50", "mc keys", "Stripe", "DynamoDB calls"))
     for name, prep, run in LINES:
         run(prep() if prep else None)            # one first: connections, cache filled
         preps = [prep() if prep else None for _ in range(N)]
