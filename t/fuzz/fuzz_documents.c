@@ -48,14 +48,6 @@ static struct buf jwks_doc;
 static struct jwks_cache jwks;
 static const struct jwt_config jwt_cfg = { ISSUER, "fuzzclient, other-client", 60 };
 
-static int
-fetch_jwks(struct buf *out, const char *url, void *ud, struct app_error *err)
-{
-    (void)url;
-    (void)ud;
-    (void)err;
-    return buf_append(out, jwks_doc.data, jwks_doc.len);
-}
 
 static int
 fetch_cert(struct buf *out, const char *url, void *ud, struct app_error *err)
@@ -78,7 +70,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     buf_init(&jwks_doc, 1 << 16);
     fz_jwks(&jwks_doc, key, KID);
     app_error_clear(&err);
-    if (jwks_cache_init(&jwks, "https://cognito-idp.example/jwks.json", 0, fetch_jwks, NULL,
+    if (jwks_cache_init(&jwks, "https://cognito-idp.example/jwks.json", 0, fz_fetch_jwks, &jwks_doc,
                         &err) != APP_OK)
         abort();
     return 0;

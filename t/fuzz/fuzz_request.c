@@ -37,14 +37,6 @@ static struct sb_slot slot;
 static struct jwks_cache jwks;
 static struct buf jwks_doc;
 
-static int
-fetch_jwks(struct buf *out, const char *url, void *ud, struct app_error *err)
-{
-    (void)url;
-    (void)ud;
-    (void)err;
-    return buf_append(out, jwks_doc.data, jwks_doc.len);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,7 +65,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     fz_jwks(&jwks_doc, key, "fuzz-kid");
     EVP_PKEY_free(key);
     app_error_clear(&err);
-    if (jwks_cache_init(&jwks, "https://cognito-idp.example/jwks.json", 0, fetch_jwks, NULL,
+    if (jwks_cache_init(&jwks, "https://cognito-idp.example/jwks.json", 0, fz_fetch_jwks, &jwks_doc,
                         &err) != APP_OK)
         abort();
     worker.cfg = &cfg;

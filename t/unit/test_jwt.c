@@ -13,6 +13,7 @@
 #include "../../lib/errors.h"
 #include "../../lib/jwks.h"
 #include "../../lib/jwt.h"
+#include "../b64url.h"
 #include "unit.h"
 
 /*
@@ -51,23 +52,7 @@ keys_teardown(void)
 static void
 b64u(struct buf *b, const void *p, size_t n)
 {
-    static const char al[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const unsigned char *s = p;
-    unsigned long acc = 0;
-    int bits = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        acc = (acc << 8) | s[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            ck_assert_int_eq(buf_append(b, &al[(acc >> bits) & 63], 1), 0);
-        }
-    }
-    if (bits > 0)
-        ck_assert_int_eq(buf_append(b, &al[(acc << (6 - bits)) & 63], 1), 0);
+    ck_assert_int_eq(t_b64url(b, p, n), 0);
 }
 
 /* A JWK member "name":"<base64url of the key's parameter>" appended to b. */
