@@ -29,6 +29,7 @@
 #include "template.h"
 
 #define INDEX "status-nextAttemptAt-index"
+#define DUE_AT_ONCE "1970-01-01T00:00:00.000Z"    /* a new row's nextAttemptAt */
 #define LEASE_MS 60000LL
 #define RETRY_CAP_MS 3600000LL
 #define MAIL_MAX (2 * 1024 * 1024)
@@ -108,8 +109,10 @@ row(const struct cfg *cfg, const struct outbox_mail *m, time_t now)
     add_vars(o, cfg, id, m->vars);
     free(id);
     json_object_object_add(o, "status", json_object_new_string("pending"));
+    /* Due at once on any sender's clock: a row queued by a node whose clock runs ahead is
+     * not left waiting for the others' to catch up. */
+    json_object_object_add(o, "nextAttemptAt", json_object_new_string(DUE_AT_ONCE));
     iso_ms((long long)now * 1000, ts, sizeof(ts));
-    json_object_object_add(o, "nextAttemptAt", json_object_new_string(ts));
     json_object_object_add(o, "createdAt", json_object_new_string(ts));
     json_object_object_add(o, "attempts", json_object_new_int(0));
     json_object_object_add(o, "cause", json_object_new_string(m->cause));
