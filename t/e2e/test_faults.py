@@ -329,16 +329,17 @@ def test_memcached_stopped_under_load_stays_correct(stack, ddb):  # noqa: F811
     nothing_lost(stack, ddb, run, since)
 
 
-def test_stripe_slow_bounds_the_wait_and_charges_once(stack, ddb):  # noqa: F811
+def test_stripe_slow_then_failing_bounds_the_wait_and_charges_once(stack, ddb):  # noqa: F811
     """Stripe hanging past STRIPE_TIMEOUT_MS (10 s, one budget for all attempts): the
     purchase is answered when the budget is spent, its coupon use given back unless the
     retry got the session; the other worker goes on answering; at most one Checkout Session
-    per purchase (the retry carries the same idempotency key)."""
+    per purchase (the retry carries the same idempotency key).  Then Stripe failing (500s):
+    each purchase 502, its reservation given back."""
     run, since = start_run(stack, ddb)
     base = stack.ports["STRIPE_API_BASE"] + "/__stripe/"
     http_json("POST", base + "fail", {"count": 1, "delay": STRIPE_HANG_S, "method": "POST",
                                       "path_prefix": "/v1/checkout/sessions"})
-    out = {}
+    out, t0 = {}, time.time()
 
     def slow():
         t0 = time.time()
@@ -367,7 +368,18 @@ def test_stripe_slow_bounds_the_wait_and_charges_once(stack, ddb):  # noqa: F811
         pid, uses = assert_envelope(r, r.status)["details"]["purchaseId"], 0
         assert r.status in (502, 504), r
     assert coupon_consistent(ddb, run.code) == uses
-    time.sleep(STRIPE_HANG_S - out["s"] + 0.5)   # the hung call has been answered by now
+    # Then Stripe failing: every purchase refused, every reservation given back.
+    http_json("POST", base + "fail", {"count": 1000, "status": 500, "method": "POST",
+                                      "path_prefix": "/v1/checkout/sessions"})
+    try:
+        failed = [buy_once(stack, run.code, "failing-%d-%s@example.com" % (i, run.code.lower()))
+                  for i in range(4)]
+    finally:
+        http_json("POST", base + "reset", {})
+    for f in failed:
+        assert_envelope(f, 502, "UPSTREAM_ERROR")
+    assert coupon_consistent(ddb, run.code) == uses
+    time.sleep(max(0, STRIPE_HANG_S - (time.time() - t0)) + 0.5)   # the hung call answered
     sessions = http_json("GET", base + "sessions?client_reference_id=" + pid)["data"]
     assert len(sessions) <= 1, [s["id"] for s in sessions]
     r, kinds = reconcile(stack, since)
