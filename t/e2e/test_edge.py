@@ -224,9 +224,9 @@ def test_bad_query_encoding_is_400(stack):
 def test_access_log_is_json_with_request_id(stack):
     rid = stack.get("/v1/health").header("x-request-id")
     time.sleep(0.2)
-    with open(stack.state + "/logs/access.log") as f:
+    with open(stack.state + "/logs/access.log", errors="replace") as f:
         lines = [json.loads(line) for line in f if rid in line]
     assert lines and lines[0]["status"] == 200
-    with open(stack.state + "/logs/pool.log") as f:
+    with open(stack.state + "/logs/pool.log", errors="replace") as f:
         pool = [json.loads(line) for line in f if rid in line]
     assert pool and pool[0]["route"] == "health" and pool[0]["level"] == "info"

@@ -75,7 +75,7 @@ def test_sighup_with_a_bad_file_keeps_the_running_configuration(slow):
     time.sleep(1.0)
     assert slow.worker_pids() == before
     assert_envelope(slow.get("/v1/health"), 200)
-    with open(slow.state + "/logs/pool.log") as f:
+    with open(slow.state + "/logs/pool.log", errors="replace") as f:
         log = f.read()
     assert "reload refused" in log and "PRODENTHUB_WORKERS" in log
     with open(slow.conf, "w") as f:

@@ -69,7 +69,7 @@ def test_killed_worker_is_replaced_under_load(stack):
     assert len(failures) <= 1, failures
     late = [r for r in load.results if r[0] > killed_at + 0.5]
     assert late and all(s == 200 for _, s in late)
-    with open(stack.state + "/logs/pool.log") as f:
+    with open(stack.state + "/logs/pool.log", errors="replace") as f:
         log = f.read()
     assert "pid=%d killed by signal 9" % victim in log
 
@@ -157,5 +157,5 @@ def test_sigterm_stops_the_pool_and_it_starts_again(stack):
     assert_envelope(r, 502, "BAD_GATEWAY")
     stack.start("pool")
     stack.wait_ready()
-    with open(stack.state + "/logs/pool.log") as f:
+    with open(stack.state + "/logs/pool.log", errors="replace") as f:
         assert '"msg":"stopped"' in f.read()

@@ -22,7 +22,7 @@ def remote_of(stack, resp):
     rid = resp.header("x-request-id")
     deadline = time.time() + 3
     while time.time() < deadline:
-        with open(os.path.join(stack.state, "logs", "access.log")) as f:
+        with open(os.path.join(stack.state, "logs", "access.log"), errors="replace") as f:
             for line in f:
                 if rid in line and line.endswith("\n"):
                     return json.loads(line)["remote"]

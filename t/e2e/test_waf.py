@@ -117,7 +117,7 @@ def request_of(probe):
 def access_log(stack):
     """The access log's lines by request id."""
     time.sleep(0.3)
-    with open(os.path.join(stack.state, "logs", "access.log")) as f:
+    with open(os.path.join(stack.state, "logs", "access.log"), errors="replace") as f:
         return {e["request_id"]: e for e in map(json.loads, f)}
 
 
@@ -188,7 +188,7 @@ def test_benign_look_alikes_reach_the_pool(stack, capsys):
 def audit_lines(stack, request_id, timeout=5):
     deadline = time.time() + timeout
     while True:
-        with open(os.path.join(stack.state, "logs", "waf-audit.log")) as f:
+        with open(os.path.join(stack.state, "logs", "waf-audit.log"), errors="replace") as f:
             # Whole lines only: nginx may be writing the last one.
             found = [json.loads(line)["transaction"] for line in f
                      if request_id in line and line.endswith("\n")]
