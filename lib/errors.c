@@ -62,6 +62,22 @@ app_error_set(struct app_error *e, int code, const char *fmt, ...)
     return code;
 }
 
+int
+app_error_prefix(struct app_error *e, const char *fmt, ...)
+{
+    char was[sizeof(e->msg)];
+    va_list ap;
+    int n;
+
+    memcpy(was, e->msg, sizeof(was));
+    va_start(ap, fmt);
+    n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof(e->msg))
+        snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, "%s", was);
+    return e->code;
+}
+
 void
 app_error_clear(struct app_error *e)
 {

@@ -65,6 +65,9 @@ struct app_error {
 int app_error_set(struct app_error *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void app_error_clear(struct app_error *e);
+/* Put what fmt says in front of the error already set (its code unchanged): e->code. */
+int app_error_prefix(struct app_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /*
  * A refusal a client must be able to tell apart, set by the layer that decides it (a
  * campaign, below HTTP): the dispatcher answers it with details {"reason": reason}, or for

@@ -86,8 +86,8 @@ check(const char *what, const char *src, struct app_error *err)
             depth--;
         }
     }
-    if (rc < 0)
-        return app_error_set(err, APP_ECONFIG, "%s: %s", what, err->msg);
+    if (rc < 0)                     /* next_tag said why */
+        return app_error_prefix(err, "%s: ", what);
     if (depth)
         return app_error_set(err, APP_ECONFIG, "%s: {{%c%.*s}} is never closed", what,
                              stack[depth - 1].kind, (int)stack[depth - 1].name_len,
@@ -334,7 +334,7 @@ tmpl_parse(const char *name, const char *src, size_t n, struct tmpl *t, struct a
     if (rc == APP_OK)
         rc = check("html part", t->html, err);
     if (rc != APP_OK) {
-        app_error_set(err, rc, "template %s: %s", name, err->msg);
+        app_error_prefix(err, "template %s: ", name);
         tmpl_free(t);
     }
     return rc;

@@ -199,6 +199,32 @@ START_TEST(test_set_truncates)
 }
 END_TEST
 
+START_TEST(test_prefix_keeps_the_code)
+{
+    static const struct { const char *msg, *prefix, *want; } cases[] = {
+        { "bad tag", "template t: ", "template t: bad tag" },
+        { "", "x: ", "x: " },
+        { "why", "", "why" },
+    };
+    struct app_error e;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        app_error_clear(&e);
+        app_error_set(&e, APP_ECONFIG, "%s", cases[i].msg);
+        ck_assert_int_eq(app_error_prefix(&e, "%s", cases[i].prefix), APP_ECONFIG);
+        ck_assert_int_eq(e.code, APP_ECONFIG);
+        ck_assert_str_eq(e.msg, cases[i].want);
+    }
+    /* Too long for the slot: cut, still a string. */
+    app_error_clear(&e);
+    app_error_set(&e, APP_ECONFIG, "%0200d", 0);
+    app_error_prefix(&e, "%0100d: ", 1);
+    ck_assert_uint_eq(strlen(e.msg), sizeof(e.msg) - 1);
+    ck_assert(strncmp(e.msg + 100, ": 000", 5) == 0);
+}
+END_TEST
+
 static Suite *
 errors_suite(void)
 {
@@ -218,6 +244,7 @@ errors_suite(void)
     tcase_add_test(tc, test_reason_and_field_first_wins);
     tcase_add_test(tc, test_set_null_slot);
     tcase_add_test(tc, test_set_truncates);
+    tcase_add_test(tc, test_prefix_keeps_the_code);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -93,7 +93,8 @@ parse_refused_n(const char *what, const char *src, size_t n)
     rc = tmpl_parse("bad", src, n, &t, &err);
     ck_assert_msg(rc == APP_ECONFIG, "%s: tmpl_parse gave %d, not APP_ECONFIG", what, rc);
     ck_assert_int_eq(err.code, APP_ECONFIG);
-    ck_assert_msg(err.msg[0] != '\0', "%s: no error message", what);
+    ck_assert_msg(strncmp(err.msg, "template bad: ", 14) == 0, "%s: the message \"%s\" "
+                  "does not name the template", what, err.msg);
     ck_assert_ptr_null(t.name);
     ck_assert_ptr_null(t.subject);
     ck_assert_ptr_null(t.text);
