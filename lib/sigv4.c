@@ -25,13 +25,12 @@
 
 #define SV_ALGORITHM "AWS4-HMAC-SHA256"
 #define SV_TERMINATOR "aws4_request"
-#define SV_MAX_WORK (1024 * 1024)      /* ceiling of each working buffer */
 
 static const char sv_hex_upper[] = "0123456789ABCDEF";
 static const char sv_hex_lower[] = "0123456789abcdef";
 
 
-static void
+void
 sv_work_init(struct sv_work *w)
 {
     buf_init(&w->scratch, SV_MAX_WORK);
@@ -41,7 +40,7 @@ sv_work_init(struct sv_work *w)
     buf_init(&w->creq, SV_MAX_WORK);
 }
 
-static void
+void
 sv_work_free(struct sv_work *w)
 {
     buf_free(&w->creq);

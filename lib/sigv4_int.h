@@ -39,6 +39,10 @@ struct sv_work {
 
 /* The canonical forms (sigv4_canon.c), on the working buffers of one signature; sv_* is the
  * module's own prefix for what only its files share.  sv_canon_component is sigv4.c's. */
+#define SV_MAX_WORK (1024 * 1024)      /* ceiling of each working buffer */
+/* The working buffers, empty, each under SV_MAX_WORK; and freed. */
+void sv_work_init(struct sv_work *w);
+void sv_work_free(struct sv_work *w);
 int sv_headers(struct sv_work *w, const struct sigv4_request *r, const char *const *extra,
                size_t nextra, int content_sha256_owned);
 struct sv_pair *sv_pairs(struct sv_work *w, size_t *n);

@@ -27,7 +27,6 @@
 #include "lib/sigv4_int.h"
 
 #define NHDR 3
-#define WORK_MAX (1024 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,26 +39,6 @@ static const struct sigv4_creds creds_token = {
 
 /* --- the canonical forms, through the signer's own functions (lib/sigv4_int.h) ------------ */
 
-static void
-work_init(struct sv_work *w)
-{
-    buf_init(&w->scratch, WORK_MAX);
-    buf_init(&w->items, WORK_MAX);
-    buf_init(&w->chdr, WORK_MAX);
-    buf_init(&w->shdr, WORK_MAX);
-    buf_init(&w->creq, WORK_MAX);
-}
-
-static void
-work_free(struct sv_work *w)
-{
-    buf_free(&w->scratch);
-    buf_free(&w->items);
-    buf_free(&w->chdr);
-    buf_free(&w->shdr);
-    buf_free(&w->creq);
-}
-
 /* The canonical query of the wire query q into out, as sigv4_sign makes it; APP_OK or a code. */
 static int
 canon_query(const char *q, struct buf *out)
@@ -69,7 +48,7 @@ canon_query(const char *q, struct buf *out)
     size_t n, i;
     int rc;
 
-    work_init(&w);
+    sv_work_init(&w);
     rc = buf_append(&w.scratch, "", 0);
     if (rc == APP_OK)
         rc = sv_query_parse(&w, q, 0);
@@ -81,7 +60,7 @@ canon_query(const char *q, struct buf *out)
             FZ_ASSERT(sv_pair_cmp(&p[i - 1], &p[i]) <= 0);
         rc = sv_pairs_join(out, p, n);
     }
-    work_free(&w);
+    sv_work_free(&w);
     return rc;
 }
 
@@ -108,8 +87,8 @@ canonical_forms(const char *path, const char *query)
 {
     struct buf a, b;
 
-    buf_init(&a, WORK_MAX);
-    buf_init(&b, WORK_MAX);
+    buf_init(&a, SV_MAX_WORK);
+    buf_init(&b, SV_MAX_WORK);
     if (canon_query(query, &a) == APP_OK) {
         check_encoded(a.data ? a.data : "", a.len, "=&");
         FZ_ASSERT(canon_query(a.data ? a.data : "", &b) == APP_OK);
@@ -201,7 +180,7 @@ signatures(struct sigv4_request *r, const struct sigv4_creds *c, int s3)
     FZ_ASSERT(!strpbrk(a.authorization, "\r\n"));
 
     /* the query's order */
-    buf_init(&q, WORK_MAX);
+    buf_init(&q, SV_MAX_WORK);
     if (query) {
         reversed_query(query, &q);
         r->query = q.data;
@@ -209,7 +188,7 @@ signatures(struct sigv4_request *r, const struct sigv4_creds *c, int s3)
         r->query = query;
     }
     /* a dot segment and a doubled slash (not for S3, whose paths are not normalised) */
-    buf_init(&p, WORK_MAX);
+    buf_init(&p, SV_MAX_WORK);
     if (!s3 && buf_printf(&p, "/.%s", path) == APP_OK) {
         r->path = p.data;
         same_signature(&a, r, c);
@@ -245,7 +224,7 @@ presign(const struct sigv4_request *r, const struct sigv4_creds *c)
     struct buf out;
     const char *s;
 
-    buf_init(&out, WORK_MAX);
+    buf_init(&out, SV_MAX_WORK);
     if (sigv4_presign(r, c, 600, &out) == APP_OK) {
         FZ_ASSERT(out.data && !strpbrk(out.data, "\r\n #"));
         FZ_ASSERT(out.len > 17 + 64);
