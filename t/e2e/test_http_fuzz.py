@@ -9,6 +9,7 @@ the contract (Stack.request checks each against docs/openapi.yaml).
 PH_HTTP_FUZZ_N requests (default 600; `scripts/dev test --long`: 6000), from the seed
 PH_HTTP_FUZZ_SEED (default: random, printed, so a failure can be replayed)."""
 
+import copy
 import json
 import os
 import random
@@ -77,7 +78,7 @@ class Gen:
         if "enum" in s and r.random() < 0.8:
             return r.choice(s["enum"])
         if "example" in s and r.random() < 0.5:
-            return s["example"]
+            return copy.deepcopy(s["example"])    # mutate() edits it: never the spec's own
         t = s.get("type")
         if isinstance(t, list):
             t = r.choice(t)
@@ -108,16 +109,19 @@ class Gen:
         r = self.r
         hostile = [None, True, -1, 0, 1e308, 2 ** 63, -(2 ** 63) - 1, "", self.text(10000),
                    [], {}, [[[[[]]]]], "\u0000", "1e999", {"$gt": ""}]
+
+        def pick(extra=()):                      # a fresh copy: a body never contains itself
+            return copy.deepcopy(r.choice(hostile + list(extra)))
         for _ in range(r.choice((0, 1, 1, 2, 3))):
             kind = r.randrange(6)
             if not isinstance(body, dict) or kind == 0:
-                body = r.choice(hostile + [[body], "x"])
+                body = pick(([body], "x"))
             elif kind == 1 and body:
                 body.pop(r.choice(list(body)))
             elif kind == 2:
-                body[self.text(r.choice((1, 8, 64)))] = r.choice(hostile)
+                body[self.text(r.choice((1, 8, 64)))] = pick()
             elif kind == 3 and body:
-                body[r.choice(list(body))] = r.choice(hostile)
+                body[r.choice(list(body))] = pick()
             elif kind == 4:
                 nest = 1
                 for _ in range(r.choice((30, 200, 2000))):
