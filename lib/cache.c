@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <libmemcached/memcached.h>
-#include <openssl/evp.h>
 
 #include "cache.h"
 #include "cache_local.h"
@@ -13,8 +12,6 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
-
-#define KEY_MAX 250                   /* memcached's own limit */
 
 struct cache {
     memcached_st *mc;                 /* NULL: the cache is off */
@@ -110,28 +107,6 @@ count(struct cache *c, int hit, size_t n)
     metrics_add(hit ? MF_CACHE_HITS : MF_CACHE_MISSES, 0, 0, n);
 }
 
-/* "ph:v1:ns:key", or "ph:v1:ns:#<sha256 hex>" when key is long or not memcached-safe. */
-static size_t
-make_key(char *out, size_t outlen, const char *ns, const char *key)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    const char *p;
-    int safe = 1, n;
-
-    for (p = key; *p && safe; p++)
-        safe = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
-    n = snprintf(out, outlen, "ph:%s:%s:%s", CACHE_VERSION, ns, key);
-    if (safe && n > 0 && (size_t)n < outlen && n <= KEY_MAX)
-        return (size_t)n;
-    EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
-    n = snprintf(out, outlen, "ph:%s:%s:#", CACHE_VERSION, ns);
-    if (n < 0 || (size_t)n + 2 * mdlen + 1 > outlen)
-        return 0;                   /* not for our keys: the buffer holds KEY_MAX + 64 */
-    hex_encode(md, mdlen, out + n);
-    return (size_t)n + 2 * mdlen;
-}
-
 static void
 outcome(struct cache *c, memcached_return_t mrc)
 {
@@ -153,7 +128,7 @@ outcome(struct cache *c, memcached_return_t mrc)
 int
 cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
 {
-    char k[KEY_MAX + 64];
+    char k[CACHE_KEY_BUF];
     size_t klen, vlen = 0;
     memcached_return_t mrc;
     uint32_t flags;
@@ -165,7 +140,7 @@ cache_get(struct cache *c, const char *ns, const char *key, struct buf *out)
             count(c, 0, 1);
         return APP_ENOTFOUND;
     }
-    klen = make_key(k, sizeof(k), ns, key);
+    klen = cache_key(k, ns, key);
     switch (cache_local_get(local_for(c, ns), k, klen, out)) {
     case 1:
         count(c, 1, 1);
@@ -197,7 +172,7 @@ void
 cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *const *keys,
                struct buf *out, int *hit)
 {
-    char kbuf[8][KEY_MAX + 64];
+    char kbuf[8][CACHE_KEY_BUF];
     const char *kp[8];
     size_t klen[8], ask[8], nask = 0, i, j;
     int known[8];
@@ -212,7 +187,7 @@ cache_get_many(struct cache *c, size_t n, const char *const *ns, const char *con
         return;
     }
     for (i = 0; i < n; i++) {
-        klen[i] = make_key(kbuf[i], sizeof(kbuf[i]), ns[i], keys[i]);
+        klen[i] = cache_key(kbuf[i], ns[i], keys[i]);
         known[i] = cache_local_get(local_for(c, ns[i]), kbuf[i], klen[i], &out[i]);
         hit[i] = known[i] == 1;
         if (!known[i]) {
@@ -264,12 +239,12 @@ void
 cache_set(struct cache *c, const char *ns, const char *key, const char *value, size_t len,
           time_t ttl)
 {
-    char k[KEY_MAX + 64];
+    char k[CACHE_KEY_BUF];
     size_t klen;
 
     if (!c || !c->mc)
         return;
-    klen = make_key(k, sizeof(k), ns, key);
+    klen = cache_key(k, ns, key);
     cache_local_put(local_for(c, ns), k, klen, value, len);
     outcome(c, memcached_set(c->mc, k, klen, value, len,
                              ttl > 0 ? ttl : (time_t)c->cfg->memcached_ttl_s, 0));
@@ -288,7 +263,7 @@ local_count(struct cache *c, const char *ns, const char *k, size_t klen, long lo
 long long
 cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
 {
-    char k[KEY_MAX + 64];
+    char k[CACHE_KEY_BUF];
     memcached_return_t mrc;
     uint64_t v = 0;
     size_t klen;
@@ -296,7 +271,7 @@ cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
 
     if (!c || !c->mc)
         return -1;
-    klen = make_key(k, sizeof(k), ns, key);
+    klen = cache_key(k, ns, key);
     /* increment, else add "1" (expiring with the window), else another worker just added it:
      * increment again.  The text protocol has no increment-with-initial. */
     for (i = 0; i < 2; i++) {
@@ -324,12 +299,12 @@ cache_incr(struct cache *c, const char *ns, const char *key, time_t ttl)
 void
 cache_delete(struct cache *c, const char *ns, const char *key)
 {
-    char k[KEY_MAX + 64];
+    char k[CACHE_KEY_BUF];
     size_t klen;
 
     if (!c || !c->mc)
         return;
-    klen = make_key(k, sizeof(k), ns, key);
+    klen = cache_key(k, ns, key);
     cache_local_drop(local_for(c, ns), k, klen);
     outcome(c, memcached_delete(c->mc, k, klen, 0));
 }

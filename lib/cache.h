@@ -19,9 +19,15 @@
 #include "errors.h"
 
 #define CACHE_VERSION "v2"
+#define CACHE_KEY_MAX 250             /* memcached's own limit */
+#define CACHE_KEY_BUF (CACHE_KEY_MAX + 64)
 
 struct cfg;
 struct cache;
+
+/* The key of ns/key: "ph:v2:ns:key", hashed when key is long or not memcached-safe
+ * (lib/cache_key.c).  Its length, within CACHE_KEY_MAX; 0 only when OpenSSL fails. */
+size_t cache_key(char out[CACHE_KEY_BUF], const char *ns, const char *key);
 
 struct cache *cache_new(const struct cfg *cfg);
 void cache_free(struct cache *c);

@@ -79,7 +79,7 @@ cache_local_get(struct cache_local *l, const char *key, size_t klen, struct buf 
 {
     struct entry *e;
 
-    if (!l)
+    if (!l || klen == 0)
         return 0;
     e = slot(l, key, klen);
     if (!e->value || e->klen != klen || memcmp(e->key, key, klen) != 0)
@@ -100,7 +100,7 @@ cache_local_put(struct cache_local *l, const char *key, size_t klen, const char 
 {
     struct entry *e;
 
-    if (!l || klen >= KEY_CAP || len > CACHE_LOCAL_VALUE_MAX)
+    if (!l || klen == 0 || klen >= KEY_CAP || len > CACHE_LOCAL_VALUE_MAX)
         return;
     e = slot(l, key, klen);
     if (!e->value || e->cap < len + 1) {

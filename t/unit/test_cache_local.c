@@ -37,6 +37,10 @@ static const struct step {
     {WAIT, NULL, NULL, 150},                                /* past the 100 ms of the test */
     {GET, "ph:v2:plan:p", NULL, 0},
     {GET, "ph:v2:coupon:SAVE20", NULL, 0},
+    {PUT, "", "x", 0},                                      /* no key (a failed digest): */
+    {GET, "", NULL, 0},                                     /* nothing held under it */
+    {PUT_NONE, "", NULL, 0},
+    {GET, "", NULL, 0},
 };
 
 START_TEST(test_steps)
