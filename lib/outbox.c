@@ -28,7 +28,6 @@
 #include "suppress.h"
 #include "template.h"
 
-#define INDEX "status-nextAttemptAt-index"
 #define DUE_AT_ONCE "1970-01-01T00:00:00.000Z"    /* a new row's nextAttemptAt */
 #define LEASE_MS 60000LL
 #define RETRY_CAP_MS 3600000LL
@@ -470,7 +469,7 @@ outbox_drain(struct ddb *ddb, const struct cfg *cfg, struct mailer *ml, const ch
     for (k = 0; k < 2 && rc == APP_OK; k++) {
         q = json_object_new_object();
         json_object_object_add(q, "TableName", json_object_new_string(cfg->tbl_email_outbox));
-        json_object_object_add(q, "IndexName", json_object_new_string(INDEX));
+        json_object_object_add(q, "IndexName", json_object_new_string(OUTBOX_STATUS_INDEX));
         json_object_object_add(q, "KeyConditionExpression",
                                json_object_new_string("#st = :st AND nextAttemptAt <= :now"));
         names = json_object_new_object();

@@ -19,6 +19,8 @@
 
 #include "errors.h"
 
+#define OUTBOX_STATUS_INDEX "status-nextAttemptAt-index"
+
 struct cfg;
 struct ddb;
 struct mailer;
@@ -56,5 +58,13 @@ struct outbox_stats {
 /* Send what is due (at most max rows), as sender `me` (host:pid). */
 int outbox_drain(struct ddb *ddb, const struct cfg *cfg, struct mailer *ml, const char *me,
                  int max, struct outbox_stats *st, struct app_error *err);
+
+/* The rows not yet finished: pending (retrying of them: failed once, to be tried again) and
+ * being sent.  Counted in DynamoDB (lib/outbox_backlog.c): a lower bound past 10 MB a status. */
+struct outbox_backlog {
+    long long pending, sending, retrying;
+};
+int outbox_backlog(struct ddb *ddb, const struct cfg *cfg, struct outbox_backlog *b,
+                   struct app_error *err);
 
 #endif
