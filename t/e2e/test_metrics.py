@@ -2,6 +2,7 @@
 shared memory move by what was done, the text passes `promtool check metrics`, the public
 edge has no such path, and a worker killed neither loses counts nor makes them go back."""
 
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import time
 
 import pytest
+import yaml
 
 from stack import assert_envelope
 from test_webhook import buy, deliver, event, session_obj, signed
@@ -118,6 +120,55 @@ def test_counters_move_by_what_was_done(stack):
 
     promtool_check(before_text)
     promtool_check(after_text)
+
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def src(*parts):
+    with open(os.path.join(SRC, *parts), encoding="utf-8") as f:
+        return f.read()
+
+
+def test_the_cloudwatch_agent_reads_what_the_pool_serves(stack):
+    """deploy/'s agent configs scrape the listener's default address, every selector and
+    dimension of theirs names a family and labels the pool serves, and every alarm of
+    infra/ on a prodenthub_ metric has a selector, so the alarm gets data."""
+    d = buy(stack, "agent@example.com")                  # so the labelled families have series
+    paid = event("checkout.session.completed", session_obj(d))
+    assert deliver(stack, paid, signed(paid)).status == 200
+    _, samples = scrape(stack)
+    labels = {}
+    for name, lab in samples:
+        labels.setdefault(name, set()).update(k for k, _ in lab)
+
+    scrape_cfg = yaml.safe_load(src("deploy", "prometheus-scrape.yaml"))
+    job = scrape_cfg["scrape_configs"][0]
+    default = re.search(r"PRODENTHUB_METRICS_LISTEN:-([0-9.:]+)\}", src("scripts", "nginx-render"))
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == [default.group(1)]
+
+    agent = json.loads(src("deploy", "cloudwatch-agent-prometheus.json"))
+    prom = agent["logs"]["metrics_collected"]["prometheus"]
+    assert prom["prometheus_config_path"].endswith("/prometheus.yaml")
+    selectors = []
+    for decl in prom["emf_processor"]["metric_declaration"]:
+        assert decl["source_labels"] == ["job"] and re.search(decl["label_matcher"], job["job_name"])
+        for sel in decl["metric_selectors"]:
+            names = [n for n in labels if re.search(sel, n)]
+            assert names, "%s selects nothing the pool serves" % sel
+            selectors.append(sel)
+            for dims in decl["dimensions"]:
+                for n in names:
+                    missing = set(dims) - {"job"} - labels[n]
+                    assert not missing, "%s has no label %s" % (n, sorted(missing))
+
+    alarms = re.findall(r'metric_name\s*=\s*"(prodenthub_[a-z_]+)"',
+                        src("infra", "terraform", "modules", "monitoring", "main.tf"))
+    assert alarms
+    for name in alarms:
+        assert name in labels, "alarm on %s: the pool serves no such metric" % name
+        assert any(re.search(sel, name) for sel in selectors), "alarm on %s: not sent" % name
 
 
 def stack_version(stack):
