@@ -88,6 +88,17 @@ fz_rest(struct fz *f, size_t *len)
     return s;
 }
 
+/* A target made of parts: the selector byte picks which part gets the rest of the input. */
+typedef void fz_part(struct fz *f);
+
+static inline void
+fz_run_part(const uint8_t *data, size_t size, fz_part *const *parts, size_t nparts)
+{
+    struct fz f = { data, size };
+
+    parts[fz_byte(&f) % nparts](&f);
+}
+
 /* PH_FUZZ_VERBOSE=1 in the environment: the targets say what each input gave (for seeds and
  * reproducers; a run stays quiet). */
 static inline int

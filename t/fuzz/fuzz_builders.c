@@ -324,18 +324,8 @@ ics(struct fz *f)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fz f = { data, size };
+    static fz_part *const parts[] = { email, mime, ics };
 
-    switch (fz_byte(&f) % 3) {
-    case 0:
-        email(&f);
-        break;
-    case 1:
-        mime(&f);
-        break;
-    default:
-        ics(&f);
-        break;
-    }
+    fz_run_part(data, size, parts, sizeof(parts) / sizeof(parts[0]));
     return 0;
 }

@@ -205,21 +205,8 @@ counter(struct fz *f)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fz f = { data, size };
+    static fz_part *const parts[] = { key_cursor, sealed_cursor, local_copies, counter };
 
-    switch (fz_byte(&f) % 4) {
-    case 0:
-        key_cursor(&f);
-        break;
-    case 1:
-        sealed_cursor(&f);
-        break;
-    case 2:
-        local_copies(&f);
-        break;
-    default:
-        counter(&f);
-        break;
-    }
+    fz_run_part(data, size, parts, sizeof(parts) / sizeof(parts[0]));
     return 0;
 }
