@@ -19,50 +19,40 @@ static int
 count_status(struct ddb *d, const struct cfg *cfg, const char *st, long long *out_all,
              long long *out_failed, struct app_error *err)
 {
-    struct json_object *q, *names, *vals, *res = NULL, *last = NULL, *v;
+    struct json_object *q = json_object_new_object(), *names, *vals, *res, *last, *v;
     int page, rc = APP_OK;
 
+    json_add_str(q, "TableName", cfg->tbl_email_outbox);
+    json_add_str(q, "IndexName", OUTBOX_STATUS_INDEX);
+    json_add_str(q, "Select", "COUNT");
+    json_add_str(q, "KeyConditionExpression", "#st = :st");
+    json_add_str(q, "FilterExpression", "attribute_exists(lastError) AND lastError <> :none");
+    names = json_object_new_object();
+    json_add_str(names, "#st", "status");
+    json_object_object_add(q, "ExpressionAttributeNames", names);
+    vals = json_object_new_object();
+    json_object_object_add(vals, ":st", ddb_av_s(st));
+    json_object_object_add(vals, ":none", ddb_av_s(""));
+    json_object_object_add(q, "ExpressionAttributeValues", vals);
     *out_all = 0;
     *out_failed = 0;
-    for (page = 0; page < PAGES && rc == APP_OK; page++) {
-        q = json_object_new_object();
-        json_object_object_add(q, "TableName", json_object_new_string(cfg->tbl_email_outbox));
-        json_object_object_add(q, "IndexName", json_object_new_string(OUTBOX_STATUS_INDEX));
-        json_object_object_add(q, "Select", json_object_new_string("COUNT"));
-        json_object_object_add(q, "KeyConditionExpression", json_object_new_string("#st = :st"));
-        json_object_object_add(q, "FilterExpression",
-                               json_object_new_string("attribute_exists(lastError) AND "
-                                                      "lastError <> :none"));
-        names = json_object_new_object();
-        json_object_object_add(names, "#st", json_object_new_string("status"));
-        json_object_object_add(q, "ExpressionAttributeNames", names);
-        vals = json_object_new_object();
-        json_object_object_add(vals, ":st", ddb_av_s(st));
-        json_object_object_add(vals, ":none", ddb_av_s(""));
-        json_object_object_add(q, "ExpressionAttributeValues", vals);
-        if (last)
-            json_object_object_add(q, "ExclusiveStartKey", last);
-        last = NULL;
-        rc = ddb_call(d, "Query", q, &res, err);
-        json_object_put(q);
-        if (rc != APP_OK) {
-            if (res)
-                json_object_put(res);
-            break;
-        }
-        if (json_object_object_get_ex(res, "ScannedCount", &v))
-            *out_all += json_object_get_int64(v);
-        if (json_object_object_get_ex(res, "Count", &v))
-            *out_failed += json_object_get_int64(v);
-        if (json_object_object_get_ex(res, "LastEvaluatedKey", &v))
-            last = json_object_get(v);
-        json_object_put(res);
+    for (page = 0; page < PAGES; page++) {
         res = NULL;
+        rc = ddb_call(d, "Query", q, &res, err);
+        if (rc == APP_OK) {
+            *out_all += json_int(res, "ScannedCount");
+            *out_failed += json_int(res, "Count");
+        }
+        last = NULL;
+        if (rc == APP_OK && json_object_object_get_ex(res, "LastEvaluatedKey", &v))
+            last = json_object_get(v);
+        if (res)
+            json_object_put(res);
         if (!last)
             break;
+        json_object_object_add(q, "ExclusiveStartKey", last);    /* q owns it now */
     }
-    if (last)
-        json_object_put(last);
+    json_object_put(q);
     return rc;
 }
 
