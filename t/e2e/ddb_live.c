@@ -18,6 +18,7 @@
 #include "../../lib/creds.h"
 #include "../../lib/ddb.h"
 #include "../../lib/ddbjson.h"
+#include "../../lib/outbox.h"
 
 static struct cfg cfg;
 static struct creds_provider *creds;
@@ -68,27 +69,15 @@ parse(const char *s)
     return o;
 }
 
+/* Create table name from the definition def (consumed) and wait until it is ACTIVE. */
 static void
-setup(void)
+create_table(const char *name, struct json_object *def)
 {
-    struct json_object *def, *out = NULL;
+    struct json_object *out = NULL;
     struct app_error e;
-    char err[512];
     int i, rc;
 
-    ck_assert_msg(cfg_load(&cfg, NULL, 0, err, sizeof(err)) == 0, "%s", err);
-    creds = creds_new(&cfg);
-    ddb = ddb_new(&cfg, creds);
-    ck_assert_ptr_nonnull(ddb);
-    static int serial;
-
-    snprintf(table, sizeof(table), "ph-live-%ld-%d-%d", (long)time(NULL), getpid(), ++serial);
-    def = parse("{\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
-                "{\"AttributeName\":\"sk\",\"AttributeType\":\"S\"}],"
-                "\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
-                "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
-                "\"BillingMode\":\"PAY_PER_REQUEST\"}");
-    json_object_object_add(def, "TableName", json_object_new_string(table));
+    json_object_object_add(def, "TableName", json_object_new_string(name));
     app_error_clear(&e);
     rc = ddb_call(ddb, "CreateTable", def, &out, &e);
     ck_assert_msg(rc == APP_OK, "CreateTable: %s", e.msg);
@@ -98,7 +87,7 @@ setup(void)
         struct json_object *d = json_object_new_object(), *t, *s;
         int active;
 
-        json_object_object_add(d, "TableName", json_object_new_string(table));
+        json_object_object_add(d, "TableName", json_object_new_string(name));
         out = NULL;
         rc = ddb_call(ddb, "DescribeTable", d, &out, &e);
         json_object_put(d);
@@ -111,21 +100,46 @@ setup(void)
             return;
         usleep(100000);
     }
-    ck_abort_msg("table %s never became ACTIVE", table);
+    ck_abort_msg("table %s never became ACTIVE", name);
 }
 
 static void
-teardown(void)
+drop_table(const char *name)
 {
     struct json_object *d = json_object_new_object(), *out = NULL;
     struct app_error e;
 
     app_error_clear(&e);
-    json_object_object_add(d, "TableName", json_object_new_string(table));
+    json_object_object_add(d, "TableName", json_object_new_string(name));
     ddb_call(ddb, "DeleteTable", d, &out, &e);
     json_object_put(d);
     if (out)
         json_object_put(out);
+}
+
+static void
+setup(void)
+{
+    static int serial;
+    char err[512];
+
+    ck_assert_msg(cfg_load(&cfg, NULL, 0, err, sizeof(err)) == 0, "%s", err);
+    creds = creds_new(&cfg);
+    ddb = ddb_new(&cfg, creds);
+    ck_assert_ptr_nonnull(ddb);
+    snprintf(table, sizeof(table), "ph-live-%ld-%d-%d", (long)time(NULL), getpid(), ++serial);
+    create_table(table, parse(
+        "{\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+        "{\"AttributeName\":\"sk\",\"AttributeType\":\"S\"}],"
+        "\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
+        "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+        "\"BillingMode\":\"PAY_PER_REQUEST\"}"));
+}
+
+static void
+teardown(void)
+{
+    drop_table(table);
     ddb_free(ddb);
     creds_free(creds);
     cfg_free(&cfg);
@@ -369,6 +383,54 @@ START_TEST(test_server_errors_exhaust_attempts)
 }
 END_TEST
 
+/* The outbox's backlog counts the index's rows by status; finished rows are not in it. */
+START_TEST(test_outbox_backlog)
+{
+    static const char *const rows[] = {      /* outboxId, status, nextAttemptAt?, lastError */
+        "{\"outboxId\":{\"S\":\"a\"},\"status\":{\"S\":\"pending\"},"
+        "\"nextAttemptAt\":{\"S\":\"1970-01-01T00:00:00Z\"}}",
+        "{\"outboxId\":{\"S\":\"b\"},\"status\":{\"S\":\"pending\"},"
+        "\"nextAttemptAt\":{\"S\":\"2026-01-01T00:00:00Z\"},\"lastError\":{\"S\":\"421\"}}",
+        "{\"outboxId\":{\"S\":\"c\"},\"status\":{\"S\":\"pending\"},"
+        "\"nextAttemptAt\":{\"S\":\"2026-01-02T00:00:00Z\"},\"lastError\":{\"S\":\"\"}}",
+        "{\"outboxId\":{\"S\":\"d\"},\"status\":{\"S\":\"sending\"},"
+        "\"nextAttemptAt\":{\"S\":\"2026-01-03T00:00:00Z\"},\"lastError\":{\"S\":\"451\"}}",
+        "{\"outboxId\":{\"S\":\"e\"},\"status\":{\"S\":\"sending\"},"
+        "\"nextAttemptAt\":{\"S\":\"2026-01-04T00:00:00Z\"}}",
+        "{\"outboxId\":{\"S\":\"f\"},\"status\":{\"S\":\"sent\"}}",
+    };
+    struct outbox_backlog b;
+    struct app_error e;
+    char name[80];
+    size_t i;
+
+    snprintf(name, sizeof(name), "%s-outbox", table);
+    create_table(name, parse(
+        "{\"AttributeDefinitions\":[{\"AttributeName\":\"outboxId\",\"AttributeType\":\"S\"},"
+        "{\"AttributeName\":\"status\",\"AttributeType\":\"S\"},"
+        "{\"AttributeName\":\"nextAttemptAt\",\"AttributeType\":\"S\"}],"
+        "\"KeySchema\":[{\"AttributeName\":\"outboxId\",\"KeyType\":\"HASH\"}],"
+        "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"" OUTBOX_STATUS_INDEX "\","
+        "\"KeySchema\":[{\"AttributeName\":\"status\",\"KeyType\":\"HASH\"},"
+        "{\"AttributeName\":\"nextAttemptAt\",\"KeyType\":\"RANGE\"}],"
+        "\"Projection\":{\"ProjectionType\":\"ALL\"}}],\"BillingMode\":\"PAY_PER_REQUEST\"}"));
+    free(cfg.tbl_email_outbox);
+    cfg.tbl_email_outbox = strdup(name);
+    app_error_clear(&e);
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct json_object *item = parse(rows[i]);
+
+        ck_assert_int_eq(ddb_put_item(ddb, name, item, NULL, NULL, NULL, &e), APP_OK);
+        json_object_put(item);
+    }
+    ck_assert_int_eq(outbox_backlog(ddb, &cfg, &b, &e), APP_OK);
+    ck_assert_int_eq(b.pending, 3);
+    ck_assert_int_eq(b.retrying, 1);             /* b: a lastError; c's is empty */
+    ck_assert_int_eq(b.sending, 2);
+    drop_table(name);
+}
+END_TEST
+
 static Suite *
 live_suite(void)
 {
@@ -380,6 +442,7 @@ live_suite(void)
     tcase_add_test(tc, test_put_get_marshalling);
     tcase_add_test(tc, test_conditions);
     tcase_add_test(tc, test_batch_and_query_pagination);
+    tcase_add_test(tc, test_outbox_backlog);
     tcase_add_test(tc, test_unprocessed_items_are_retried);
     tcase_add_test(tc, test_transactions);
     tcase_add_test(tc, test_throttling_is_retried);
