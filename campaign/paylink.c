@@ -158,8 +158,10 @@ paylink_session(const struct ctx *c, const struct paylink *pl, struct paylink_ou
     if (rc != APP_OK) {
         if (session)
             json_object_put(session);
-        return rc == APP_EUNAVAILABLE || rc == APP_ETIMEOUT ? rc :
-               app_error_set(err, APP_EUPSTREAM, "checkout session: %s", err->msg);
+        if (rc == APP_EUNAVAILABLE || rc == APP_ETIMEOUT)
+            return rc;
+        err->code = APP_EUPSTREAM;          /* the wrapping shows: app_error_prefix */
+        return app_error_prefix(err, "checkout session: ");
     }
     if (!json_str(session, "id") || !json_str(session, "url") ||
         strlen(json_str(session, "id")) >= sizeof(out->id) ||
